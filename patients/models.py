@@ -1,0 +1,88 @@
+from datetime import date
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class Diagnosis(models.TextChoices):
+    MULTIPLE_SCLEROSIS = "ms", "Multiple sclerosis"
+    SPINAL_CORD_INJURY = "sci", "Spinal cord injury"
+    CEREBRAL_PALSY = "cp", "Cerebral palsy"
+    ACQUIRED_BRAIN_INJURY = "abi", "Acquired brain injury"
+    OTHER = "other", "Other"
+
+
+class PatientQuerySet(models.QuerySet):
+    def search(self, text: str) -> "PatientQuerySet":
+        text = (text or "").strip()
+        if not text:
+            return self
+        q = Q(mrn__iexact=text) | Q(mrn__istartswith=text)
+        for word in text.split():
+            q |= Q(last_name__icontains=word) | Q(first_name__icontains=word)
+        return self.filter(q)
+
+    def with_open_trial(self) -> "PatientQuerySet":
+        from trials.models import Trial
+
+        open_trials = Trial.objects.open().filter(patient=models.OuterRef("pk"))
+        return self.annotate(
+            open_trial_id=models.Subquery(open_trials.values("pk")[:1]),
+            open_trial_status=models.Subquery(open_trials.values("status")[:1]),
+        )
+
+
+class Patient(models.Model):
+    mrn = models.CharField("MRN", max_length=32, unique=True, help_text="Medical record number.")
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    sex = models.CharField(max_length=8, choices=Sex.choices)
+    weight_kg = models.DecimalField(
+        "Weight (kg)",
+        max_digits=5,
+        decimal_places=1,
+        validators=[MinValueValidator(2), MaxValueValidator(400)],
+    )
+    diagnosis = models.CharField(max_length=8, choices=Diagnosis.choices)
+    diagnosis_detail = models.CharField(max_length=200, blank=True)
+    allergies = models.TextField(blank=True, help_text="Write 'none known' if there are none.")
+    anticoagulants = models.TextField(
+        "Anticoagulants / antiplatelets", blank=True, help_text="Drug, dose, last dose."
+    )
+    oral_antispasmodics = models.TextField(blank=True, help_text="Drug and daily dose.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PatientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weight_kg__gte=2) & Q(weight_kg__lte=400), name="patient_weight_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.last_name}, {self.first_name} ({self.mrn})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("patients:detail", args=[self.pk])
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def age_on(self, day: date) -> int:
+        born = self.date_of_birth
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))

@@ -1,0 +1,58 @@
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from trials import procedure
+from trials.services.audit import audit_record
+from trials.services.errors import ProtocolError, require_role
+
+from .models import Patient
+
+FIELDS = [
+    "mrn", "first_name", "last_name", "date_of_birth", "sex", "weight_kg", "diagnosis",
+    "diagnosis_detail", "allergies", "anticoagulants", "oral_antispasmodics",
+]  # fmt: skip
+
+
+def patient_create(*, actor, data: dict[str, Any]) -> Patient:
+    require_role(actor, procedure.ACTION_ROLES["edit_patient"], "register patients")
+    try:
+        with transaction.atomic():
+            patient = Patient.objects.create(**{f: data[f] for f in FIELDS if f in data})
+            audit_record(
+                actor=actor,
+                action="create",
+                patient=patient,
+                obj=patient,
+                summary=f"Patient registered: {patient}",
+                new={f: getattr(patient, f) for f in FIELDS},
+            )
+    except IntegrityError as exc:
+        raise ProtocolError(f"A patient with MRN {data.get('mrn')} already exists.") from exc
+    return patient
+
+
+def patient_update(*, actor, patient_id: int, data: dict[str, Any]) -> Patient:
+    require_role(actor, procedure.ACTION_ROLES["edit_patient"], "edit patients")
+    try:
+        with transaction.atomic():
+            patient = Patient.objects.select_for_update().get(pk=patient_id)
+            old = {f: getattr(patient, f) for f in FIELDS}
+            changed = {f: data[f] for f in FIELDS if f in data and data[f] != old[f]}
+            if not changed:
+                return patient
+            for name, value in changed.items():
+                setattr(patient, name, value)
+            patient.save(update_fields=[*changed, "updated_at"])
+            audit_record(
+                actor=actor,
+                action="change",
+                patient=patient,
+                obj=patient,
+                summary="Patient details changed: " + ", ".join(changed),
+                old={f: old[f] for f in changed},
+                new=changed,
+            )
+    except IntegrityError as exc:
+        raise ProtocolError(f"A patient with MRN {data.get('mrn')} already exists.") from exc
+    return patient

@@ -1,0 +1,21 @@
+from .assessment import Assessment, MasScore
+from .attempt import DoseAttempt
+from .audit import AuditEvent, Signature
+from .checklist import ChecklistEntry
+from .observation import AdverseEvent, PainMedication, VitalSigns
+from .site import SiteSettings
+from .trial import Trial
+
+__all__ = [
+    "AdverseEvent",
+    "Assessment",
+    "AuditEvent",
+    "ChecklistEntry",
+    "DoseAttempt",
+    "MasScore",
+    "PainMedication",
+    "Signature",
+    "SiteSettings",
+    "Trial",
+    "VitalSigns",
+]

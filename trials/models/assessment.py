@@ -1,0 +1,98 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from trials import procedure
+
+
+class Assessment(models.Model):
+    """A spasticity assessment: baseline (no attempt) or post-dose at a time after the injection."""
+
+    trial = models.ForeignKey("trials.Trial", on_delete=models.PROTECT, related_name="assessments")
+    attempt = models.ForeignKey(
+        "trials.DoseAttempt",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assessments",
+    )
+    minutes_after = models.PositiveSmallIntegerField(
+        "Minutes after injection", null=True, blank=True
+    )
+    assessed_at = models.DateTimeField()
+    assessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    penn_frequency = models.PositiveSmallIntegerField(
+        "Penn spasm frequency", choices=procedure.PENN_FREQUENCY_CHOICES
+    )
+    penn_severity = models.PositiveSmallIntegerField(
+        "Penn spasm severity", choices=procedure.PENN_SEVERITY_CHOICES, null=True, blank=True
+    )
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["attempt_id", "minutes_after"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trial"], condition=Q(attempt__isnull=True), name="one_baseline_per_trial"
+            ),
+            models.UniqueConstraint(
+                fields=["attempt", "minutes_after"],
+                condition=Q(attempt__isnull=False),
+                name="one_assessment_per_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(attempt__isnull=True) | Q(minutes_after__isnull=False),
+                name="post_dose_has_time",
+            ),
+            models.CheckConstraint(
+                condition=(Q(penn_frequency=0) & Q(penn_severity__isnull=True))
+                | (
+                    Q(penn_frequency__gte=1)
+                    & Q(penn_frequency__lte=4)
+                    & Q(penn_severity__gte=1)
+                    & Q(penn_severity__lte=3)
+                ),
+                name="penn_severity_only_with_spasms",
+            ),  # fmt: skip
+        ]
+
+    def __str__(self) -> str:
+        return "Baseline" if self.attempt_id is None else f"{self.minutes_after} min post-dose"
+
+    @property
+    def is_baseline(self) -> bool:
+        return self.attempt_id is None
+
+    @property
+    def label(self) -> str:
+        if self.is_baseline:
+            return "Baseline"
+        hours, minutes = divmod(self.minutes_after, 60)
+        return f"{hours} h" if not minutes else f"{hours} h {minutes} min"
+
+
+class MasScore(models.Model):
+    """One Modified Ashworth grade. A group not assessed has no row (it is not a zero)."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="scores")
+    group = models.CharField(
+        max_length=32, choices=[(g.key, g.label) for g in procedure.MUSCLE_GROUPS]
+    )
+    side = models.CharField(max_length=5, choices=procedure.SIDES)
+    grade = models.CharField(max_length=2, choices=procedure.MAS_CHOICES)
+
+    class Meta:
+        ordering = ["assessment_id", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "group", "side"], name="one_grade_per_group_side"
+            ),
+            models.CheckConstraint(
+                condition=Q(grade__in=procedure.MAS_GRADES), name="mas_grade_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group} {self.side}: {self.grade}"

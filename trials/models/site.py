@@ -1,0 +1,105 @@
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from trials import procedure
+
+
+def parse_minutes(text: str) -> list[int]:
+    """'15, 30, 60' -> [15, 30, 60]; raises ValidationError with a sentence a person can act on."""
+    try:
+        values = [int(part) for part in text.replace(" ", "").split(",") if part]
+    except ValueError as exc:
+        raise ValidationError("Write whole minutes separated by commas, e.g. 15, 30, 60.") from exc
+    if not values:
+        raise ValidationError("Give at least one time in minutes.")
+    if any(v <= 0 or v > 24 * 60 for v in values):
+        raise ValidationError("Each time must be between 1 and 1440 minutes after the injection.")
+    if values != sorted(set(values)):
+        raise ValidationError("Times must be in increasing order without repeats.")
+    return values
+
+
+def validate_minutes(text: str) -> None:
+    parse_minutes(text)
+
+
+def validate_time_zone(name: str) -> None:
+    if name not in zoneinfo.available_timezones():
+        raise ValidationError(f"'{name}' is not a known time zone (e.g. America/New_York).")
+
+
+def _csv(values) -> str:
+    return ", ".join(str(v) for v in values)
+
+
+class FastingPolicy(models.TextChoices):
+    NONE = "none", "No fasting"
+    MIDNIGHT = "midnight", "Nothing by mouth after midnight"
+    HOURS = "hours", "Nothing by mouth for a number of hours"
+
+
+class SiteSettings(models.Model):
+    """The clinic's own choices where hospitals differ (DOMAIN.md: *site setting*). One row."""
+
+    fasting_policy = models.CharField(
+        max_length=10, choices=FastingPolicy.choices, default=FastingPolicy.MIDNIGHT
+    )
+    fasting_hours = models.PositiveSmallIntegerField(
+        default=6,
+        validators=[MinValueValidator(1), MaxValueValidator(24)],
+        help_text="Used when the policy is a number of hours.",
+    )
+    vitals_minutes = models.CharField(
+        "Vital signs schedule (minutes after injection)",
+        max_length=200,
+        default=_csv(procedure.DEFAULT_VITALS_MINUTES),
+        validators=[validate_minutes],
+    )
+    assessment_minutes = models.CharField(
+        "Spasticity assessments (minutes after injection)",
+        max_length=100,
+        default=_csv(procedure.DEFAULT_ASSESSMENT_MINUTES),
+        validators=[validate_minutes],
+        help_text="2 h and 4 h, plus 6 h and 8 h if the effect lasts.",
+    )
+    responder_threshold = models.DecimalField(
+        "Responder threshold (fall in mean lower-limb MAS)",
+        max_digits=3,
+        decimal_places=1,
+        default=1,
+        validators=[MinValueValidator(0.5), MaxValueValidator(4)],
+    )
+    time_zone = models.CharField(
+        max_length=64, default=settings.DEFAULT_CLINIC_TIME_ZONE, validators=[validate_time_zone]
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "site settings"
+        verbose_name_plural = "site settings"
+
+    def __str__(self) -> str:
+        return "Site settings"
+
+    @classmethod
+    def current(cls) -> "SiteSettings":
+        obj, _ = cls.objects.get_or_create(pk=1)
+        return obj
+
+    @property
+    def vitals_schedule(self) -> list[int]:
+        return parse_minutes(self.vitals_minutes)
+
+    @property
+    def assessment_schedule(self) -> list[int]:
+        return parse_minutes(self.assessment_minutes)
+
+    @property
+    def fasting_text(self) -> str:
+        if self.fasting_policy == FastingPolicy.HOURS:
+            return f"Nothing by mouth for {self.fasting_hours} hours before the injection"
+        return self.get_fasting_policy_display()

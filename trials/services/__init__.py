@@ -1,0 +1,1 @@
+"""Every change to clinical data goes through a function in this package."""

@@ -1,0 +1,99 @@
+from django.db import transaction
+
+from trials import procedure
+from trials.models import ChecklistEntry
+from trials.models.checklist import EntryState
+
+from .audit import audit_record
+from .errors import ProtocolError, require_role
+from .phase import lock_trial
+
+
+def _item(checklist_key: str, item_key: str) -> tuple[procedure.Checklist, procedure.Item]:
+    checklist = procedure.CHECKLISTS.get(checklist_key)
+    item = checklist.item(item_key) if checklist else None
+    if item is None:
+        raise ProtocolError("There is no such checklist item.")
+    return checklist, item
+
+
+def _check_open(snap, checklist: procedure.Checklist) -> None:
+    if snap.trial.status != checklist.phase:
+        raise ProtocolError(
+            f"The {checklist.title.lower()} checklist can only be changed while the trial is in "
+            f"{procedure.Phase.LABELS[checklist.phase].lower()}; it is in "
+            f"{snap.trial.phase_label.lower()}."
+        )
+    if checklist.per_attempt and snap.attempt is None:
+        raise ProtocolError("No dose attempt is planned yet.")
+
+
+@transaction.atomic
+def checklist_tick(
+    *,
+    trial_id: int,
+    checklist_key: str,
+    item_key: str,
+    actor,
+    not_applicable: bool = False,
+    note: str = "",
+    na_reason: str = "",
+) -> ChecklistEntry:
+    """Tick an item (or mark it not applicable). Ticking an item already ticked changes nothing."""
+    checklist, item = _item(checklist_key, item_key)
+    require_role(actor, item.roles, f"tick “{item.label}”")
+    snap = lock_trial(trial_id)
+    _check_open(snap, checklist)
+    if not_applicable and not na_reason.strip():
+        raise ProtocolError("“Not applicable” needs a reason.")
+    attempt = snap.checklist_scope(checklist_key)
+    existing = snap.entries_for(checklist_key, attempt).get(item_key)
+    if existing is not None:
+        return existing  # a double click, or two people ticking at once: one tick
+    entry = ChecklistEntry.objects.create(
+        trial=snap.trial,
+        attempt=attempt,
+        checklist=checklist_key,
+        item=item_key,
+        state=EntryState.NOT_APPLICABLE if not_applicable else EntryState.DONE,
+        note=note.strip(),
+        na_reason=na_reason.strip() if not_applicable else "",
+        by=actor,
+    )
+    verb = "Marked not applicable" if not_applicable else "Ticked"
+    audit_record(
+        actor=actor,
+        action="tick",
+        trial=snap.trial,
+        obj=entry,
+        summary=f"{verb}: {checklist.title} – {item.label}",
+        old={"state": None},
+        new={"state": entry.state, "note": entry.note, "na_reason": entry.na_reason},
+        reason=entry.na_reason,
+    )
+    return entry
+
+
+@transaction.atomic
+def checklist_untick(*, trial_id: int, checklist_key: str, item_key: str, actor, reason: str = ""):
+    """Untick an item while its phase is still open (not signed). The audit keeps the old tick."""
+    checklist, item = _item(checklist_key, item_key)
+    require_role(actor, item.roles, f"untick “{item.label}”")
+    snap = lock_trial(trial_id)
+    _check_open(snap, checklist)
+    attempt = snap.checklist_scope(checklist_key)
+    entry = snap.entries_for(checklist_key, attempt).get(item_key)
+    if entry is None:
+        return None
+    audit_record(
+        actor=actor,
+        action="untick",
+        trial=snap.trial,
+        obj=entry,
+        summary=f"Unticked: {checklist.title} – {item.label}",
+        old={"state": entry.state, "by": entry.by.printed_name, "at": entry.at},
+        new={"state": None},
+        reason=reason,
+    )
+    entry.delete()
+    return None

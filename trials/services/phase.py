@@ -1,0 +1,153 @@
+"""The one place that changes a trial's phase.
+
+`trial_transition` locks the trial row, checks that the move is declared in procedure.MOVES for
+the current phase, that the actor's role may make it and that nothing blocks it, runs the move's
+own writes, saves the new phase and appends the audit row, all in one transaction.
+"""
+
+from collections.abc import Callable
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from trials import procedure
+from trials.models import Trial
+from trials.procedure import Phase
+
+from .audit import audit_record
+from .errors import ProtocolError
+from .snapshot import TrialSnapshot
+
+
+def _missing(snap: TrialSnapshot, checklist_key: str) -> list[str]:
+    title = procedure.CHECKLISTS[checklist_key].title
+    return [
+        f"{title}: “{item.label}” is not ticked yet." for item in snap.open_required(checklist_key)
+    ]
+
+
+def _block_sign_preparation(snap: TrialSnapshot) -> list[str]:
+    problems = _missing(snap, "preparation")
+    if snap.baseline is None:
+        problems.append("The baseline spasticity assessment is not recorded yet.")
+    return problems
+
+
+def _block_sign_injection(snap: TrialSnapshot) -> list[str]:
+    problems = _missing(snap, "day_of") + _missing(snap, "injection")
+    if snap.signature("preparation") is None:
+        problems.append("Preparation is not signed.")
+    return problems
+
+
+def _block_discharge(snap: TrialSnapshot) -> list[str]:
+    attempt = snap.attempt
+    problems = _missing(snap, "observation")
+    if attempt is None or not attempt.is_given:
+        problems.append("The dose has not been given.")
+    elif not snap.vitals_after_injection(attempt):
+        problems.append("No vital signs have been recorded since the injection.")
+    return problems
+
+
+def _block_plan_next_attempt(snap: TrialSnapshot) -> list[str]:
+    attempt = snap.attempt
+    if attempt is None or not attempt.is_decided:
+        return ["The response to the last dose has not been decided."]
+    problems = []
+    if attempt.responder:
+        problems.append("The last dose was judged effective; close the trial instead.")
+    if len(snap.attempts) >= procedure.MAX_ATTEMPTS:
+        problems.append(f"All {procedure.MAX_ATTEMPTS} attempts have been used.")
+    if attempt.dose_mcg >= max(procedure.DOSE_LADDER_MCG):
+        problems.append(
+            f"{attempt.dose_mcg} mcg is the protocol's highest dose; a patient who does not "
+            "respond to it is not a pump candidate."
+        )
+    return problems
+
+
+def _block_close(snap: TrialSnapshot) -> list[str]:
+    attempt = snap.attempt
+    if attempt is None or not attempt.is_decided:
+        return ["The response to the last dose has not been decided."]
+    return []
+
+
+BLOCKERS: dict[str, Callable[[TrialSnapshot], list[str]]] = {
+    "sign_preparation": _block_sign_preparation,
+    "sign_injection": _block_sign_injection,
+    "discharge": _block_discharge,
+    "plan_next_attempt": _block_plan_next_attempt,
+    "close": _block_close,
+    "cancel": lambda snap: [],
+}
+
+
+def blockers(snap: TrialSnapshot, action: str) -> list[str]:
+    """What stands between the trial and this move now, in sentences (empty when nothing)."""
+    move = procedure.find_move(action, snap.trial.status)
+    if move is None:
+        return [f"This cannot be done while the trial is in {snap.trial.phase_label.lower()}."]
+    return BLOCKERS[action](snap)
+
+
+def next_moves(snap: TrialSnapshot) -> list[tuple[procedure.Move, list[str]]]:
+    """The moves out of the current phase with what blocks each (for the trial page)."""
+    return [
+        (move, BLOCKERS[move.action](snap))
+        for move in procedure.MOVES
+        if move.source == snap.trial.status
+    ]
+
+
+def lock_trial(trial_id: int) -> TrialSnapshot:
+    """Lock the trial row for this transaction and read it afresh."""
+    Trial.objects.select_for_update().filter(pk=trial_id).values_list("pk", flat=True).get()
+    return TrialSnapshot.load(trial_id)
+
+
+@transaction.atomic
+def trial_transition(
+    *,
+    trial_id: int,
+    action: str,
+    actor,
+    reason: str = "",
+    effect: Callable[[TrialSnapshot], str] | None = None,
+) -> Trial:
+    """Make one declared move. `effect` does the move's own writes and returns a summary."""
+    snap = lock_trial(trial_id)
+    trial = snap.trial
+    move = procedure.find_move(action, trial.status)
+    if move is None:
+        raise ProtocolError(
+            f"This cannot be done while the trial is in {trial.phase_label.lower()}; "
+            "someone may have moved it on already. The page now shows where it stands."
+        )
+    if actor.role not in move.roles:
+        roles = " or ".join(sorted(move.roles))
+        raise PermissionDenied(f"Only a {roles} may {move.label.lower()}.")
+    problems = BLOCKERS[action](snap)
+    if problems:
+        raise ProtocolError(*problems)
+    summary = effect(snap) if effect else move.label
+    old = trial.status
+    trial.status = move.target
+    fields = ["status"]
+    if move.target in Phase.CLOSED:
+        trial.closed_at = timezone.now()
+        fields += ["closed_at", "outcome", "outcome_note", "cancel_reason", "follow_up_on"]
+    trial.save(update_fields=fields)
+    audit_record(
+        actor=actor,
+        action="transition",
+        trial=trial,
+        obj=trial,
+        summary=f"{move.label}: {Phase.LABELS[old]} → {Phase.LABELS[move.target]}. {summary}",
+        old={"status": old},
+        new={"status": move.target},
+        reason=reason,
+    )
+    return trial

@@ -1,0 +1,87 @@
+"""A read of one trial with everything the protocol checks need, already fetched."""
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from trials import procedure
+from trials.models import Assessment, ChecklistEntry, DoseAttempt, Signature, SiteSettings, Trial
+from trials.responder import Suggestion, suggest
+
+
+@dataclass
+class TrialSnapshot:
+    trial: Trial
+    site: SiteSettings
+
+    @classmethod
+    def load(cls, trial_id: int, site: SiteSettings | None = None) -> "TrialSnapshot":
+        trial = Trial.objects.for_detail().get(pk=trial_id)
+        return cls(trial, site or SiteSettings.current())
+
+    @cached_property
+    def attempts(self) -> list[DoseAttempt]:
+        return list(self.trial.attempts.all())
+
+    @property
+    def attempt(self) -> DoseAttempt | None:
+        return self.attempts[-1] if self.attempts else None
+
+    @cached_property
+    def entries(self) -> list[ChecklistEntry]:
+        return list(self.trial.entries.all())
+
+    def entries_for(self, checklist: str, attempt: DoseAttempt | None) -> dict[str, ChecklistEntry]:
+        attempt_id = attempt.pk if attempt is not None else None
+        return {
+            e.item: e
+            for e in self.entries
+            if e.checklist == checklist and e.attempt_id == attempt_id
+        }
+
+    def checklist_scope(self, checklist_key: str) -> DoseAttempt | None:
+        """Per-attempt lists belong to the current attempt; others to the trial."""
+        return self.attempt if procedure.CHECKLISTS[checklist_key].per_attempt else None
+
+    def open_required(self, checklist_key: str) -> list[procedure.Item]:
+        checklist = procedure.CHECKLISTS[checklist_key]
+        done = self.entries_for(checklist_key, self.checklist_scope(checklist_key))
+        return [item for item in checklist.items if item.required and item.key not in done]
+
+    @cached_property
+    def assessments(self) -> list[Assessment]:
+        return list(self.trial.assessments.all())
+
+    @property
+    def baseline(self) -> Assessment | None:
+        return next((a for a in self.assessments if a.attempt_id is None), None)
+
+    def post_dose(self, attempt: DoseAttempt) -> list[Assessment]:
+        found = [a for a in self.assessments if a.attempt_id == attempt.pk]
+        return sorted(found, key=lambda a: a.minutes_after)
+
+    @cached_property
+    def signatures(self) -> list[Signature]:
+        return list(self.trial.signatures.all())
+
+    def signature(self, kind: str, attempt: DoseAttempt | None = None) -> Signature | None:
+        attempt_id = attempt.pk if attempt is not None else None
+        return next(
+            (s for s in self.signatures if s.kind == kind and s.attempt_id == attempt_id), None
+        )
+
+    def suggestion(self, attempt: DoseAttempt) -> Suggestion:
+        base = self.baseline
+        return suggest(
+            base.scores.all() if base else [],
+            self.post_dose(attempt),
+            self.site.responder_threshold,
+        )
+
+    @property
+    def has_severe_ae(self) -> bool:
+        return any(ae.is_severe for a in self.attempts for ae in a.adverse_events.all())
+
+    def vitals_after_injection(self, attempt: DoseAttempt) -> list:
+        if attempt.given_at is None:
+            return []
+        return [v for v in attempt.vitals.all() if v.recorded_at >= attempt.given_at]
