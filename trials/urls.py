@@ -1,2 +1,42 @@
+from django.urls import path
+
+from .views import board, checklist, home, pages, records, site, steps
+
 app_name = "trials"
-urlpatterns = []
+
+urlpatterns = [
+    path("", pages.trial_list, name="list"),
+    path("board/", board.board, name="board"),
+    path("worklist/", home.worklist, name="worklist"),
+    path("settings/", site.site_settings, name="site_settings"),
+    path("start/<int:patient_pk>/", pages.trial_create, name="create"),
+    path("<int:pk>/", pages.trial_detail, name="detail"),
+    path("<int:pk>/edit/", pages.trial_edit, name="edit"),
+    path(
+        "<int:pk>/checklist/<str:checklist_key>/<str:item_key>/tick/",
+        checklist.tick,
+        name="tick",
+    ),
+    path(
+        "<int:pk>/checklist/<str:checklist_key>/<str:item_key>/untick/",
+        checklist.untick,
+        name="untick",
+    ),
+    path("<int:pk>/baseline/", records.baseline, name="baseline"),
+    path("<int:pk>/sign-preparation/", steps.sign_preparation, name="sign_preparation"),
+    path("<int:pk>/injection/", steps.injection, name="injection"),
+    path("<int:pk>/vitals/", records.vitals, name="vitals"),
+    path("<int:pk>/assessment/", records.assessment, name="assessment"),
+    path("<int:pk>/adverse-events/new/", records.adverse_event, name="adverse_event"),
+    path(
+        "<int:pk>/adverse-events/<int:event_pk>/resolve/",
+        records.adverse_event_resolve,
+        name="adverse_event_resolve",
+    ),
+    path("<int:pk>/pain-medication/", records.pain_medication, name="pain_medication"),
+    path("<int:pk>/discharge/", steps.discharge, name="discharge"),
+    path("<int:pk>/decide/", steps.decide, name="decide"),
+    path("<int:pk>/next-attempt/", steps.plan_next, name="plan_next"),
+    path("<int:pk>/close/", steps.close, name="close"),
+    path("<int:pk>/cancel/", steps.cancel, name="cancel"),
+]

@@ -84,10 +84,20 @@ class TrialQuerySet(models.QuerySet):
             Prefetch("audit", queryset=AuditEvent.objects.order_by("-at", "-id")),
         )
 
-    def awaiting_neurologist(self) -> "TrialQuerySet":
-        """Trials with a step that is the neurologist's to take."""
-        return self.filter(
-            status__in=[Phase.PREPARATION, Phase.INJECTION, Phase.OBSERVATION, Phase.FOLLOW_UP]
+    def for_worklist(self) -> "TrialQuerySet":
+        """Open trials with their attempts and post-dose assessments (the neurologist's list)."""
+        from .attempt import DoseAttempt
+
+        return (
+            self.open()
+            .with_patient()
+            .with_severe_flag()
+            .prefetch_related(
+                Prefetch(
+                    "attempts",
+                    queryset=DoseAttempt.objects.order_by("number").prefetch_related("assessments"),
+                )
+            )
         )
 
 

@@ -44,13 +44,3 @@ def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = str(value)
     return out
-
-
-def changes(instance, fields: list[str], before: dict[str, Any]) -> tuple[dict, dict]:
-    """Old and new values of the fields that changed."""
-    old, new = {}, {}
-    for name in fields:
-        after = getattr(instance, name)
-        if before.get(name) != after:
-            old[name], new[name] = before.get(name), after
-    return old, new

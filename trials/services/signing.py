@@ -1,4 +1,3 @@
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 
 from trials import procedure
@@ -11,7 +10,7 @@ from .errors import ProtocolError
 def check_password(actor, password: str) -> None:
     """Signing asks for the signer's password again, so a signature is the signer's own act."""
     if not password or not actor.check_password(password):
-        raise PermissionDenied("The password is not correct; nothing was signed.")
+        raise ProtocolError("The password is not correct; nothing was signed.")
 
 
 def signature_add(*, trial, attempt, kind: str, actor) -> Signature:

@@ -15,7 +15,7 @@ class TrialSnapshot:
 
     @classmethod
     def load(cls, trial_id: int, site: SiteSettings | None = None) -> "TrialSnapshot":
-        trial = Trial.objects.for_detail().get(pk=trial_id)
+        trial = Trial.objects.for_detail().with_severe_flag().get(pk=trial_id)
         return cls(trial, site or SiteSettings.current())
 
     @cached_property

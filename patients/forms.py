@@ -1,0 +1,29 @@
+from datetime import date
+
+from django import forms
+
+from .models import Patient
+from .services import FIELDS
+
+
+class PatientForm(forms.ModelForm):
+    class Meta:
+        model = Patient
+        fields = FIELDS
+        widgets = {
+            "date_of_birth": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "allergies": forms.Textarea(attrs={"rows": 2}),
+            "anticoagulants": forms.Textarea(attrs={"rows": 2}),
+            "oral_antispasmodics": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def clean_date_of_birth(self):
+        born = self.cleaned_data["date_of_birth"]
+        if born > date.today():  # noqa: DTZ011 - a calendar date, compared as such
+            raise forms.ValidationError("The date of birth cannot be in the future.")
+        if born.year < 1900:
+            raise forms.ValidationError("Check the year of birth.")
+        return born
+
+    def clean_mrn(self):
+        return self.cleaned_data["mrn"].strip()

@@ -1,0 +1,327 @@
+"""Forms parse and range-check input; the services decide what the protocol allows."""
+
+import uuid
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from trials import procedure
+from trials.models import AdverseEvent, DoseAttempt, PainMedication, SiteSettings, Trial, VitalSigns
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format=DATETIME_FORMAT, **kwargs)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def now_local() -> str:
+    return timezone.localtime().strftime(DATETIME_FORMAT)
+
+
+class PasswordMixin(forms.Form):
+    password = forms.CharField(
+        label="Your password (to sign)",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="Signing records your printed name, the time and what the signature means.",
+    )
+
+
+class SubmissionMixin(forms.Form):
+    """A hidden id per form load, so a double submit saves once."""
+
+    submission = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("submission", uuid.uuid4())
+
+
+class TrialForm(forms.ModelForm):
+    class Meta:
+        model = Trial
+        fields = ["referred_on", "referred_by", "indication", "goals"]
+        widgets = {
+            "referred_on": DateInput(),
+            "indication": forms.Textarea(attrs={"rows": 2}),
+            "goals": forms.Textarea(attrs={"rows": 2}),
+        }
+
+
+class TrialEditForm(TrialForm):
+    class Meta(TrialForm.Meta):
+        fields = [*TrialForm.Meta.fields, "follow_up_on"]
+        widgets = TrialForm.Meta.widgets | {"follow_up_on": DateInput()}
+
+
+class NotApplicableForm(forms.Form):
+    na_reason = forms.CharField(label="Reason not applicable", max_length=500)
+
+
+class TickForm(forms.Form):
+    note = forms.CharField(required=False, max_length=500)
+    not_applicable = forms.BooleanField(required=False)
+    na_reason = forms.CharField(required=False, max_length=500)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("not_applicable") and not data.get("na_reason", "").strip():
+            self.add_error("na_reason", "“Not applicable” needs a reason.")
+        return data
+
+
+class AssessmentForm(forms.Form):
+    """Modified Ashworth per group and side (blank = not assessed) and the Penn scale."""
+
+    assessed_at = forms.DateTimeField(widget=DateTimeLocalInput(), label="Assessed at")
+    minutes_after = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=24 * 60,
+        label="Scheduled time (minutes after injection)",
+    )
+    penn_frequency = forms.TypedChoiceField(
+        choices=procedure.PENN_FREQUENCY_CHOICES, coerce=int, label="Penn spasm frequency"
+    )
+    penn_severity = forms.TypedChoiceField(
+        choices=[("", "– (no spasms)")] + procedure.PENN_SEVERITY_CHOICES,
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label="Penn spasm severity",
+    )
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, baseline: bool = False, schedule: list[int] | None = None, **kw):
+        super().__init__(*args, **kw)
+        self.initial.setdefault("assessed_at", now_local())
+        if baseline:
+            del self.fields["minutes_after"]
+        elif schedule:
+            self.fields["minutes_after"] = forms.TypedChoiceField(
+                choices=[(m, f"{m // 60} h" if m % 60 == 0 else f"{m} min") for m in schedule],
+                coerce=int,
+                label="Scheduled time",
+            )
+        for group in procedure.MUSCLE_GROUPS:
+            for side, side_label in procedure.SIDES:
+                self.fields[self.mas_name(group.key, side)] = forms.ChoiceField(
+                    choices=[("", "not assessed")] + procedure.MAS_CHOICES,
+                    required=False,
+                    label=f"{group.label} ({side_label.lower()})",
+                )
+
+    @staticmethod
+    def mas_name(group: str, side: str) -> str:
+        return f"mas_{group}_{side}"
+
+    def rows(self):
+        """(group, left field, right field) for the template's table."""
+        for group in procedure.MUSCLE_GROUPS:
+            yield (
+                group,
+                self[self.mas_name(group.key, "left")],
+                self[self.mas_name(group.key, "right")],
+            )
+
+    def clean(self):
+        data = super().clean()
+        frequency, severity = data.get("penn_frequency"), data.get("penn_severity")
+        if frequency == 0 and severity is not None:
+            self.add_error("penn_severity", "Leave severity empty when there are no spasms.")
+        if frequency is not None and frequency > 0 and severity is None:
+            self.add_error("penn_severity", "Give the severity (1 to 3) when spasms occur.")
+        if not any(data.get(name) for name in self.fields if name.startswith("mas_")):
+            raise forms.ValidationError("Score at least one muscle group.")
+        return data
+
+    def grades(self) -> dict[tuple[str, str], str]:
+        return {
+            (group.key, side): self.cleaned_data.get(self.mas_name(group.key, side)) or ""
+            for group in procedure.MUSCLE_GROUPS
+            for side, _ in procedure.SIDES
+        }
+
+
+class SignPreparationForm(PasswordMixin):
+    first_dose_mcg = forms.TypedChoiceField(
+        label="First dose",
+        choices=[(25, "25 mcg (very small children)"), (50, "50 mcg")],
+        coerce=int,
+        initial=procedure.FIRST_DOSE_MCG,
+    )
+
+
+class InjectionForm(forms.ModelForm):
+    dose_mcg = forms.TypedChoiceField(
+        choices=procedure.DOSE_CHOICES, coerce=int, label="Dose injected (mcg)"
+    )
+    duration_seconds = forms.IntegerField(
+        min_value=procedure.MIN_INJECTION_SECONDS,
+        max_value=3600,
+        label="Injected over (seconds)",
+        help_text="Barbotage over at least 60 seconds.",
+    )
+    password = PasswordMixin.base_fields["password"]
+
+    class Meta:
+        model = DoseAttempt
+        fields = [
+            "spinal_level", "needle_type", "needle_gauge", "clear_csf", "passes",
+            "image_guidance", "radiologist", "product", "concentration_mcg_ml", "lot", "expiry",
+            "given_at", "duration_seconds", "discarded_mcg", "assisting_nurse",
+        ]  # fmt: skip
+        widgets = {"given_at": DateTimeLocalInput(), "expiry": DateInput()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        required = [
+            "spinal_level", "needle_type", "needle_gauge", "passes", "product",
+            "concentration_mcg_ml", "lot", "expiry", "given_at", "duration_seconds",
+            "discarded_mcg", "assisting_nurse",
+        ]  # fmt: skip
+        for name in required:
+            self.fields[name].required = True
+        yes_no = [("", "—"), ("true", "Yes"), ("false", "No")]
+        for name in ("clear_csf", "image_guidance"):
+            self.fields[name] = forms.TypedChoiceField(
+                choices=yes_no,
+                coerce=lambda v: v == "true",
+                label=self.fields[name].label,
+            )
+        self.fields["assisting_nurse"].queryset = get_user_model().objects.filter(
+            role=procedure.NURSE, is_active=True
+        )
+        self.fields["assisting_nurse"].label = "Assisting nurse"
+        self.initial.setdefault("given_at", now_local())
+        if self.instance and self.instance.pk:
+            self.initial.setdefault("dose_mcg", self.instance.dose_mcg)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("image_guidance") and not (data.get("radiologist") or "").strip():
+            self.add_error("radiologist", "Name the radiologist when image guidance was used.")
+        return data
+
+
+class VitalSignsForm(SubmissionMixin, forms.ModelForm):
+    class Meta:
+        model = VitalSigns
+        fields = [
+            "recorded_at", "heart_rate", "systolic", "diastolic", "respiratory_rate", "spo2",
+            "temperature_c", "sedation", "pain", "headache", "note",
+        ]  # fmt: skip
+        widgets = {"recorded_at": DateTimeLocalInput(), "note": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("recorded_at", now_local())
+
+    def clean(self):
+        data = super().clean()
+        systolic, diastolic = data.get("systolic"), data.get("diastolic")
+        if systolic is not None and diastolic is not None and diastolic >= systolic:
+            self.add_error("diastolic", "The diastolic pressure must be lower than the systolic.")
+        return data
+
+
+class AdverseEventForm(SubmissionMixin, forms.ModelForm):
+    class Meta:
+        model = AdverseEvent
+        fields = ["kind", "severity", "onset_at", "action_taken", "resolution", "resolved_at"]
+        widgets = {
+            "onset_at": DateTimeLocalInput(),
+            "resolved_at": DateTimeLocalInput(),
+            "action_taken": forms.Textarea(attrs={"rows": 2}),
+            "resolution": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("onset_at", now_local())
+
+
+class ResolveAdverseEventForm(forms.Form):
+    action_taken = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    resolution = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+    resolved_at = forms.DateTimeField(widget=DateTimeLocalInput())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("resolved_at", now_local())
+
+
+class PainMedicationForm(SubmissionMixin, forms.ModelForm):
+    class Meta:
+        model = PainMedication
+        fields = ["drug", "dose", "route", "given_at"]
+        widgets = {"given_at": DateTimeLocalInput()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("given_at", now_local())
+
+
+class DischargeForm(PasswordMixin):
+    note = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Discharge note"
+    )
+
+
+class DecisionForm(PasswordMixin):
+    responder = forms.TypedChoiceField(
+        choices=[("true", "Responder"), ("false", "Not a responder")],
+        coerce=lambda v: v == "true",
+        widget=forms.RadioSelect,
+        label="Decision",
+    )
+    reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required when you override the suggestion.",
+    )
+
+
+class NextAttemptForm(forms.Form):
+    dose_mcg = forms.TypedChoiceField(choices=procedure.DOSE_CHOICES, coerce=int, label="Next dose")
+
+    def __init__(self, *args, last_dose: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if last_dose is not None:
+            higher = [(d, f"{d} mcg") for d in procedure.DOSE_LADDER_MCG if d > last_dose]
+            self.fields["dose_mcg"].choices = higher or procedure.DOSE_CHOICES
+            if higher:
+                self.initial.setdefault("dose_mcg", higher[0][0])
+
+
+class CloseForm(PasswordMixin):
+    outcome = forms.ChoiceField(choices=procedure.OUTCOME_CHOICES, widget=forms.RadioSelect)
+    follow_up_on = forms.DateField(
+        required=False, widget=DateInput(), label="Follow-up appointment"
+    )
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Reason")
+
+
+class SiteSettingsForm(forms.ModelForm):
+    class Meta:
+        model = SiteSettings
+        fields = [
+            "fasting_policy", "fasting_hours", "vitals_minutes", "assessment_minutes",
+            "responder_threshold", "time_zone",
+        ]  # fmt: skip

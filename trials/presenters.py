@@ -1,0 +1,163 @@
+"""Shape an already-loaded trial for its pages. No queries happen here."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils import timezone
+
+from trials import procedure
+from trials.models import Assessment, ChecklistEntry, DoseAttempt
+from trials.responder import LOWER_LIMB
+from trials.schedule import Schedule, assessment_schedule, vitals_schedule
+from trials.services.phase import next_moves
+from trials.services.snapshot import TrialSnapshot
+
+
+@dataclass
+class ChecklistRow:
+    item: procedure.Item
+    entry: ChecklistEntry | None
+    can_tick: bool
+
+
+@dataclass
+class ChecklistView:
+    checklist: procedure.Checklist
+    attempt: DoseAttempt | None
+    rows: list[ChecklistRow]
+    editable: bool
+
+    @property
+    def done_count(self) -> int:
+        return sum(1 for r in self.rows if r.entry)
+
+
+def checklists(snap: TrialSnapshot, user) -> list[ChecklistView]:
+    """The checklists of the current phase, with who ticked what."""
+    views = []
+    for key in procedure.PHASE_CHECKLISTS.get(snap.trial.status, ()):
+        checklist = procedure.CHECKLISTS[key]
+        attempt = snap.checklist_scope(key)
+        entries = snap.entries_for(key, attempt)
+        rows = [
+            ChecklistRow(item, entries.get(item.key), user.role in item.roles)
+            for item in checklist.items
+        ]
+        views.append(ChecklistView(checklist, attempt, rows, editable=True))
+    return views
+
+
+def signed_checklists(snap: TrialSnapshot) -> list[ChecklistView]:
+    """Every checklist already filled in, read-only, for the record."""
+    views = []
+    for key, checklist in procedure.CHECKLISTS.items():
+        scopes = snap.attempts if checklist.per_attempt else [None]
+        for attempt in scopes:
+            entries = snap.entries_for(key, attempt)
+            if not entries:
+                continue
+            rows = [ChecklistRow(i, entries.get(i.key), False) for i in checklist.items]
+            views.append(ChecklistView(checklist, attempt, rows, editable=False))
+    return views
+
+
+@dataclass
+class ScoreColumn:
+    title: str
+    subtitle: str
+    assessment: Assessment
+    attempt: DoseAttempt | None
+
+    @property
+    def lower_limb_mean(self) -> Decimal | None:
+        values = [
+            procedure.MAS_VALUE[s.grade]
+            for s in self.assessment.scores.all()
+            if s.group in LOWER_LIMB
+        ]
+        if not values:
+            return None
+        return (sum(values, Decimal(0)) / len(values)).quantize(Decimal("0.01"))
+
+
+@dataclass
+class ScoreTable:
+    columns: list[ScoreColumn]
+    rows: list[tuple[str, str, list[str]]]
+
+
+def score_table(snap: TrialSnapshot) -> ScoreTable:
+    """Baseline against each post-dose time, by muscle group and side."""
+    columns = []
+    if snap.baseline:
+        columns.append(ScoreColumn("Baseline", "", snap.baseline, None))
+    for attempt in snap.attempts:
+        for a in snap.post_dose(attempt):
+            title = f"#{attempt.number} · {attempt.dose_mcg} mcg"
+            columns.append(ScoreColumn(title, a.label, a, attempt))
+    grades = [{(s.group, s.side): s.grade for s in c.assessment.scores.all()} for c in columns]
+    rows = []
+    for group in procedure.MUSCLE_GROUPS:
+        for side, side_label in procedure.SIDES:
+            cells = [g.get((group.key, side), "–") for g in grades]
+            if any(c != "–" for c in cells):
+                rows.append((group.label, side_label, cells))
+    return ScoreTable(columns, rows)
+
+
+@dataclass
+class ObservationView:
+    attempt: DoseAttempt
+    vitals: Schedule
+    assessments: Schedule
+
+
+def observation(snap: TrialSnapshot, now=None) -> ObservationView | None:
+    attempt = snap.attempt
+    if attempt is None or not attempt.is_given:
+        return None
+    now = now or timezone.now()
+    taken = len(snap.vitals_after_injection(attempt))
+    done_minutes = {a.minutes_after for a in snap.post_dose(attempt)}
+    return ObservationView(
+        attempt,
+        vitals_schedule(attempt.given_at, snap.site.vitals_schedule, taken, now),
+        assessment_schedule(attempt.given_at, snap.site.assessment_schedule, done_minutes, now),
+    )
+
+
+def trial_context(snap: TrialSnapshot, user) -> dict:
+    attempt = snap.attempt
+    suggestion = snap.suggestion(attempt) if attempt and attempt.is_given else None
+    return {
+        "trial": snap.trial,
+        "snap": snap,
+        "patient": snap.trial.patient,
+        "attempt": attempt,
+        "stepper": stepper(snap.trial.status),
+        "moves": next_moves(snap),
+        "checklists": checklists(snap, user),
+        "history_checklists": signed_checklists(snap),
+        "scores": score_table(snap),
+        "observation": observation(snap)
+        if snap.trial.status == procedure.Phase.OBSERVATION
+        else None,
+        "suggestion": suggestion,
+        "severe_events": [
+            ae for a in snap.attempts for ae in a.adverse_events.all() if ae.is_severe
+        ],
+        "timeline": list(snap.trial.audit.all()),
+    }
+
+
+def stepper(status: str) -> list[dict]:
+    if status == procedure.Phase.CANCELLED:
+        return [{"label": "Cancelled", "state": "cancelled"}]
+    current = procedure.Phase.STEPPER.index(status)
+    return [
+        {
+            "label": procedure.Phase.LABELS[phase],
+            "state": "done" if i < current else "current" if i == current else "todo",
+        }
+        for i, phase in enumerate(procedure.Phase.STEPPER)
+    ]

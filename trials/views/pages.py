@@ -1,0 +1,69 @@
+"""Read pages: the trial page, the trial list, the patient's trial start and edit."""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET
+
+from patients.models import Patient
+from trials import presenters, procedure
+from trials.forms import TrialEditForm, TrialForm
+from trials.models import Trial
+from trials.services import workflow
+from trials.services.errors import ProtocolError
+from trials.services.snapshot import TrialSnapshot
+
+from .access import ANY_ROLE, get_trial, roles_required
+from .helpers import action_page, submit
+
+
+@require_GET
+@roles_required(*ANY_ROLE)
+def trial_detail(request, pk: int):
+    get_trial(pk)
+    snap = TrialSnapshot.load(pk, site=request.site_settings)
+    return render(request, "trials/detail.html", presenters.trial_context(snap, request.user))
+
+
+@require_GET
+@roles_required(*ANY_ROLE)
+def trial_list(request):
+    """All trials grouped by phase (the admin's home)."""
+    trials = list(Trial.objects.for_list())
+    groups = [
+        (code, label, [t for t in trials if t.status == code])
+        for code, label in procedure.Phase.CHOICES
+    ]
+    return render(request, "trials/list.html", {"groups": groups, "total": len(trials)})
+
+
+@roles_required(*procedure.ACTION_ROLES["create_trial"])
+def trial_create(request, patient_pk: int):
+    patient = get_object_or_404(Patient, pk=patient_pk)
+    form = TrialForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            trial = workflow.trial_create(patient=patient, actor=request.user, **form.cleaned_data)
+        except ProtocolError as exc:
+            form.add_error(None, " ".join(exc.messages))
+        else:
+            messages.success(request, "Trial started. Preparation is the first step.")
+            return redirect(trial)
+    return render(
+        request,
+        "trials/trial_form.html",
+        {"form": form, "patient": patient, "title": f"Start an ITB trial for {patient.full_name}"},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@roles_required(*procedure.ACTION_ROLES["edit_trial"])
+def trial_edit(request, pk: int):
+    trial = get_trial(pk)
+    form = TrialEditForm(request.POST or None, instance=trial)
+
+    def call(data):
+        workflow.trial_update(trial_id=trial.pk, actor=request.user, data=data)
+
+    return submit(request, form, call, trial.get_absolute_url()) or action_page(
+        request, trial, form, title="Edit the trial details"
+    )
