@@ -37,6 +37,10 @@ class PasswordMixin(forms.Form):
         help_text="Signing records your printed name, the time and what the signature means.",
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.order_fields([name for name in self.fields if name != "password"] + ["password"])
+
 
 class SubmissionMixin(forms.Form):
     """A hidden id per form load, so a double submit saves once."""
@@ -205,7 +209,8 @@ class InjectionForm(forms.ModelForm):
             role=procedure.NURSE, is_active=True
         )
         self.fields["assisting_nurse"].label = "Assisting nurse"
-        self.initial.setdefault("given_at", now_local())
+        if not self.initial.get("given_at"):
+            self.initial["given_at"] = now_local()
         if self.instance and self.instance.pk:
             self.initial.setdefault("dose_mcg", self.instance.dose_mcg)
 

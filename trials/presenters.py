@@ -117,11 +117,11 @@ def observation(snap: TrialSnapshot, now=None) -> ObservationView | None:
     if attempt is None or not attempt.is_given:
         return None
     now = now or timezone.now()
-    taken = len(snap.vitals_after_injection(attempt))
+    recorded = [v.recorded_at for v in snap.vitals_after_injection(attempt)]
     done_minutes = {a.minutes_after for a in snap.post_dose(attempt)}
     return ObservationView(
         attempt,
-        vitals_schedule(attempt.given_at, snap.site.vitals_schedule, taken, now),
+        vitals_schedule(attempt.given_at, snap.site.vitals_schedule, recorded, now),
         assessment_schedule(attempt.given_at, snap.site.assessment_schedule, done_minutes, now),
     )
 

@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.urls import reverse
 
 from trials import procedure
@@ -38,19 +38,17 @@ class TrialQuerySet(models.QuerySet):
     def for_ward_board(self) -> "TrialQuerySet":
         """Trials now in observation with what the board needs: the current attempt's vitals."""
         from .attempt import DoseAttempt
+        from .observation import VitalSigns
 
-        current = DoseAttempt.objects.filter(given_at__isnull=False).annotate(
-            vitals_after_injection=Count(
-                "vitals", filter=Q(vitals__recorded_at__gte=models.F("given_at"))
-            ),
-            assessments_done=Count("assessments", distinct=True),
+        given = DoseAttempt.objects.filter(given_at__isnull=False).prefetch_related(
+            Prefetch("vitals", queryset=VitalSigns.objects.only("attempt_id", "recorded_at"))
         )
         return (
             self.in_phase(Phase.OBSERVATION)
             .with_patient()
             .with_severe_flag()
             .prefetch_related(
-                Prefetch("attempts", queryset=current.order_by("number"), to_attr="given_attempts")
+                Prefetch("attempts", queryset=given.order_by("number"), to_attr="given_attempts")
             )
         )
 

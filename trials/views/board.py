@@ -32,9 +32,8 @@ def board_rows(now, site) -> list[BoardRow]:
         attempt = trial.given_attempts[-1] if trial.given_attempts else None
         if attempt is None:
             continue
-        schedule = vitals_schedule(
-            attempt.given_at, site.vitals_schedule, attempt.vitals_after_injection, now
-        )
+        recorded = [v.recorded_at for v in attempt.vitals.all()]
+        schedule = vitals_schedule(attempt.given_at, site.vitals_schedule, recorded, now)
         rows.append(BoardRow(trial, attempt, now - attempt.given_at, schedule))
     # Overdue first, then the one due soonest.
     rows.sort(
