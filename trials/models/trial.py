@@ -14,6 +14,11 @@ class TrialQuerySet(models.QuerySet):
     def in_phase(self, phase: str) -> "TrialQuerySet":
         return self.filter(status=phase)
 
+    def phase_counts(self) -> dict[str, int]:
+        """{phase: number of trials} for every phase, zeros included, in one query."""
+        rows = self.order_by().values_list("status").annotate(n=models.Count("pk"))
+        return {code: 0 for code, _ in Phase.CHOICES} | dict(rows)
+
     def with_patient(self) -> "TrialQuerySet":
         return self.select_related("patient")
 

@@ -1,6 +1,7 @@
 """Read pages: the trial page, the trial list, the patient's trial start and edit."""
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
@@ -24,16 +25,27 @@ def trial_detail(request, pk: int):
     return render(request, "trials/detail.html", presenters.trial_context(snap, request.user))
 
 
+GROUP_SIZE = 10
+PAGE_SIZE = 50
+
+
 @require_GET
 @roles_required(*ANY_ROLE)
 def trial_list(request):
-    """All trials grouped by phase (the admin's home)."""
-    trials = list(Trial.objects.for_list())
+    """All trials grouped by phase (the admin's home); ?phase= lists one phase in pages."""
+    counts = Trial.objects.phase_counts()
+    phase = request.GET.get("phase")
+    if phase in procedure.Phase.LABELS:
+        page = Paginator(Trial.objects.in_phase(phase).for_list(), PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+        context = {"phase": phase, "phase_label": procedure.Phase.LABELS[phase], "page": page}
+        return render(request, "trials/list_phase.html", context | {"count": counts[phase]})
     groups = [
-        (code, label, [t for t in trials if t.status == code])
+        (code, label, counts[code], list(Trial.objects.in_phase(code).for_list()[:GROUP_SIZE]))
         for code, label in procedure.Phase.CHOICES
     ]
-    return render(request, "trials/list.html", {"groups": groups, "total": len(trials)})
+    return render(request, "trials/list.html", {"groups": groups, "total": sum(counts.values())})
 
 
 @roles_required(*procedure.ACTION_ROLES["create_trial"])

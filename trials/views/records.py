@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404
 from trials import forms, procedure
 from trials.models import AdverseEvent
 from trials.services import records
+from trials.services.snapshot import TrialSnapshot
 
 from .access import get_trial, roles_required
 from .helpers import action_page, submit
@@ -41,7 +42,9 @@ def baseline(request, pk: int):
 def assessment(request, pk: int):
     trial = get_trial(pk)
     schedule = request.site_settings.assessment_schedule
-    initial = {"minutes_after": request.GET.get("minutes")} if request.GET.get("minutes") else None
+    snap = TrialSnapshot.load(trial.pk, site=request.site_settings)
+    done = {a.minutes_after for a in snap.post_dose(snap.attempt)} if snap.attempt else set()
+    initial = {"minutes_after": next((m for m in schedule if m not in done), None)}
     form = forms.AssessmentForm(request.POST or None, schedule=schedule, initial=initial)
 
     def call(data):
