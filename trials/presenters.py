@@ -146,7 +146,8 @@ def trial_context(snap: TrialSnapshot, user) -> dict:
         "severe_events": [
             ae for a in snap.attempts for ae in a.adverse_events.all() if ae.is_severe
         ],
-        "timeline": list(snap.trial.audit.all()),
+        # Evaluated only by templates that show it (the htmx panel does not).
+        "timeline": snap.trial.audit.all,
     }
 
 

@@ -6,6 +6,14 @@ from django.urls import reverse
 from trials import procedure
 from trials.procedure import Phase
 
+ADULT_AGE = 18  # a child is under 18 on the referral date
+
+
+def _attempts_where(**lookups):
+    from .attempt import DoseAttempt
+
+    return DoseAttempt.objects.filter(trial=OuterRef("pk"), **lookups)
+
 
 class TrialQuerySet(models.QuerySet):
     def open(self) -> "TrialQuerySet":
@@ -57,8 +65,11 @@ class TrialQuerySet(models.QuerySet):
             )
         )
 
-    def for_detail(self) -> "TrialQuerySet":
-        """Everything the trial page and the protocol checks read, in a fixed number of queries."""
+    def for_detail(self, *, with_audit: bool = True) -> "TrialQuerySet":
+        """Everything the trial page and the protocol checks read, in a fixed number of queries.
+
+        The protocol checks skip the audit trail (with_audit=False): it only grows.
+        """
         from .assessment import Assessment
         from .attempt import DoseAttempt
         from .audit import AuditEvent, Signature
@@ -101,6 +112,127 @@ class TrialQuerySet(models.QuerySet):
                     queryset=DoseAttempt.objects.order_by("number").prefetch_related("assessments"),
                 )
             )
+        )
+
+    # --- Outcome review (trials/outcomes): named reads over many trials ---------------------
+
+    def referred_between(self, start=None, end=None) -> "TrialQuerySet":
+        """Trials referred on or after `start` and on or before `end` (either may be None)."""
+        qs = self
+        if start is not None:
+            qs = qs.filter(referred_on__gte=start)
+        if end is not None:
+            qs = qs.filter(referred_on__lte=end)
+        return qs
+
+    def in_age_group(self, group: str) -> "TrialQuerySet":
+        """Children (under 18 on the referral date) or adults: group is "child" or "adult"."""
+        from django.db.models.functions import ExtractDay, ExtractMonth, ExtractYear
+
+        born = "patient__date_of_birth"
+        qs = self.alias(
+            _age_years=ExtractYear("referred_on") - ExtractYear(born),
+            _referred_md=ExtractMonth("referred_on") * 100 + ExtractDay("referred_on"),
+            _born_md=ExtractMonth(born) * 100 + ExtractDay(born),
+        )
+        child = Q(_age_years__lt=ADULT_AGE) | Q(
+            _age_years=ADULT_AGE, _referred_md__lt=models.F("_born_md")
+        )
+        if group == "child":
+            return qs.filter(child)
+        if group == "adult":
+            return qs.exclude(child)
+        raise ValueError(f"Unknown age group {group!r}: use 'child' or 'adult'.")
+
+    def with_dose_given(self, dose_mcg: int) -> "TrialQuerySet":
+        """Trials in which a dose of `dose_mcg` was given."""
+        return self.filter(Exists(_attempts_where(dose_mcg=dose_mcg, given_at__isnull=False)))
+
+    def injected(self) -> "TrialQuerySet":
+        """Trials with at least one dose given."""
+        return self.filter(Exists(_attempts_where(given_at__isnull=False)))
+
+    def decided(self) -> "TrialQuerySet":
+        """Trials with at least one attempt whose response the neurologist decided."""
+        return self.filter(Exists(_attempts_where(responder__isnull=False)))
+
+    def responders(self) -> "TrialQuerySet":
+        """Trials with an attempt decided as responder."""
+        return self.filter(Exists(_attempts_where(responder=True)))
+
+    def responded_at_dose(self, dose_mcg: int) -> "TrialQuerySet":
+        """Responders whose first attempt decided responder was at `dose_mcg`."""
+        from .attempt import DoseAttempt
+
+        earlier = DoseAttempt.objects.filter(
+            trial=OuterRef("trial"), responder=True, number__lt=OuterRef("number")
+        )
+        first = _attempts_where(responder=True, dose_mcg=dose_mcg).filter(~Exists(earlier))
+        return self.filter(Exists(first))
+
+    def with_given_attempts(self, count: int) -> "TrialQuerySet":
+        """Trials with exactly `count` doses given (attempts are given in order 1, 2, 3)."""
+        if count == 0:
+            return self.exclude(Exists(_attempts_where(given_at__isnull=False)))
+        return self.filter(Exists(_attempts_where(number=count, given_at__isnull=False))).exclude(
+            Exists(_attempts_where(number=count + 1, given_at__isnull=False))
+        )
+
+    def with_adverse_event(self, kind: str = "", severity: str = "") -> "TrialQuerySet":
+        from .observation import AdverseEvent
+
+        events = AdverseEvent.objects.filter(attempt__trial=OuterRef("pk"))
+        if kind:
+            events = events.filter(kind=kind)
+        if severity:
+            events = events.filter(severity=severity)
+        return self.filter(Exists(events))
+
+    def with_mas_comparison(self) -> "TrialQuerySet":
+        """Trials with a lower-limb group/side scored at baseline and again after a dose."""
+        from .assessment import MasScore
+
+        lower = [g.key for g in procedure.MUSCLE_GROUPS if g.lower_limb]
+        at_baseline = MasScore.objects.filter(
+            assessment__trial=OuterRef(OuterRef("assessment__trial")),
+            assessment__attempt__isnull=True,
+            group=OuterRef("group"),
+            side=OuterRef("side"),
+        )
+        post_dose = MasScore.objects.filter(
+            assessment__trial=OuterRef("pk"),
+            assessment__attempt__isnull=False,
+            group__in=lower,
+        ).filter(Exists(at_baseline))
+        return self.filter(Exists(post_dose))
+
+    def for_outcome_list(self) -> "TrialQuerySet":
+        """The drill-down list behind a dashboard count: newest referral first."""
+        return (
+            self.with_patient().with_severe_flag().with_attempts().order_by("-referred_on", "-pk")
+        )
+
+    def for_fhir(self) -> "TrialQuerySet":
+        """What the FHIR export reads: attempts with their vitals, scores and signatures."""
+        from .assessment import Assessment
+        from .attempt import DoseAttempt
+        from .audit import Signature
+        from .observation import VitalSigns
+
+        return self.select_related("patient").prefetch_related(
+            Prefetch(
+                "attempts",
+                queryset=DoseAttempt.objects.select_related("performed_by").prefetch_related(
+                    Prefetch("vitals", queryset=VitalSigns.objects.order_by("recorded_at", "pk"))
+                ),
+            ),
+            Prefetch(
+                "assessments",
+                queryset=Assessment.objects.select_related("assessed_by").prefetch_related(
+                    "scores"
+                ),
+            ),
+            Prefetch("signatures", queryset=Signature.objects.select_related("signer")),
         )
 
 

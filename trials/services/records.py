@@ -24,6 +24,12 @@ def _not_future(when: datetime, what: str) -> None:
         raise ProtocolError(f"The {what} time is in the future.")
 
 
+def _not_before_injection(attempt, when: datetime, what: str) -> None:
+    if when < attempt.given_at:
+        local = timezone.localtime(attempt.given_at)
+        raise ProtocolError(f"{what} cannot be timed before the injection ({local:%H:%M}).")
+
+
 def _given_attempt(snap: TrialSnapshot, what: str):
     """Observation entries belong to a dose that has been given and not yet discharged."""
     attempt = snap.attempt
@@ -148,6 +154,7 @@ def vitals_record(
     snap = lock_trial(trial_id)
     attempt = _given_attempt(snap, "Vital signs")
     _not_future(data["recorded_at"], "recording")
+    _not_before_injection(attempt, data["recorded_at"], "Vital signs")
     if data["diastolic"] >= data["systolic"]:
         raise ProtocolError("The diastolic pressure must be lower than the systolic.")
     vitals, created = _create_once(
@@ -232,6 +239,7 @@ def pain_medication_record(
     snap = lock_trial(trial_id)
     attempt = _given_attempt(snap, "Pain medication")
     _not_future(data["given_at"], "given")
+    _not_before_injection(attempt, data["given_at"], "Pain medication")
     medication, created = _create_once(
         PainMedication, submission, attempt=attempt, given_by=actor, **data
     )

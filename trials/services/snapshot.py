@@ -14,8 +14,11 @@ class TrialSnapshot:
     site: SiteSettings
 
     @classmethod
-    def load(cls, trial_id: int, site: SiteSettings | None = None) -> "TrialSnapshot":
-        trial = Trial.objects.for_detail().with_severe_flag().get(pk=trial_id)
+    def load(
+        cls, trial_id: int, site: SiteSettings | None = None, *, with_audit: bool = False
+    ) -> "TrialSnapshot":
+        queryset = Trial.objects.for_detail(with_audit=with_audit).with_severe_flag()
+        trial = queryset.get(pk=trial_id)
         return cls(trial, site or SiteSettings.current())
 
     @cached_property

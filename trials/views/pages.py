@@ -21,7 +21,7 @@ from .helpers import action_page, submit
 @roles_required(*ANY_ROLE)
 def trial_detail(request, pk: int):
     get_trial(pk)
-    snap = TrialSnapshot.load(pk, site=request.site_settings)
+    snap = TrialSnapshot.load(pk, site=request.site_settings, with_audit=True)
     return render(request, "trials/detail.html", presenters.trial_context(snap, request.user))
 
 
