@@ -61,6 +61,8 @@ class Suggestion:
 
     @property
     def text(self) -> str:
+        if not self.comparisons:
+            return "No post-dose assessment yet."
         if self.responder is None:
             return (
                 "No suggestion: no lower-limb group was scored both at baseline and after the dose."

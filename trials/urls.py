@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import board, checklist, home, pages, records, site, steps
+from .views import board, checklist, home, outcomes, pages, records, site, steps
 
 app_name = "trials"
 
@@ -9,9 +9,16 @@ urlpatterns = [
     path("board/", board.board, name="board"),
     path("worklist/", home.worklist, name="worklist"),
     path("settings/", site.site_settings, name="site_settings"),
+    path("outcomes/", outcomes.dashboard, name="outcomes"),
+    path("outcomes/trials/", outcomes.outcome_trials, name="outcomes_trials"),
+    path("outcomes/export.csv", outcomes.outcomes_csv, name="outcomes_csv"),
+    path("fhir/export.ndjson", outcomes.fhir_bulk, name="fhir_bulk"),
     path("start/<int:patient_pk>/", pages.trial_create, name="create"),
     path("<int:pk>/", pages.trial_detail, name="detail"),
     path("<int:pk>/edit/", pages.trial_edit, name="edit"),
+    path("<int:pk>/summary/", outcomes.trial_summary, name="summary"),
+    path("<int:pk>/summary.pdf", outcomes.trial_summary_pdf, name="summary_pdf"),
+    path("<int:pk>/fhir/", outcomes.trial_fhir, name="fhir"),
     path(
         "<int:pk>/checklist/<str:checklist_key>/<str:item_key>/tick/",
         checklist.tick,

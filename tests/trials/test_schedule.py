@@ -81,3 +81,9 @@ def test_assessment_due_at_2_h_is_overdue_until_recorded():
     schedule = assessment_schedule(GIVEN, [120, 240], {120}, now=at(130))
     assert schedule.overdue == []
     assert schedule.next_due.minutes == 240
+
+
+def test_a_slot_is_not_overdue_at_its_exact_time():
+    assert vitals_schedule(GIVEN, FIRST_HOUR, [at(15)], now=at(30)).overdue == []
+    late = vitals_schedule(GIVEN, FIRST_HOUR, [at(15)], now=at(30.5))
+    assert [s.minutes for s in late.overdue] == [30]

@@ -194,7 +194,7 @@ class TrialQuerySet(models.QuerySet):
 
         lower = [g.key for g in procedure.MUSCLE_GROUPS if g.lower_limb]
         at_baseline = MasScore.objects.filter(
-            assessment__trial=OuterRef(OuterRef("assessment__trial")),
+            assessment__trial=OuterRef("assessment__trial"),
             assessment__attempt__isnull=True,
             group=OuterRef("group"),
             side=OuterRef("side"),
@@ -222,8 +222,15 @@ class TrialQuerySet(models.QuerySet):
         return self.select_related("patient").prefetch_related(
             Prefetch(
                 "attempts",
-                queryset=DoseAttempt.objects.select_related("performed_by").prefetch_related(
-                    Prefetch("vitals", queryset=VitalSigns.objects.order_by("recorded_at", "pk"))
+                queryset=DoseAttempt.objects.select_related("performed_by", "decided_by")
+                .order_by("number")
+                .prefetch_related(
+                    Prefetch(
+                        "vitals",
+                        queryset=VitalSigns.objects.select_related("recorded_by").order_by(
+                            "recorded_at", "pk"
+                        ),
+                    )
                 ),
             ),
             Prefetch(

@@ -27,7 +27,8 @@ def _respond(request, trial, error: str | None = None, status: int = 409):
     """htmx gets the phase panel re-rendered in place; a plain post goes back to the trial page."""
     if request.htmx:
         snap = TrialSnapshot.load(trial.pk, site=request.site_settings)
-        context = presenters.trial_context(snap, request.user) | {"panel_error": error}
+        context = presenters.trial_context(snap, request.user)
+        context |= {"panel_error": error, "oob": True}
         return render(
             request, "trials/_phase_panel.html", context, status=200 if not error else status
         )

@@ -22,7 +22,12 @@ def sign_preparation(request, pk: int):
         )
 
     return submit(request, form, call, trial.get_absolute_url()) or action_page(
-        request, trial, form, title="Sign preparation complete", action="sign_preparation"
+        request,
+        trial,
+        form,
+        title="Sign preparation complete",
+        action="sign_preparation",
+        extra={"submit_label": "Sign preparation complete"},
     )
 
 
@@ -126,7 +131,10 @@ def plan_next(request, pk: int):
         form,
         title="Plan the next attempt",
         action="plan_next_attempt",
-        extra={"note": "The next dose is given at least 24 hours after the last one."},
+        extra={
+            "note": "The next dose is given at least 24 hours after the last one.",
+            "submit_label": "Plan the attempt",
+        },
     )
 
 
@@ -156,7 +164,12 @@ def close(request, pk: int):
             f"(2 × the effective screening dose of {last.dose_mcg} mcg, over 24 h)."
         )
     return submit(request, form, call, trial.get_absolute_url()) or action_page(
-        request, trial, form, title="Close the trial", action="close", extra={"note": pump}
+        request,
+        trial,
+        form,
+        title="Close the trial",
+        action="close",
+        extra={"note": pump, "submit_label": "Sign and close the trial"},
     )
 
 
@@ -169,5 +182,10 @@ def cancel(request, pk: int):
         workflow.trial_cancel(trial_id=trial.pk, actor=request.user, reason=data["reason"])
 
     return submit(request, form, call, trial.get_absolute_url()) or action_page(
-        request, trial, form, title="Cancel the trial", action="cancel"
+        request,
+        trial,
+        form,
+        title="Cancel the trial",
+        action="cancel",
+        extra={"submit_label": "Cancel the trial"},
     )

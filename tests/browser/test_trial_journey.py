@@ -1,0 +1,441 @@
+"""One patient's whole ITB trial, clicked through the real pages by a nurse and a neurologist.
+
+The story: the nurse registers a new patient and starts a trial; nurse and neurologist tick the
+preparation checklist (htmx, in place); the neurologist scores the baseline and signs
+preparation; the first dose (50 mcg) is given, observed and the patient discharged; the
+neurologist finds no response (the app suggests the same) and plans 75 mcg; the second dose works
+(mean lower-limb MAS 3 → 1.5), and the trial closes with a pump candidate at 150 mcg/day. The
+admin then finds it under "Completed".
+
+Doses must be at least 24 h apart and a browser cannot wait a day, so the first injection is
+entered as given 26 hours ago (its vital signs and assessment timed from then); the second is
+given now.
+"""
+
+import re
+import secrets
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.browser
+
+CLINIC_TZ = ZoneInfo("America/New_York")  # the site setting's default (DEFAULT_CLINIC_TIME_ZONE)
+LOWER_LIMB = ("hip_flexors", "hip_adductors", "knee_extensors", "knee_flexors",
+              "ankle_plantar_flexors")  # fmt: skip
+DESKTOP = {"width": 1366, "height": 900}
+TABLET = {"width": 820, "height": 1180}  # iPad Air, portrait
+
+
+# --- Time in the clinic's zone, as a datetime-local input wants it ------------------------------
+
+
+def _ambiguous(local: datetime) -> bool:
+    return local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset()
+
+
+def clinic_input(moment: datetime) -> str:
+    """A UTC instant as the clinic's wall time, e.g. "2025-03-04T09:30".
+
+    A backdated time that falls in the repeated hour of the autumn clock change is moved an hour
+    later: the app (rightly) refuses an ambiguous wall time.
+    """
+    local = moment.astimezone(CLINIC_TZ)
+    while _ambiguous(local):
+        local = (local + timedelta(hours=1)).astimezone(CLINIC_TZ)
+    return local.strftime("%Y-%m-%dT%H:%M")
+
+
+def clinic_today() -> date:
+    return datetime.now(CLINIC_TZ).date()
+
+
+# --- Screenshots ----------------------------------------------------------------------------
+
+
+class Screens:
+    """Full-page shots of key pages at desktop and tablet width, numbered in story order."""
+
+    def __init__(self, directory):
+        self.directory = directory
+        self.count = 0
+        self.overflow: list[str] = []
+
+    def take(self, page: Page, name: str) -> None:
+        self.count += 1
+        stem = f"{self.count:02d}-{name}"
+        page.screenshot(path=str(self.directory / f"{stem}-desktop.png"), full_page=True)
+        page.set_viewport_size(TABLET)
+        try:
+            page.screenshot(path=str(self.directory / f"{stem}-tablet.png"), full_page=True)
+            wide = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            if wide > 0:
+                self.overflow.append(f"{stem}: page is {wide}px wider than the tablet viewport")
+        finally:
+            page.set_viewport_size(DESKTOP)
+
+
+# --- What a user sees ------------------------------------------------------------------------
+
+
+def expect_phase(page: Page, label: str) -> None:
+    """The stepper's current step and the phase badge in the trial header both say `label`."""
+    stepper = page.get_by_role("list", name="Phases")
+    expect(stepper.locator('[aria-current="step"]')).to_have_text(label)
+    expect(page.locator("main .badge.text-bg-primary").first).to_have_text(label)
+
+
+def expect_saved_without_errors(page: Page) -> None:
+    expect(page.locator(".invalid-feedback, .alert-danger")).to_have_count(0)
+
+
+def submit(page: Page, button: str) -> None:
+    page.get_by_role("button", name=button, exact=True).click()
+    page.wait_for_load_state()
+
+
+def sign(page: Page, password: str, button: str = "Save") -> None:
+    page.get_by_label("Your password (to sign)").fill(password)
+    submit(page, button)
+
+
+# --- Steps of the story ----------------------------------------------------------------------
+
+
+def log_in(page: Page, app, user, screens: Screens | None = None) -> Page:
+    page.goto(app.url("/login/"))
+    page.locator("#id_username").fill(user.username)
+    page.locator("#id_password").fill(app.password)
+    if screens:
+        screens.take(page, "login")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("nav")).to_contain_text(f"{user.printed_name} · {user.role.title()}")
+    return page
+
+
+def register_patient(nurse: Page, patient: dict, screens: Screens) -> None:
+    nurse.get_by_role("link", name="Patients", exact=True).click()
+    nurse.get_by_role("link", name="New patient").click()
+    text_fields = (
+        "mrn", "first_name", "last_name", "date_of_birth", "weight_kg", "diagnosis_detail",
+        "allergies", "anticoagulants", "oral_antispasmodics",
+    )  # fmt: skip
+    for field in text_fields:
+        nurse.locator(f"#id_{field}").fill(patient[field])
+    nurse.locator("#id_sex").select_option(patient["sex"])
+    nurse.locator("#id_diagnosis").select_option(patient["diagnosis"])
+    screens.take(nurse, "patient-form")
+    submit(nurse, "Save")
+    expect(nurse.get_by_role("alert")).to_contain_text("Patient saved.")
+    expect(nurse.get_by_role("heading", level=1)).to_have_text(patient["name"])
+
+
+def start_trial(nurse: Page) -> str:
+    nurse.get_by_role("link", name="Start a trial").click()
+    nurse.locator("#id_referred_on").fill(clinic_today().isoformat())
+    nurse.locator("#id_referred_by").fill("Dr P. Alvarez, MS clinic")
+    nurse.locator("#id_indication").fill(
+        "Severe lower-limb spasticity despite oral baclofen 20 mg three times daily."
+    )
+    nurse.locator("#id_goals").fill("Easier transfers and positioning; better sleep.")
+    submit(nurse, "Start the trial")
+    expect(nurse.get_by_role("alert")).to_contain_text("Trial started.")
+    expect_phase(nurse, "Preparation")
+    return nurse.url
+
+
+def tick(page: Page, checklist: str, item: str, note: str = "") -> None:
+    """Tick one item in place (htmx) and wait until the panel shows it ticked."""
+    row = page.locator(f"#item-{checklist}-{item}")
+    if note:
+        row.locator("input[name=note]").fill(note)
+    row.get_by_role("button", name="Tick", exact=True).click()
+    _wait_for_panel(page, row)
+
+
+def mark_not_applicable(page: Page, checklist: str, item: str, reason: str) -> None:
+    row = page.locator(f"#item-{checklist}-{item}")
+    row.get_by_text("Not applicable…").click()
+    row.get_by_role("textbox", name=re.compile("is not applicable")).fill(reason)
+    row.get_by_role("button", name="Mark N/A").click()
+    _wait_for_panel(page, row)
+    expect(row).to_contain_text(f"Not applicable: {reason}")
+
+
+def _wait_for_panel(page: Page, row) -> None:
+    """The swapped-in panel shows the item done (an Untick button) or says why not."""
+    error = page.locator("#phase-panel > .alert-danger")
+    expect(row.get_by_role("button", name="Untick").or_(error)).to_be_visible()
+    expect(error, "the panel refused the tick").to_have_count(0)
+
+
+def record_scores(page: Page, grade: str, *, at: str | None, minutes: str | None) -> None:
+    """Fill the assessment form: every lower-limb group, both sides, at `grade`; Penn 3/2."""
+    if at:
+        page.locator("#id_assessed_at").fill(at)
+    if minutes:
+        page.locator("#id_minutes_after").select_option(minutes)
+    for group in LOWER_LIMB:
+        for side in ("left", "right"):
+            page.locator(f"#id_mas_{group}_{side}").select_option(grade)
+    page.locator("#id_penn_frequency").select_option("3")
+    page.locator("#id_penn_severity").select_option("2")
+
+
+def record_baseline(neuro: Page, at: str, screens: Screens) -> None:
+    neuro.get_by_role("link", name="Record baseline").click()
+    expect(neuro.get_by_role("heading", name="Baseline spasticity assessment")).to_be_visible()
+    record_scores(neuro, "3", at=at, minutes=None)
+    screens.take(neuro, "baseline-form")
+    submit(neuro, "Save")
+    expect(neuro.locator("#phase-panel")).to_contain_text(
+        "Baseline spasticity assessment: recorded"
+    )
+
+
+def sign_preparation(neuro: Page, password: str, screens: Screens) -> None:
+    neuro.get_by_role("link", name="Sign preparation complete").click()
+    expect(neuro.get_by_text("Not possible yet")).to_have_count(0)
+    expect(neuro.locator("#id_first_dose_mcg")).to_have_value("50")
+    screens.take(neuro, "sign-preparation")
+    sign(neuro, password)
+    expect_phase(neuro, "Injection")
+    expect(neuro.locator("#phase-panel")).to_contain_text("Attempt 1 of 3: 50 mcg")
+
+
+def tick_injection_day(nurse: Page, neuro: Page, attempt: int, dose: int) -> None:
+    """Day-of checks and the nurse's assist items; the neurologist's skin preparation."""
+    expect(nurse.locator("#checklist-day_of")).to_contain_text(f"attempt {attempt} ({dose} mcg)")
+    for item in ("fasting", "medications", "identity", "resuscitation"):
+        tick(nurse, "day_of", item)
+    tick(nurse, "injection", "positioned")
+    neuro.reload()
+    tick(neuro, "injection", "skin_prepared", note="Chlorhexidine; lidocaine 1 % 2 mL")
+    tick(nurse, "injection", "needle_removed")
+    expect(nurse.locator("#checklist-injection .card-header .badge")).to_have_text("3 / 3")
+
+
+def record_injection(
+    neuro: Page, app, *, attempt: int, dose: int, given_at: str | None, lot: str, screens: Screens
+) -> None:
+    """Fill and sign the injection record; given_at None keeps the form's default (now)."""
+    neuro.reload()
+    expect(neuro.locator("#phase-panel")).to_contain_text("Ready.")
+    neuro.get_by_role("link", name="Record and sign the injection").click()
+    expect(
+        neuro.get_by_role("heading", name=f"Injection record – attempt {attempt}")
+    ).to_contain_text(f"{dose} mcg")
+    expect(neuro.locator("#id_dose_mcg")).to_have_value(str(dose))
+    neuro.locator("#id_spinal_level").select_option("L3-L4")
+    neuro.locator("#id_needle_type").select_option("pencil_point")
+    neuro.locator("#id_needle_gauge").fill("25")
+    neuro.locator("#id_clear_csf").select_option(label="Yes")
+    neuro.locator("#id_passes").fill("1")
+    neuro.locator("#id_image_guidance").select_option(label="No")
+    neuro.locator("#id_product").select_option("lioresal")
+    neuro.locator("#id_concentration_mcg_ml").fill("50")
+    neuro.locator("#id_lot").fill(lot)
+    neuro.locator("#id_expiry").fill((clinic_today() + timedelta(days=365)).isoformat())
+    if given_at is None:
+        given_at = neuro.locator("#id_given_at").input_value()
+        shown = datetime.fromisoformat(given_at).replace(tzinfo=CLINIC_TZ)
+        assert abs(datetime.now(UTC) - shown) < timedelta(minutes=3), (
+            f"'Time given' should default to now (clinic time), shows {given_at!r}"
+        )
+    else:
+        neuro.locator("#id_given_at").fill(given_at)
+    neuro.locator("#id_duration_seconds").fill("90")
+    neuro.locator("#id_discarded_mcg").fill("0")
+    neuro.locator("#id_assisting_nurse").select_option(label=app.nurse.printed_name)
+    neuro.get_by_label("Your password (to sign)").fill(app.password)
+    screens.take(neuro, f"injection-form-{attempt}")
+    submit(neuro, "Sign the injection")
+    expect_saved_without_errors(neuro)
+    expect_phase(neuro, "Observation")
+    card = neuro.locator(f"#attempt-{attempt}")
+    expect(card).to_contain_text(given_at.replace("T", " "))
+    expect(card).to_contain_text(f"assisted by {app.nurse.printed_name}")
+
+
+def record_vitals(nurse: Page, app, *, attempt: int, at: str | None = None) -> None:
+    nurse.get_by_role("link", name="Record vital signs").click()
+    if at:
+        nurse.locator("#id_recorded_at").fill(at)
+    values = {"heart_rate": "76", "systolic": "124", "diastolic": "78", "respiratory_rate": "16",
+              "spo2": "98", "temperature_c": "36.8", "pain": "1"}  # fmt: skip
+    for field, value in values.items():
+        nurse.locator(f"#id_{field}").fill(value)
+    nurse.locator("#id_sedation").select_option("0")
+    submit(nurse, "Save")
+    expect_saved_without_errors(nurse)
+    vitals = nurse.locator(f"#attempt-{attempt} table")
+    expect(vitals).to_contain_text("124/78")
+    expect(vitals).to_contain_text(app.nurse.printed_name)
+
+
+def record_post_dose(neuro: Page, grade: str, *, attempt: int, at: str | None, screens=None):
+    neuro.reload()
+    neuro.get_by_role("link", name="Post-dose assessment").click()
+    expect(neuro.get_by_role("heading", name="Post-dose spasticity assessment")).to_be_visible()
+    record_scores(neuro, grade, at=at, minutes="120")
+    if screens:
+        screens.take(neuro, "post-dose-form")
+    submit(neuro, "Save")
+    expect_saved_without_errors(neuro)
+    expect(neuro.locator(".score-table thead")).to_contain_text(f"#{attempt}")
+
+
+def discharge(nurse: Page, app, *, attempt: int) -> None:
+    nurse.reload()
+    for item in ("vitals_stable", "rest_today", "no_strenuous", "warning_signs"):
+        tick(nurse, "observation", item)
+    nurse.get_by_role("link", name="Sign the discharge").click()
+    expect(nurse.get_by_text("Rest for the remainder of the day")).to_be_visible()
+    nurse.locator("#id_note").fill("Home with his partner; leaflet given.")
+    sign(nurse, app.password, button="Sign the discharge")
+    expect_phase(nurse, "Follow-up")
+    expect(nurse.locator(f"#attempt-{attempt}")).to_contain_text("Discharged")
+
+
+def decide(neuro: Page, app, verdict: str, screens: Screens, *, fall: str) -> None:
+    """The suggestion on the trial page and on the form agrees with `verdict`, which is signed.
+
+    `fall`: the fall in mean lower-limb MAS the form's comparison table shows for the 2 h score.
+    """
+    neuro.reload()
+    expect_phase(neuro, "Follow-up")
+    expect(neuro.locator("#decision")).to_contain_text(f"Suggestion: {verdict}:")
+    neuro.get_by_role("link", name="Decide the response").click()
+    suggestion = neuro.locator(".alert-info")
+    expect(suggestion).to_contain_text(f"Suggestion: {verdict}:")
+    two_hours = suggestion.get_by_role("row").filter(has=neuro.get_by_role("cell", name="2 h"))
+    expect(two_hours.get_by_role("cell").nth(3), "the Fall column").to_have_text(fall)
+    choice = neuro.get_by_label(verdict, exact=True)
+    expect(choice, "the form preselects the suggestion").to_be_checked()
+    screens.take(neuro, f"decision-{verdict.lower().replace(' ', '-')}")
+    sign(neuro, app.password, button="Sign the decision")
+    expect(neuro.locator("#decision")).to_contain_text(f"Decision: {verdict} by")
+
+
+# --- The story -------------------------------------------------------------------------------
+
+
+def test_nurse_and_neurologist_take_a_new_patient_through_the_trial(
+    live_app, new_tab, screenshots_dir
+):
+    app = live_app
+    screens = Screens(screenshots_dir)
+    mrn = f"E2E{secrets.token_hex(3).upper()}"
+    patient = {
+        "mrn": mrn, "first_name": "Robin", "last_name": "Ellery", "name": "Ellery, Robin",
+        "date_of_birth": "1984-03-14", "sex": "male", "weight_kg": "72.5", "diagnosis": "ms",
+        "diagnosis_detail": "Secondary progressive", "allergies": "None known",
+        "anticoagulants": "None", "oral_antispasmodics": "Baclofen 20 mg three times daily",
+    }  # fmt: skip
+    now = datetime.now(UTC)
+    first_given = clinic_input(now - timedelta(hours=26))
+    first_given_at = datetime.fromisoformat(first_given).replace(tzinfo=CLINIC_TZ).astimezone(UTC)
+
+    def after_first(minutes: int) -> str:
+        return clinic_input(first_given_at + timedelta(minutes=minutes))
+
+    # The nurse registers the patient and starts the trial.
+    nurse = log_in(new_tab("nurse").page, app, app.nurse, screens)
+    expect(nurse.get_by_role("heading", name="Ward board")).to_be_visible()
+    register_patient(nurse, patient, screens)
+    trial_url = start_trial(nurse)
+    screens.take(nurse, "trial-started")
+    tick(nurse, "preparation", "no_infection")
+    mark_not_applicable(nurse, "preparation", "pregnancy", "Male patient")
+
+    # The neurologist finds the trial on his worklist and completes preparation.
+    neuro = log_in(new_tab("neurologist").page, app, app.neurologist)
+    expect(neuro.get_by_role("heading", name="Waiting for you")).to_be_visible()
+    worklist_row = neuro.get_by_role("link", name=re.compile(patient["name"]))
+    expect(worklist_row).to_contain_text("Eligibility, baseline scores and preparation sign-off")
+    worklist_row.click()
+    expect_phase(neuro, "Preparation")
+    for item in ("indication", "eligibility", "anticoagulation", "other_treatments", "consent",
+                 "goals"):  # fmt: skip
+        tick(neuro, "preparation", item)
+    mark_not_applicable(neuro, "preparation", "imaging", "No spine imaging ordered")
+    expect(neuro.locator("#checklist-preparation .card-header .badge")).to_have_text("9 / 9")
+    screens.take(neuro, "preparation-ticked")
+    record_baseline(neuro, after_first(-60), screens)
+    sign_preparation(neuro, app.password, screens)
+
+    # Attempt 1, 50 mcg, given 26 hours ago.
+    nurse.goto(trial_url)
+    expect_phase(nurse, "Injection")
+    tick_injection_day(nurse, neuro, attempt=1, dose=50)
+    screens.take(nurse, "injection-checklists")
+    record_injection(
+        neuro, app, attempt=1, dose=50, given_at=first_given, lot="LIO-24-0815", screens=screens
+    )
+    nurse.goto(trial_url)
+    expect_phase(nurse, "Observation")
+    record_vitals(nurse, app, attempt=1, at=after_first(15))
+    record_post_dose(neuro, "3", attempt=1, at=after_first(120))
+    discharge(nurse, app, attempt=1)
+
+    # No change from baseline: the app suggests "not a responder"; the neurologist agrees
+    # and plans 75 mcg.
+    decide(neuro, app, "Not a responder", screens, fall="0.00")
+    neuro.get_by_role("link", name="Plan the next attempt").click()
+    expect(neuro.get_by_text("at least 24 hours after the last one")).to_be_visible()
+    expect(neuro.locator("#id_dose_mcg")).to_have_value("75")
+    submit(neuro, "Save")
+    expect_phase(neuro, "Injection")
+    expect(neuro.locator("#phase-panel")).to_contain_text("Attempt 2 of 3: 75 mcg, not before")
+
+    # Attempt 2, 75 mcg, given now (more than 24 h after the first).
+    nurse.goto(trial_url)
+    tick_injection_day(nurse, neuro, attempt=2, dose=75)
+    record_injection(
+        neuro, app, attempt=2, dose=75, given_at=None, lot="LIO-24-0816", screens=screens
+    )
+    nurse.get_by_role("link", name="Ward board").click()
+    board_row = nurse.locator(".board-row", has_text=patient["name"])
+    expect(board_row).to_contain_text("#2 · 75 mcg")
+    screens.take(nurse, "ward-board")
+    board_row.get_by_role("link", name=patient["name"]).click()
+    expect_phase(nurse, "Observation")
+    record_vitals(nurse, app, attempt=2)
+    screens.take(nurse, "observation")
+    record_post_dose(neuro, "1+", attempt=2, at=None, screens=screens)
+    discharge(nurse, app, attempt=2)
+
+    # Mean lower-limb MAS fell from 3 to 1.5: the app suggests "responder"; confirmed.
+    decide(neuro, app, "Responder", screens, fall="1.50")
+    expect(neuro.locator("#decision")).to_contain_text("3.00 at baseline, 1.50 at 2 h (fall 1.50")
+    tick(neuro, "follow_up", "appointment")
+    neuro.get_by_role("link", name="Close the trial with an outcome").click()
+    expect(neuro.get_by_text("Suggested starting daily pump dose: 150 mcg/day")).to_be_visible()
+    expect(neuro.get_by_label("Pump candidate (refer for implant)")).to_be_checked()
+    follow_up = (clinic_today() + timedelta(days=14)).isoformat()
+    neuro.locator("#id_follow_up_on").fill(follow_up)
+    screens.take(neuro, "close-trial")
+    sign(neuro, app.password)
+    expect_phase(neuro, "Completed")
+    expect(
+        neuro.get_by_role("heading", name="Outcome: Pump candidate (refer for implant)")
+    ).to_be_visible()
+    expect(neuro.get_by_text("Suggested starting daily pump dose:")).to_contain_text("150 mcg/day")
+    expect(neuro.get_by_text(f"follow-up {follow_up}")).to_be_visible()
+    screens.take(neuro, "trial-completed")
+
+    # The admin sees the trial among the completed ones.
+    admin = log_in(new_tab("admin").page, app, app.admin)
+    expect(admin.get_by_role("heading", name="All trials")).to_be_visible()
+    completed = admin.locator("#phase-completed")
+    expect(completed.get_by_role("link", name=patient["name"])).to_be_visible()
+    expect(completed).to_contain_text("#1 50 mcg (non-responder) · #2 75 mcg (responder)")
+    expect(completed).to_contain_text("Pump candidate")
+    screens.take(admin, "all-trials-admin")
+
+    # Every page shot at tablet width fits it: nothing to scroll sideways.
+    assert not screens.overflow, "\n".join(screens.overflow)

@@ -1,0 +1,86 @@
+"""Shared people and trials for the specification.
+
+Tests run with DJANGO_DEBUG=1 in the environment (the Makefile sets it), so config.settings uses
+its development defaults: SQLite unless DATABASE_URL points at PostgreSQL.
+
+The named users are the ones DOMAIN.md describes: a nurse, a neurologist and an admin. Trials are
+brought to a phase through trials/scenarios.py, i.e. with the same service calls a user makes, so
+a fixture can never reach a state the protocol forbids.
+"""
+
+import pytest
+from django.test import Client
+
+from accounts.models import Role, User
+from tests import factories
+from trials import scenarios
+
+PASSWORD = factories.PASSWORD
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Signing re-checks the password; the production hasher would make each check take ~0.5 s.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _user(username: str, role: str, first: str, last: str) -> User:
+    return User.objects.create_user(
+        username=username, password=PASSWORD, role=role, first_name=first, last_name=last
+    )
+
+
+@pytest.fixture
+def nurse(db) -> User:
+    return _user("nadia", Role.NURSE, "Nadia", "Okafor")
+
+
+@pytest.fixture
+def neurologist(db) -> User:
+    return _user("hugo", Role.NEUROLOGIST, "Hugo", "Lindqvist")
+
+
+@pytest.fixture
+def admin_user(db) -> User:
+    return _user("ada", Role.ADMIN, "Ada", "Brennan")
+
+
+@pytest.fixture
+def team(nurse, neurologist) -> scenarios.Team:
+    return scenarios.Team(nurse, neurologist, PASSWORD)
+
+
+@pytest.fixture
+def make_patient(db):
+    return factories.make_patient
+
+
+@pytest.fixture
+def patient(make_patient):
+    return make_patient()
+
+
+@pytest.fixture
+def trial_in(team, make_patient):
+    """trial_in("observation") -> a trial of a new patient brought to that state.
+
+    States: see factories.STATES (the phases plus "follow_up_decided_nonresponder" and the
+    "*_ready" states whose every move out is unblocked).
+    """
+
+    def build(state: str, *, patient=None):
+        return factories.build_trial(state, team, patient or make_patient())
+
+    return build
+
+
+@pytest.fixture
+def client_for(db):
+    """client_for(user) -> a django test Client logged in as that user."""
+
+    def login(user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return login

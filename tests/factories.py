@@ -1,0 +1,189 @@
+"""Builders for test data. Trials are built only through the service functions (via scenarios).
+
+`build_trial(state, team, patient)` reaches each named state:
+
+- the phases: "preparation", "injection" (prepared and signed, attempt 1 planned at 50 mcg),
+  "observation" (50 mcg given ~3 h ago, vital signs so far, no spasticity score yet),
+  "follow_up" (discharged two days ago, response undecided), "completed" (pump candidate),
+  "cancelled";
+- "follow_up_decided_nonresponder": follow-up, 50 mcg judged not effective;
+- "<phase>_ready": the phase with everything ticked and recorded that its moves out require.
+"""
+
+import itertools
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from patients.models import Diagnosis, Patient, Sex
+from trials import procedure, scenarios
+from trials.models import Trial
+from trials.services import records, workflow
+
+PASSWORD = "correct-horse-battery-9"
+BASELINE_GRADE = "3"  # scenarios.prepare scores every lower-limb group 3 at baseline
+
+_mrn = itertools.count(1001)
+
+
+def make_patient(**overrides) -> Patient:
+    n = next(_mrn)
+    fields = {
+        "mrn": f"MRN{n}",
+        "first_name": "Patient",
+        "last_name": f"Number{n}",
+        "date_of_birth": date(1980, 5, 17),
+        "sex": Sex.FEMALE,
+        "weight_kg": Decimal("68.0"),
+        "diagnosis": Diagnosis.MULTIPLE_SCLEROSIS,
+    } | overrides
+    return Patient.objects.create(**fields)
+
+
+def create_trial(patient: Patient, team: scenarios.Team) -> Trial:
+    return workflow.trial_create(
+        patient=patient, actor=team.neurologist, referred_on=timezone.localdate()
+    )
+
+
+def record_baseline(trial: Trial, team: scenarios.Team, *, grade: str = BASELINE_GRADE) -> None:
+    records.assessment_record(
+        trial_id=trial.pk,
+        actor=team.neurologist,
+        grades=scenarios.grades(grade),
+        penn_frequency=3,
+        penn_severity=2,
+        assessed_at=timezone.now() - timedelta(days=5),
+        baseline=True,
+    )
+
+
+def prepare(trial: Trial, team: scenarios.Team, *, first_dose_mcg: int = 50) -> Trial:
+    """Like scenarios.prepare, with a choice of first dose (25 mcg for small children)."""
+    scenarios.tick_all(trial.pk, "preparation", team)
+    record_baseline(trial, team)
+    return workflow.preparation_sign(
+        trial_id=trial.pk, actor=team.neurologist, password=PASSWORD, first_dose_mcg=first_dose_mcg
+    )
+
+
+def injection_data(team: scenarios.Team, *, given_at: datetime, **overrides) -> dict:
+    """A complete, valid injection record (the same values scenarios.inject uses)."""
+    return {
+        "spinal_level": "L3-L4",
+        "needle_type": "pencil_point",
+        "needle_gauge": 22,
+        "clear_csf": True,
+        "passes": 1,
+        "image_guidance": False,
+        "radiologist": "",
+        "product": "lioresal",
+        "concentration_mcg_ml": 50,
+        "lot": "LOT-2291",
+        "expiry": (given_at + timedelta(days=365)).date(),
+        "given_at": given_at,
+        "duration_seconds": 90,
+        "discarded_mcg": 0,
+        "assisting_nurse": team.nurse,
+    } | overrides
+
+
+def tick_day_of_and_injection(trial: Trial, team: scenarios.Team) -> None:
+    scenarios.tick_all(trial.pk, "day_of", team)
+    scenarios.tick_all(trial.pk, "injection", team)
+
+
+def sign_injection(trial: Trial, team: scenarios.Team, *, dose_mcg: int, given_at: datetime):
+    return workflow.injection_sign(
+        trial_id=trial.pk,
+        actor=team.neurologist,
+        password=PASSWORD,
+        dose_mcg=dose_mcg,
+        data=injection_data(team, given_at=given_at),
+    )
+
+
+def attempt_series(trial: Trial, team: scenarios.Team, doses: list[int]) -> Trial:
+    """Prepare, then give each dose a day apart, each judged not effective (baseline 3, post 3)."""
+    prepare(trial, team, first_dose_mcg=doses[0])
+    start = timezone.now() - timedelta(days=len(doses))
+    for i, dose in enumerate(doses):
+        if i:
+            workflow.attempt_plan_next(trial_id=trial.pk, actor=team.neurologist, dose_mcg=dose)
+        given_at = start + timedelta(days=i, hours=i)
+        scenarios.full_attempt(trial, team, given_at=given_at, post_grade=BASELINE_GRADE)
+        scenarios.decide(trial, team, responder=False)
+    return trial
+
+
+def _observation(trial, team):
+    scenarios.prepare(trial, team, at=timezone.now() - timedelta(hours=5))
+    given_at = timezone.now() - timedelta(hours=3)
+    scenarios.inject(trial, team, given_at=given_at)
+    for minutes in (15, 30, 45, 60):
+        scenarios.vitals(trial, team, at=given_at + timedelta(minutes=minutes))
+    return trial
+
+
+def _follow_up(trial, team):
+    given_at = timezone.now() - timedelta(days=2)
+    scenarios.prepare(trial, team, at=given_at - timedelta(hours=2))
+    return scenarios.full_attempt(trial, team, given_at=given_at, post_grade=BASELINE_GRADE)
+
+
+def _decided(trial, team):
+    _follow_up(trial, team)
+    scenarios.decide(trial, team, responder=False)
+    return trial
+
+
+def _preparation_ready(trial, team):
+    scenarios.tick_all(trial.pk, "preparation", team)
+    record_baseline(trial, team)
+    return trial
+
+
+def _cancel(trial, team):
+    return workflow.trial_cancel(
+        trial_id=trial.pk, actor=team.neurologist, reason="Patient moved to another city."
+    )
+
+
+STEPS: dict[str, Callable] = {
+    "preparation": lambda trial, team: trial,
+    "preparation_ready": _preparation_ready,
+    "injection": lambda trial, team: scenarios.prepare(trial, team),
+    "injection_ready": lambda trial, team: tick_day_of_and_injection(
+        scenarios.prepare(trial, team), team
+    ),
+    "observation": _observation,
+    "observation_ready": lambda trial, team: scenarios.tick_all(
+        _observation(trial, team).pk, "observation", team
+    ),
+    "follow_up": _follow_up,
+    "follow_up_decided_nonresponder": _decided,
+    "follow_up_ready": _decided,
+    "completed": lambda trial, team: scenarios.close_as_candidate(trial, team),
+    "cancelled": _cancel,
+}
+STATES = tuple(STEPS)
+
+# For each phase, a state from which every move out of that phase is unblocked.
+READY = {
+    procedure.Phase.PREPARATION: "preparation_ready",
+    procedure.Phase.INJECTION: "injection_ready",
+    procedure.Phase.OBSERVATION: "observation_ready",
+    procedure.Phase.FOLLOW_UP: "follow_up_ready",
+    procedure.Phase.COMPLETED: "completed",
+    procedure.Phase.CANCELLED: "cancelled",
+}
+
+
+def build_trial(state: str, team: scenarios.Team, patient: Patient) -> Trial:
+    if state not in STEPS:
+        raise ValueError(f"Unknown trial state {state!r}; choose from {', '.join(STATES)}.")
+    trial = create_trial(patient, team)
+    STEPS[state](trial, team)
+    return Trial.objects.get(pk=trial.pk)

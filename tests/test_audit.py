@@ -1,0 +1,71 @@
+"""The audit record is append-only: in the ORM everywhere, and in the database on PostgreSQL."""
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from trials.models import AuditEvent
+from trials.services.audit import audit_record
+
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the append-only trigger exists on PostgreSQL only"
+)
+
+
+@pytest.fixture
+def event(nurse, patient):
+    return audit_record(
+        actor=nurse, action="create", patient=patient, obj=patient, summary="Patient registered"
+    )
+
+
+def test_audit_row_keeps_who_did_what(event, nurse, patient):
+    event.refresh_from_db()
+    assert (event.actor, event.actor_name, event.patient) == (nurse, "Nadia Okafor", patient)
+    assert (event.object_type, event.object_id) == ("Patient", str(patient.pk))
+    assert event.at is not None
+
+
+def test_audit_row_cannot_be_saved_again(event):
+    event.summary = "Rewritten"
+    with pytest.raises(PermissionError):
+        event.save()
+    assert AuditEvent.objects.get(pk=event.pk).summary == "Patient registered"
+
+
+def test_audit_row_cannot_be_deleted(event):
+    with pytest.raises(PermissionError):
+        event.delete()
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_audit_rows_cannot_be_updated_in_bulk(event):
+    with pytest.raises(PermissionError):
+        AuditEvent.objects.filter(pk=event.pk).update(summary="Rewritten")
+    assert AuditEvent.objects.get(pk=event.pk).summary == "Patient registered"
+
+
+def test_audit_rows_cannot_be_deleted_in_bulk(event):
+    with pytest.raises(PermissionError):
+        AuditEvent.objects.all().delete()
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+@on_postgresql
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE trials_auditevent SET summary = 'Rewritten'",
+        "DELETE FROM trials_auditevent",
+        "TRUNCATE trials_auditevent",
+    ],
+    ids=["update", "delete", "truncate"],
+)
+def test_database_refuses_to_change_audit_rows(event, sql):
+    # The savepoint keeps the test's own transaction usable after the database error.
+    # Django's foreign keys are deferred; their pending checks would make PostgreSQL refuse
+    # TRUNCATE before the append-only trigger is even asked, so check them now.
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            cursor.execute(sql)
+    assert AuditEvent.objects.get(pk=event.pk).summary == "Patient registered"

@@ -1,0 +1,157 @@
+"""The URL table: every named URL of the app, what each role gets when it opens it.
+
+A new URL pattern without a row here fails `test_every_url_name_has_a_row`, so adding a page
+means deciding, in this table, who may open it.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import quote
+
+import pytest
+from django.urls import URLResolver, get_resolver, reverse
+
+from trials.services import records
+
+OK, REDIRECT, FORBIDDEN, POST_ONLY = 200, 302, 403, 405
+LOGIN = "login"  # 302 to /login/?next=<the page>
+ROLES = ("anonymous", "nurse", "neurologist", "admin")
+
+
+@dataclass(frozen=True)
+class Row:
+    """Expected GET status per role, and what the URL's kwargs point at."""
+
+    nurse: int
+    neurologist: int
+    admin: int
+    anonymous: int | str = LOGIN
+    needs: str | None = None  # a trial state, "patient", "event" or "checklist_item"
+
+
+# One row per URL name. `needs` names a trial state in which the page makes sense.
+URLS: dict[str, Row] = {
+    "home": Row(REDIRECT, REDIRECT, REDIRECT),
+    "login": Row(OK, OK, OK, anonymous=OK),
+    "logout": Row(POST_ONLY, POST_ONLY, POST_ONLY, anonymous=POST_ONLY),
+    "patients:list": Row(OK, OK, OK),
+    "patients:create": Row(OK, OK, FORBIDDEN),
+    "patients:detail": Row(OK, OK, OK, needs="patient"),
+    "patients:edit": Row(OK, OK, FORBIDDEN, needs="patient"),
+    "trials:list": Row(OK, OK, OK),
+    "trials:board": Row(OK, OK, OK),
+    "trials:worklist": Row(FORBIDDEN, OK, OK),
+    "trials:site_settings": Row(FORBIDDEN, FORBIDDEN, OK),
+    "trials:create": Row(OK, OK, FORBIDDEN, needs="patient"),
+    "trials:detail": Row(OK, OK, OK, needs="observation"),
+    "trials:edit": Row(FORBIDDEN, OK, FORBIDDEN, needs="preparation"),
+    "trials:tick": Row(POST_ONLY, POST_ONLY, POST_ONLY, POST_ONLY, needs="checklist_item"),
+    "trials:untick": Row(POST_ONLY, POST_ONLY, POST_ONLY, POST_ONLY, needs="checklist_item"),
+    "trials:baseline": Row(FORBIDDEN, OK, FORBIDDEN, needs="preparation"),
+    "trials:sign_preparation": Row(FORBIDDEN, OK, FORBIDDEN, needs="preparation"),
+    "trials:injection": Row(FORBIDDEN, OK, FORBIDDEN, needs="injection"),
+    "trials:vitals": Row(OK, OK, FORBIDDEN, needs="observation"),
+    "trials:assessment": Row(FORBIDDEN, OK, FORBIDDEN, needs="observation"),
+    "trials:adverse_event": Row(OK, OK, FORBIDDEN, needs="observation"),
+    "trials:adverse_event_resolve": Row(OK, OK, FORBIDDEN, needs="event"),
+    "trials:pain_medication": Row(OK, OK, FORBIDDEN, needs="observation"),
+    "trials:discharge": Row(OK, FORBIDDEN, FORBIDDEN, needs="observation"),
+    "trials:decide": Row(FORBIDDEN, OK, FORBIDDEN, needs="follow_up"),
+    "trials:plan_next": Row(FORBIDDEN, OK, FORBIDDEN, needs="follow_up_decided_nonresponder"),
+    "trials:close": Row(FORBIDDEN, OK, FORBIDDEN, needs="follow_up_decided_nonresponder"),
+    "trials:cancel": Row(FORBIDDEN, OK, FORBIDDEN, needs="injection"),
+}
+
+
+def url_names(patterns=None, namespace: str = ""):
+    """Every URL name reachable from the root URLconf, namespaced; django-admin left out."""
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin":
+                continue
+            prefix = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from url_names(pattern.url_patterns, prefix)
+        else:
+            # An unnamed pattern cannot have a row; show it so the set comparison fails.
+            yield namespace + pattern.name if pattern.name else f"<unnamed {pattern.pattern}>"
+
+
+def test_every_url_name_has_a_row():
+    assert set(url_names()) == set(URLS)
+
+
+def _kwargs(needs: str | None, trial_in, patient, team) -> dict:
+    if needs is None:
+        return {}
+    if needs == "patient":
+        return {"pk": patient.pk}
+    if needs == "checklist_item":
+        trial = trial_in("observation")
+        return {"pk": trial.pk, "checklist_key": "observation", "item_key": "vitals_stable"}
+    if needs == "event":
+        trial = trial_in("observation")
+        given_at = trial.attempts.get().given_at
+        event = records.adverse_event_record(
+            trial_id=trial.pk,
+            actor=team.nurse,
+            data={
+                "kind": "headache",
+                "severity": "mild",
+                "onset_at": given_at + timedelta(hours=1),
+                "action_taken": "",
+                "resolution": "",
+                "resolved_at": None,
+            },  # fmt: skip
+        )
+        return {"pk": trial.pk, "event_pk": event.pk}
+    return {"pk": trial_in(needs).pk}
+
+
+@pytest.mark.parametrize(("name", "role"), [(name, role) for name in URLS for role in ROLES])
+def test_get_answers_each_role_as_the_table_says(name, role, request, trial_in, patient, team):
+    row = URLS[name]
+    kwargs = _kwargs(row.needs, trial_in, patient, team)
+    if name == "trials:create":
+        kwargs = {"patient_pk": kwargs.pop("pk")}
+    url = reverse(name, kwargs=kwargs)
+    client = request.getfixturevalue("client")
+    if role != "anonymous":
+        user = request.getfixturevalue("admin_user" if role == "admin" else role)
+        client.force_login(user)
+
+    response = client.get(url)
+
+    expected = getattr(row, role)
+    if expected == LOGIN:
+        assert (response.status_code, response["Location"]) == (
+            REDIRECT,
+            f"/login/?next={quote(url, safe='/')}",
+        )
+    else:
+        assert response.status_code == expected
+
+
+@pytest.mark.parametrize("name", ["trials:tick", "trials:untick"])
+def test_checklist_endpoints_refuse_get_even_for_the_role_that_may_tick(
+    name, trial_in, client_for, nurse
+):
+    trial = trial_in("observation")
+    url = reverse(name, args=[trial.pk, "observation", "vitals_stable"])
+
+    response = client_for(nurse).get(url)
+
+    assert response.status_code == POST_ONLY
+    assert response["Allow"] == "POST"
+    assert not trial.entries.filter(checklist="observation").exists()
+
+
+def test_logout_is_post_only_and_signs_out(client_for, nurse):
+    client = client_for(nurse)
+
+    assert client.get(reverse("logout")).status_code == POST_ONLY
+    assert client.get(reverse("trials:board")).status_code == OK
+
+    response = client.post(reverse("logout"))
+
+    assert (response.status_code, response["Location"]) == (REDIRECT, reverse("login"))
+    assert client.get(reverse("trials:board")).status_code == REDIRECT

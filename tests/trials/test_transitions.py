@@ -1,0 +1,159 @@
+"""Every phase move × every phase × every role, generated from procedure.MOVES.
+
+trial_transition is called directly. The trial is first brought, through the real services, to a
+state where every declared move out of its phase is unblocked (factories.READY), so the only
+thing deciding the outcome is the table: declared move and role allowed → moved and audited;
+declared move, wrong role → PermissionDenied; move not declared from that phase → ProtocolError.
+"""
+
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from tests.factories import READY
+from trials import procedure
+from trials.models import AuditEvent, Trial
+from trials.procedure import Phase
+from trials.services.errors import ProtocolError
+from trials.services.phase import trial_transition
+
+ACTIONS = sorted({move.action for move in procedure.MOVES})
+PHASES = [code for code, _ in Phase.CHOICES]
+ROLES = [procedure.NURSE, procedure.NEUROLOGIST, procedure.ADMIN]
+
+MATRIX = [(source, action, role) for source in PHASES for action in ACTIONS for role in ROLES]
+ALLOWED = [(s, a, r) for s, a, r in MATRIX if (m := procedure.find_move(a, s)) and r in m.roles]
+WRONG_ROLE = [
+    (s, a, r) for s, a, r in MATRIX if (m := procedure.find_move(a, s)) and r not in m.roles
+]
+UNDECLARED = [(s, a, r) for s, a, r in MATRIX if procedure.find_move(a, s) is None]
+
+
+def _effect(action):
+    """The move's own writes that the database insists on (an outcome, a cancel reason)."""
+
+    def effect(snap):
+        if action == "close":
+            snap.trial.outcome = "not_candidate"
+        if action == "cancel":
+            snap.trial.cancel_reason = "Patient withdrew consent."
+        return "test move"
+
+    return effect
+
+
+@pytest.fixture
+def actor_for(nurse, neurologist, admin_user):
+    return {procedure.NURSE: nurse, procedure.NEUROLOGIST: neurologist, procedure.ADMIN: admin_user}
+
+
+def _move(trial, action, actor):
+    return trial_transition(trial_id=trial.pk, action=action, actor=actor, effect=_effect(action))
+
+
+def test_every_declared_move_can_be_made_by_some_role_and_leads_to_a_phase():
+    for move in procedure.MOVES:
+        assert move.roles & set(ROLES), move
+        assert move.target in PHASES, move
+
+
+@pytest.mark.parametrize(("source", "action", "role"), ALLOWED)
+def test_declared_move_by_allowed_role_changes_phase_and_writes_audit(
+    source, action, role, trial_in, actor_for
+):
+    trial = trial_in(READY[source])
+    actor = actor_for[role]
+    target = procedure.find_move(action, source).target
+
+    _move(trial, action, actor)
+
+    trial.refresh_from_db()
+    assert trial.status == target
+    row = AuditEvent.objects.filter(trial=trial, action="transition").last()
+    assert row.old == {"status": source}
+    assert row.new == {"status": target}
+    assert row.actor == actor
+    assert row.actor_name == actor.printed_name
+    assert (trial.closed_at is not None) == (target in Phase.CLOSED)
+
+
+@pytest.mark.parametrize(("source", "action", "role"), WRONG_ROLE)
+def test_declared_move_by_wrong_role_is_denied_and_changes_nothing(
+    source, action, role, trial_in, actor_for
+):
+    trial = trial_in(READY[source])
+    audit_before = AuditEvent.objects.count()
+
+    with pytest.raises(PermissionDenied):
+        _move(trial, action, actor_for[role])
+
+    assert Trial.objects.get(pk=trial.pk).status == source
+    assert AuditEvent.objects.count() == audit_before
+
+
+@pytest.mark.parametrize(("source", "action", "role"), UNDECLARED)
+def test_undeclared_move_is_a_protocol_error_for_every_role(
+    source, action, role, trial_in, actor_for
+):
+    trial = trial_in(READY[source])
+    audit_before = AuditEvent.objects.count()
+
+    with pytest.raises(ProtocolError):
+        _move(trial, action, actor_for[role])
+
+    assert Trial.objects.get(pk=trial.pk).status == source
+    assert AuditEvent.objects.count() == audit_before
+
+
+@pytest.mark.parametrize("closed", Phase.CLOSED)
+def test_closed_trial_has_no_move_out(closed):
+    assert [m for m in procedure.MOVES if m.source == closed] == []
+
+
+def test_unknown_action_is_a_protocol_error(trial_in, neurologist):
+    trial = trial_in("preparation_ready")
+    with pytest.raises(ProtocolError):
+        trial_transition(trial_id=trial.pk, action="skip_to_observation", actor=neurologist)
+
+
+def test_blocked_move_names_what_blocks_it_and_changes_nothing(trial_in, neurologist):
+    trial = trial_in("preparation")
+
+    with pytest.raises(ProtocolError) as caught:
+        trial_transition(trial_id=trial.pk, action="sign_preparation", actor=neurologist)
+
+    assert "Risks explained and consent signed" in str(caught.value)
+    assert "baseline spasticity assessment is not recorded" in str(caught.value)
+    assert Trial.objects.get(pk=trial.pk).status == Phase.PREPARATION
+    assert not AuditEvent.objects.filter(trial=trial, action="transition").exists()
+
+
+def test_failed_effect_rolls_back_the_whole_move(trial_in, neurologist):
+    trial = trial_in("preparation_ready")
+    audit_before = AuditEvent.objects.count()
+
+    def effect(snap):
+        snap.trial.goals = "written by the effect"
+        snap.trial.save(update_fields=["goals"])
+        raise ProtocolError("The effect refused.")
+
+    with pytest.raises(ProtocolError):
+        trial_transition(
+            trial_id=trial.pk, action="sign_preparation", actor=neurologist, effect=effect
+        )
+
+    trial.refresh_from_db()
+    assert (trial.status, trial.goals) == (Phase.PREPARATION, "")
+    assert AuditEvent.objects.count() == audit_before
+
+
+def test_phase_change_and_audit_row_commit_together(trial_in, neurologist, monkeypatch):
+    trial = trial_in("preparation_ready")
+
+    def broken_audit(**kwargs):
+        raise RuntimeError("audit table unavailable")
+
+    monkeypatch.setattr("trials.services.phase.audit_record", broken_audit)
+    with pytest.raises(RuntimeError):
+        trial_transition(trial_id=trial.pk, action="sign_preparation", actor=neurologist)
+
+    assert Trial.objects.get(pk=trial.pk).status == Phase.PREPARATION

@@ -1,0 +1,66 @@
+"""Fixtures for the page tests. The named users, `trial_in` and `client_for` come from
+tests/conftest.py; what only the pages need lives here."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tests import factories
+from trials import scenarios
+from trials.models import AdverseEvent
+from trials.services import records
+
+
+@pytest.fixture
+def as_nurse(client_for, nurse):
+    return client_for(nurse)
+
+
+@pytest.fixture
+def as_neurologist(client_for, neurologist):
+    return client_for(neurologist)
+
+
+@pytest.fixture
+def as_admin(client_for, admin_user):
+    return client_for(admin_user)
+
+
+@pytest.fixture
+def record_adverse_event(team):
+    """record_adverse_event(trial, severity="severe") -> AdverseEvent, through the service."""
+
+    def record(trial, *, severity: str = "mild", kind: str = "headache") -> AdverseEvent:
+        given_at = trial.attempts.order_by("-number").first().given_at
+        return records.adverse_event_record(
+            trial_id=trial.pk,
+            actor=team.nurse,
+            data={
+                "kind": kind,
+                "severity": severity,
+                "onset_at": min(given_at + timedelta(minutes=40), timezone.now()),
+                "action_taken": "",
+                "resolution": "",
+                "resolved_at": None,
+            },  # fmt: skip
+        )
+
+    return record
+
+
+@pytest.fixture
+def injected(team, make_patient):
+    """injected(given_at, vitals_at=[minutes...]) -> a new patient's trial in observation."""
+
+    def build(given_at=None, *, vitals_at=(), **patient_fields):
+        trial = factories.create_trial(make_patient(**patient_fields), team)
+        given_at = given_at or timezone.now() - timedelta(hours=1)
+        scenarios.prepare(trial, team, at=given_at - timedelta(hours=2))
+        scenarios.inject(trial, team, given_at=given_at)
+        for minutes in vitals_at:
+            scenarios.vitals(trial, team, at=given_at + timedelta(minutes=minutes))
+        trial.refresh_from_db()
+        return trial
+
+    return build

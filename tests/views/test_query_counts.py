@@ -1,0 +1,179 @@
+"""Pages read in a fixed number of queries, however many trials, attempts or vital signs exist.
+
+Each test measures a page, adds data, and measures again: the counts must be equal (no query in
+a loop) and stay under a ceiling (so a page that grows a fixed extra query is noticed too).
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from tests import factories
+from trials import scenarios
+from trials.models import SiteSettings
+from trials.services import records, workflow
+
+CEILING = 25
+
+
+@pytest.fixture(autouse=True)
+def _site_settings(db):
+    # The first request of a fresh database creates the settings row; count from the second on.
+    SiteSettings.current()
+
+
+def count_queries(client, url: str, **headers) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, **headers)
+    assert response.status_code == 200
+    return len(captured.captured_queries)
+
+
+@pytest.fixture
+def add_observed(injected, record_adverse_event):
+    """add_observed(n): n more trials in observation, some with vital signs or an adverse event."""
+
+    def add(n: int) -> list:
+        trials = []
+        for i in range(n):
+            given_at = timezone.now() - timedelta(minutes=70 + i)
+            trial = injected(given_at, vitals_at=[15, 30] if i % 3 == 0 else [])
+            if i % 5 == 0:
+                record_adverse_event(trial, severity="severe" if i % 10 == 0 else "mild")
+            trials.append(trial)
+        return trials
+
+    return add
+
+
+@pytest.fixture
+def add_mixed(trial_in, add_observed):
+    """add_mixed(n): n more trials, half in preparation, a quarter each in injection and
+    observation (the cheap phases to reach; follow-up is in the starting set)."""
+
+    def add(n: int) -> None:
+        for i in range(n):
+            if i % 4 == 3:
+                add_observed(1)
+            else:
+                trial_in("injection" if i % 4 == 2 else "preparation")
+
+    return add
+
+
+# --- The ward board ------------------------------------------------------------------------------
+
+
+def test_board_queries_do_not_grow_with_the_trials_in_observation(add_observed, as_nurse):
+    add_observed(2)
+    small = count_queries(as_nurse, reverse("trials:board"))
+
+    add_observed(48)
+    response = as_nurse.get(reverse("trials:board"))
+    large = count_queries(as_nurse, reverse("trials:board"))
+
+    assert response.content.decode().count('class="board-row') == 50
+    assert small == large
+    assert large <= CEILING
+
+
+def test_board_refresh_queries_do_not_grow_either(add_observed, as_nurse):
+    add_observed(2)
+    small = count_queries(as_nurse, reverse("trials:board"), HTTP_HX_REQUEST="true")
+    add_observed(8)
+    assert count_queries(as_nurse, reverse("trials:board"), HTTP_HX_REQUEST="true") == small
+
+
+# --- The lists -----------------------------------------------------------------------------------
+
+LISTS = ["trials:list", "trials:worklist", "patients:list"]
+
+
+@pytest.fixture
+def one_per_phase(trial_in, add_observed):
+    """A trial in each phase the growth adds to, and follow-up and cancelled: the trial list
+    reads each non-empty phase separately, so both sides of a comparison fill the same phases."""
+    add_observed(1)
+    return [trial_in(state) for state in ("preparation", "injection", "follow_up", "cancelled")]
+
+
+@pytest.mark.parametrize("name", LISTS)
+def test_list_queries_do_not_grow_with_the_trials(
+    name, one_per_phase, add_mixed, client_for, admin_user, neurologist
+):
+    client = client_for(neurologist if name == "trials:worklist" else admin_user)
+    small = count_queries(client, reverse(name))
+
+    add_mixed(45)
+    large = count_queries(client, reverse(name))
+
+    assert small == large
+    assert large <= CEILING
+
+
+# --- The trial page ------------------------------------------------------------------------------
+
+
+def test_trial_page_queries_do_not_grow_with_the_other_trials(
+    trial_in, add_mixed, as_nurse, record_adverse_event
+):
+    trial = trial_in("observation")
+    record_adverse_event(trial, severity="severe")
+    trial_in("follow_up")
+    small = count_queries(as_nurse, trial.get_absolute_url())
+
+    add_mixed(48)
+    large = count_queries(as_nurse, trial.get_absolute_url())
+
+    assert small == large
+    assert large <= CEILING
+
+
+def _with_attempts(team, patient, doses: list[int]):
+    """Every dose given, observed to 8 h (12 vital signs, 2 scores), an adverse event and a pain
+    medication each, discharged and judged not effective: the trial waits in follow-up."""
+    trial = factories.create_trial(patient, team)
+    start = timezone.now() - timedelta(days=len(doses))
+    scenarios.prepare(trial, team, at=start - timedelta(hours=2))
+    for i, dose in enumerate(doses):
+        if i:
+            workflow.attempt_plan_next(trial_id=trial.pk, actor=team.neurologist, dose_mcg=dose)
+        given_at = start + timedelta(days=i, hours=i)
+        scenarios.inject(trial, team, given_at=given_at)
+        scenarios.observe(trial, team, post_grade="3", given_at=given_at)
+        for minutes in (300, 360, 420, 480):
+            scenarios.vitals(trial, team, at=given_at + timedelta(minutes=minutes))
+        onset = given_at + timedelta(hours=1)
+        records.adverse_event_record(
+            trial_id=trial.pk, actor=team.nurse,
+            data={"kind": "headache", "severity": "mild", "onset_at": onset,
+                  "action_taken": "Fluids", "resolution": "", "resolved_at": None},
+        )  # fmt: skip
+        records.pain_medication_record(
+            trial_id=trial.pk, actor=team.nurse,
+            data={"drug": "Paracetamol", "dose": "1 g", "route": "oral", "given_at": onset},
+        )  # fmt: skip
+        scenarios.discharge(trial, team)
+        scenarios.decide(trial, team, responder=False)
+    trial.refresh_from_db()
+    return trial
+
+
+@pytest.mark.parametrize("user", ["nurse", "neurologist", "admin_user"])
+def test_trial_page_queries_do_not_grow_with_attempts_and_vital_signs(
+    request, team, make_patient, client_for, user
+):
+    client = client_for(request.getfixturevalue(user))
+    one = _with_attempts(team, make_patient(), [50])
+    three = _with_attempts(team, make_patient(), [50, 75, 100])
+    assert (one.status, three.status) == ("follow_up", "follow_up")
+    assert three.attempts.filter(vitals__isnull=False).count() == 36
+
+    assert count_queries(client, one.get_absolute_url()) == count_queries(
+        client, three.get_absolute_url()
+    )
+    assert count_queries(client, three.get_absolute_url()) <= CEILING

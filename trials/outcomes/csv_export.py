@@ -1,0 +1,350 @@
+"""The outcomes as CSV for a statistician: one row per trial, or one row per dose attempt.
+
+- RFC 4180 through the csv module (excel dialect: CRLF line ends, fields quoted when needed).
+- Spreadsheet-safe: every cell that begins with =, +, -, @, a tab or a carriage return gets a
+  leading apostrophe, so a spreadsheet shows it as text instead of running it as a formula. This
+  applies to numbers too (a negative number would begin with '-'); the columns are chosen so
+  that numbers are rarely negative: the MAS column is the *fall* from baseline (positive = less
+  spasticity).
+- Dates are ISO 8601 (YYYY-MM-DD); times ISO 8601 in the clinic's zone with the UTC offset.
+  Booleans are 1 / 0, empty when unknown or not decided yet.
+- Streamed: two queries whatever the number of rows (the rows, and the MAS comparison walked in
+  step with them), both read through server-side cursors on PostgreSQL.
+"""
+
+import csv
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+from types import SimpleNamespace
+
+from django.db.models import Count, Max, Min, Q
+from django.utils import timezone
+
+from trials import procedure
+from trials.models import DoseAttempt
+
+from . import mas
+from .billing import billing_line
+
+CHUNK = 2000
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+ADULT_AGE = 18
+
+
+def safe_cell(value) -> str:
+    """The text of one cell, escaped so a spreadsheet never reads it as a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        text = "1" if value else "0"
+    elif isinstance(value, datetime):
+        text = timezone.localtime(value).replace(microsecond=0).isoformat()
+    elif isinstance(value, date):
+        text = value.isoformat()
+    else:
+        text = str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def stream(header: list[str], rows: Iterable[list], batch: int = 200) -> Iterator[str]:
+    """CSV text in pieces: the header, then `batch` rows at a time."""
+    writer = csv.writer(_Echo())
+    yield writer.writerow(header)
+    pending = []
+    for row in rows:
+        pending.append(writer.writerow([safe_cell(v) for v in row]))
+        if len(pending) >= batch:
+            yield "".join(pending)
+            pending = []
+    if pending:
+        yield "".join(pending)
+
+
+def _in_step(rows: Iterable, key, extras: Iterator) -> Iterator[tuple]:
+    """Pair each row with the extra value of the same key; both ascend by key."""
+    extra = next(extras, None)
+    for row in rows:
+        k = key(row)
+        while extra is not None and extra[0] < k:
+            extra = next(extras, None)
+        yield row, (extra[1] if extra is not None and extra[0] == k else None)
+
+
+def _local_day(moment: datetime | None) -> date | None:
+    return timezone.localtime(moment).date() if moment else None
+
+
+def _days(start: date, moment: datetime | None) -> int | None:
+    day = _local_day(moment)
+    return (day - start).days if day else None
+
+
+def _age(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+TRIAL_HEADER = [
+    "trial_id",
+    "patient_mrn",
+    "sex",
+    "diagnosis",
+    "age_at_referral_years",
+    "age_group",
+    "referred_on",
+    "status",
+    "outcome",
+    "closed_at",
+    "doses_given",
+    "highest_dose_given_mcg",
+    "first_injection_at",
+    "days_referral_to_first_injection",
+    "responder",
+    "response_dose_mcg",
+    "last_decision_at",
+    "days_referral_to_last_decision",
+    "adverse_events",
+    "severe_adverse_events",
+    "mas_lower_limb_fall_best",
+]
+
+
+def trial_rows(trials) -> Iterator[list]:
+    given = Q(attempts__given_at__isnull=False)
+    severe = Q(attempts__adverse_events__severity__in=procedure.SEVERE_AE)
+    rows = (
+        trials.order_by("pk")
+        .annotate(
+            doses_given=Count("attempts", filter=given, distinct=True),
+            highest_dose=Max("attempts__dose_mcg", filter=given),
+            first_given=Min("attempts__given_at"),
+            decided=Count("attempts", filter=Q(attempts__responder__isnull=False), distinct=True),
+            response_dose=Min("attempts__dose_mcg", filter=Q(attempts__responder=True)),
+            last_decided=Max("attempts__decided_at"),
+            events=Count("attempts__adverse_events", distinct=True),
+            severe=Count("attempts__adverse_events", filter=severe, distinct=True),
+        )
+        .values_list(
+            "pk",
+            "patient__mrn",
+            "patient__sex",
+            "patient__diagnosis",
+            "patient__date_of_birth",
+            "referred_on",
+            "status",
+            "outcome",
+            "closed_at",
+            "doses_given",
+            "highest_dose",
+            "first_given",
+            "decided",
+            "response_dose",
+            "last_decided",
+            "events",
+            "severe",
+        )
+        .iterator(chunk_size=CHUNK)
+    )
+    falls = mas.best_fall_by_trial(trials)
+    for row, fall in _in_step(rows, lambda r: r[0], falls):
+        (
+            pk,
+            mrn,
+            sex,
+            diagnosis,
+            born,
+            referred,
+            status,
+            outcome,
+            closed,
+            doses,
+            highest,
+            first,
+            decided,
+            response_dose,
+            last_decided,
+            events,
+            severe_n,
+        ) = row
+        age = _age(born, referred)
+        yield [
+            pk,
+            mrn,
+            sex,
+            diagnosis,
+            age,
+            "child" if age < ADULT_AGE else "adult",
+            referred,
+            status,
+            outcome,
+            closed,
+            doses,
+            highest,
+            first,
+            _days(referred, first),
+            None if not decided else response_dose is not None,
+            response_dose,
+            last_decided,
+            _days(referred, last_decided),
+            events,
+            severe_n,
+            fall,
+        ]
+
+
+ATTEMPT_HEADER = [
+    "trial_id",
+    "patient_mrn",
+    "diagnosis",
+    "attempt_number",
+    "dose_mcg",
+    "planned_at",
+    "not_before",
+    "given_at",
+    "days_referral_to_injection",
+    "spinal_level",
+    "needle_type",
+    "needle_gauge",
+    "needle_passes",
+    "clear_csf",
+    "image_guidance",
+    "product",
+    "concentration_mcg_ml",
+    "discarded_mcg",
+    "j0476_units",
+    "j0476_modifier",
+    "cpt_code",
+    "discharged_at",
+    "responder",
+    "suggested_responder",
+    "decided_at",
+    "adverse_events",
+    "severe_adverse_events",
+    "mas_lower_limb_fall_best",
+]
+
+
+def attempt_rows(trials) -> Iterator[list]:
+    attempts = DoseAttempt.objects.filter(trial__in=trials.order_by().values("pk"))
+    rows = (
+        attempts.order_by("trial_id", "pk")
+        .annotate(
+            events=Count("adverse_events"),
+            severe=Count(
+                "adverse_events", filter=Q(adverse_events__severity__in=procedure.SEVERE_AE)
+            ),
+        )
+        .values_list(
+            "trial_id",
+            "pk",
+            "trial__patient__mrn",
+            "trial__patient__diagnosis",
+            "trial__referred_on",
+            "number",
+            "dose_mcg",
+            "planned_at",
+            "not_before",
+            "given_at",
+            "spinal_level",
+            "needle_type",
+            "needle_gauge",
+            "passes",
+            "clear_csf",
+            "image_guidance",
+            "product",
+            "concentration_mcg_ml",
+            "discarded_mcg",
+            "discharged_at",
+            "responder",
+            "suggested_responder",
+            "decided_at",
+            "events",
+            "severe",
+        )
+        .iterator(chunk_size=CHUNK)
+    )
+    falls = mas.best_fall_by_attempt(trials)
+    for row, fall in _in_step(rows, lambda r: (r[0], r[1]), falls):
+        (
+            trial_id,
+            _pk,
+            mrn,
+            diagnosis,
+            referred,
+            number,
+            dose,
+            planned,
+            not_before,
+            given,
+            level,
+            needle,
+            gauge,
+            passes,
+            csf,
+            imaging,
+            product,
+            concentration,
+            discarded,
+            discharged,
+            responder,
+            suggested,
+            decided,
+            events,
+            severe_n,
+        ) = row
+        bill = None
+        if given is not None:
+            bill = billing_line(
+                SimpleNamespace(
+                    number=number,
+                    given_at=given,
+                    dose_mcg=dose,
+                    discarded_mcg=discarded,
+                    image_guidance=imaging,
+                )
+            )
+        yield [
+            trial_id,
+            mrn,
+            diagnosis,
+            number,
+            dose,
+            planned,
+            not_before,
+            given,
+            _days(referred, given),
+            level,
+            needle,
+            gauge,
+            passes,
+            csf,
+            imaging,
+            product,
+            concentration,
+            discarded,
+            bill and bill.units,
+            bill and bill.modifier,
+            bill and bill.cpt,
+            discharged,
+            responder,
+            suggested,
+            decided,
+            events,
+            severe_n,
+            fall,
+        ]
+
+
+SHEETS = {
+    "trials": (TRIAL_HEADER, trial_rows),
+    "attempts": (ATTEMPT_HEADER, attempt_rows),
+}
+
+
+def export(trials, sheet: str) -> Iterator[str]:
+    header, rows = SHEETS[sheet]
+    return stream(header, rows(trials))

@@ -1,0 +1,283 @@
+"""The trial summary for the medical record: what the print page and the PDF both show.
+
+`build(snap)` shapes an already-loaded TrialSnapshot (no queries) into sections of plain rows,
+so the HTML page (templates/outcomes/summary.html) and the PDF (summary_pdf.py) cannot drift
+apart. Times are shown in the clinic's zone (activated per request by the middleware).
+"""
+
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+from trials import presenters, procedure
+from trials.services.snapshot import TrialSnapshot
+
+from .billing import BillingLine, billing_lines
+
+
+def when(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "–"
+
+
+def day(value) -> str:
+    return value.isoformat() if value else "–"
+
+
+def yes_no(value) -> str:
+    return {True: "yes", False: "no"}.get(value, "–")
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[list[str]]
+
+
+@dataclass
+class AttemptSummary:
+    number: int
+    dose_mcg: int
+    title: str
+    facts: list[tuple[str, str]]
+    vitals: Table
+    adverse_events: Table
+    decision: list[tuple[str, str]]
+
+
+@dataclass
+class Summary:
+    title: str
+    patient: list[tuple[str, str]]
+    indication: list[tuple[str, str]]
+    preparation: Table
+    preparation_signed: str
+    attempts: list[AttemptSummary]
+    mas: Table
+    penn: Table
+    outcome: list[tuple[str, str]]
+    signatures: Table
+    billing: list[BillingLine]
+    printed_at: str = field(default_factory=lambda: when(timezone.now()))
+
+
+def _patient(trial) -> list[tuple[str, str]]:
+    p = trial.patient
+    return [
+        ("Patient", f"{p.last_name}, {p.first_name}"),
+        ("MRN", p.mrn),
+        ("Born", f"{day(p.date_of_birth)} (age {p.age_on(trial.referred_on)} at referral)"),
+        ("Sex", p.get_sex_display()),
+        ("Weight", f"{p.weight_kg} kg"),
+        (
+            "Diagnosis",
+            p.get_diagnosis_display() + (f" – {p.diagnosis_detail}" if p.diagnosis_detail else ""),
+        ),
+        ("Allergies", p.allergies or "not recorded"),
+        ("Anticoagulants / antiplatelets", p.anticoagulants or "none recorded"),
+        ("Oral antispasmodics", p.oral_antispasmodics or "none recorded"),
+    ]
+
+
+def _preparation(snap: TrialSnapshot) -> Table:
+    entries = snap.entries_for("preparation", None)
+    rows = []
+    for item in procedure.PREPARATION.items:
+        entry = entries.get(item.key)
+        if entry is None:
+            rows.append([item.label, "not done", "", ""])
+        elif entry.state == "na":
+            rows.append(
+                [
+                    item.label,
+                    f"not applicable: {entry.na_reason}",
+                    entry.by.printed_name,
+                    when(entry.at),
+                ]
+            )
+        else:
+            rows.append(
+                [
+                    item.label,
+                    "done" + (f" – {entry.note}" if entry.note else ""),
+                    entry.by.printed_name,
+                    when(entry.at),
+                ]
+            )
+    return Table(["Item", "State", "By", "When"], rows)
+
+
+def _signed(sig) -> str:
+    if sig is None:
+        return "not signed"
+    return f"{sig.printed_name} ({sig.signer_role}), {when(sig.signed_at)} – {sig.statement}"
+
+
+def _attempt(snap: TrialSnapshot, a) -> AttemptSummary:
+    needle = " ".join(
+        x
+        for x in (a.get_needle_type_display(), f"{a.needle_gauge} G" if a.needle_gauge else "")
+        if x
+    )
+    facts = [
+        ("Dose", f"{a.dose_mcg} mcg"),
+        (
+            "Time given",
+            when(a.given_at) + (f" over {a.duration_seconds} s" if a.duration_seconds else ""),
+        ),
+        ("Physician", a.performed_by.printed_name if a.performed_by else "–"),
+        ("Assisting nurse", a.assisting_nurse.printed_name if a.assisting_nurse else "–"),
+        ("Spinal level", a.get_spinal_level_display() or "–"),
+        (
+            "Needle",
+            (needle or "–")
+            + (f", {a.passes} pass(es)" if a.passes else "")
+            + (f", clear CSF: {yes_no(a.clear_csf)}" if a.clear_csf is not None else ""),
+        ),
+        (
+            "Image guidance",
+            yes_no(a.image_guidance) + (f" ({a.radiologist})" if a.radiologist else ""),
+        ),
+        (
+            "Product",
+            f"{a.get_product_display() or '–'}"
+            + (f", {a.concentration_mcg_ml} mcg/mL" if a.concentration_mcg_ml else "")
+            + (f", lot {a.lot}, expiry {day(a.expiry)}" if a.lot else ""),
+        ),
+        ("Discarded", f"{a.discarded_mcg} mcg" if a.discarded_mcg is not None else "not recorded"),
+        (
+            "Discharged",
+            when(a.discharged_at) + (f" – {a.discharge_note}" if a.discharge_note else ""),
+        ),
+    ]
+    vitals = Table(
+        ["Time", "HR", "BP", "RR", "SpO₂", "T °C", "Sedation", "Pain", "Headache", "By"],
+        [
+            [
+                when(v.recorded_at)[11:],
+                str(v.heart_rate),
+                v.blood_pressure,
+                str(v.respiratory_rate),
+                str(v.spo2),
+                str(v.temperature_c),
+                str(v.sedation),
+                str(v.pain),
+                yes_no(v.headache),
+                v.recorded_by.printed_name,
+            ]
+            for v in a.vitals.all()
+        ],
+    )
+    events = Table(
+        ["Event", "Severity", "Onset", "Action taken", "Resolved"],
+        [
+            [
+                e.get_kind_display(),
+                e.get_severity_display(),
+                when(e.onset_at),
+                e.action_taken or "–",
+                (when(e.resolved_at) + (f": {e.resolution}" if e.resolution else ""))
+                if e.resolved_at
+                else "not resolved",
+            ]
+            for e in a.adverse_events.all()
+        ],
+    )
+    decision = []
+    if a.given_at is not None:
+        decision.append(("Suggestion", snap.suggestion(a).text))
+    if a.is_decided:
+        decision += [
+            ("Decision", "Responder" if a.responder else "Not a responder"),
+            ("Decided by", f"{a.decided_by.printed_name}, {when(a.decided_at)}"),
+        ]
+        if a.decision_reason:
+            decision.append(("Reason", a.decision_reason))
+    elif a.given_at is not None:
+        decision.append(("Decision", "not decided yet"))
+    title = f"Attempt {a.number} · {a.dose_mcg} mcg" + (
+        "" if a.given_at else " (planned, not given)"
+    )
+    return AttemptSummary(a.number, a.dose_mcg, title, facts, vitals, events, decision)
+
+
+def _scores(snap: TrialSnapshot) -> tuple[Table, Table]:
+    table = presenters.score_table(snap)
+    headers = ["Muscle group"] + [f"{c.title} {c.subtitle}".strip() for c in table.columns]
+    rows = [[f"{label} ({side.lower()})", *cells] for label, side, cells in table.rows]
+    if table.columns:
+        rows.append(["Mean lower limb", *(str(c.lower_limb_mean or "–") for c in table.columns)])
+    penn = Table(
+        ["Assessment", "Assessed", "Penn frequency", "Penn severity"],
+        [
+            [
+                f"{c.title} {c.subtitle}".strip(),
+                when(c.assessment.assessed_at),
+                c.assessment.get_penn_frequency_display(),
+                c.assessment.get_penn_severity_display() or "– (no spasms)",
+            ]
+            for c in table.columns
+        ],
+    )
+    return Table(headers, rows), penn
+
+
+def _outcome(snap: TrialSnapshot) -> list[tuple[str, str]]:
+    trial = snap.trial
+    rows = [("Status", trial.phase_label)]
+    if trial.outcome:
+        rows.append(("Outcome", trial.get_outcome_display()))
+        last = snap.attempt
+        if trial.outcome == "pump_candidate" and last is not None:
+            rows.append(
+                (
+                    "Suggested starting pump dose",
+                    f"{last.pump_daily_dose_mcg} mcg/day (2 × {last.dose_mcg} mcg over 24 h)",
+                )
+            )
+    if trial.outcome_note:
+        rows.append(("Note", trial.outcome_note))
+    if trial.cancel_reason:
+        rows.append(("Cancelled because", trial.cancel_reason))
+    rows += [("Closed", when(trial.closed_at)), ("Follow-up", day(trial.follow_up_on))]
+    return rows
+
+
+def build(snap: TrialSnapshot) -> Summary:
+    trial = snap.trial
+    numbers = {a.pk: a.number for a in snap.attempts}
+    signatures = Table(
+        ["Signed", "Name", "Role", "Meaning", "Statement", "Attempt"],
+        [
+            [
+                when(s.signed_at),
+                s.printed_name,
+                s.signer_role,
+                s.meaning,
+                s.statement,
+                str(numbers.get(s.attempt_id, "–")),
+            ]
+            for s in snap.signatures
+        ],
+    )
+    mas_table, penn = _scores(snap)
+    return Summary(
+        title=f"ITB trial #{trial.pk} – {trial.patient.full_name}",
+        patient=_patient(trial),
+        indication=[
+            (
+                "Referred",
+                f"{day(trial.referred_on)}"
+                + (f" by {trial.referred_by}" if trial.referred_by else ""),
+            ),
+            ("Indication", trial.indication or "–"),
+            ("Treatment goals", trial.goals or "–"),
+        ],
+        preparation=_preparation(snap),
+        preparation_signed=_signed(snap.signature("preparation")),
+        attempts=[_attempt(snap, a) for a in snap.attempts],
+        mas=mas_table,
+        penn=penn,
+        outcome=_outcome(snap),
+        signatures=signatures,
+        billing=billing_lines(snap.attempts),
+    )
