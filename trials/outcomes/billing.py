@@ -6,6 +6,7 @@
 - The lumbar injection: CPT 62323 with imaging guidance, 62322 without.
 """
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -23,8 +24,8 @@ CPT_TEXT = {
 
 def units_for(mcg) -> int:
     """J0476 units for an amount in mcg: one unit per 50 mcg or part of it."""
-    whole = Decimal(mcg)
-    return int(-(-whole // procedure.J0476_UNIT_MCG))
+    # math.ceil, not -(-x // 50): Decimal's // truncates toward zero.
+    return math.ceil(Decimal(mcg) / procedure.J0476_UNIT_MCG)
 
 
 @dataclass(frozen=True)

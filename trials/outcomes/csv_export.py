@@ -346,5 +346,13 @@ SHEETS = {
 
 
 def export(trials, sheet: str) -> Iterator[str]:
+    """The CSV of one sheet. The rows are read while the response streams, after the view (and
+    the middleware's clinic time zone) has returned, so the zone is kept for them here."""
     header, rows = SHEETS[sheet]
-    return stream(header, rows(trials))
+    zone = timezone.get_current_timezone()
+
+    def in_clinic_zone():
+        with timezone.override(zone):
+            yield from stream(header, rows(trials))
+
+    return in_clinic_zone()

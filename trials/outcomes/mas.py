@@ -16,6 +16,7 @@ the S608 noqa); every value is a bound parameter.
 from collections.abc import Iterator
 from decimal import Decimal
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 
 from patients.models import Patient
@@ -55,8 +56,11 @@ def _falls_sql(trials) -> tuple[str, list]:
     """WITH base, post, falls: one row per post-dose assessment with a comparable pair."""
     trial_ids = None
     if trials is not None:
-        trial_ids = trials.order_by().values("pk").query.sql_with_params()
-        trial_ids = (trial_ids[0], list(trial_ids[1]))
+        try:
+            sql, params = trials.order_by().values("pk").query.sql_with_params()
+        except EmptyResultSet:  # e.g. Trial.objects.none()
+            sql, params = f"SELECT id FROM {_q(Trial._meta.db_table)} WHERE 1 = 0", ()  # noqa: S608
+        trial_ids = (sql, list(params))
     base_sql, base_params = _scores_sql(baseline=True, trial_ids=trial_ids)
     post_sql, post_params = _scores_sql(baseline=False, trial_ids=trial_ids)
     sql = (
@@ -92,7 +96,9 @@ def change_by_diagnosis(trials=None) -> dict[str, tuple[int, Decimal]]:
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return {diagnosis: (n, -_decimal(mean)) for diagnosis, n, mean in cursor.fetchall()}
+        # 0 − fall rather than −fall: no "-0.00" when nothing changed.
+        rows = cursor.fetchall()
+    return {diagnosis: (n, Decimal(0) - _decimal(mean)) for diagnosis, n, mean in rows}
 
 
 def best_fall_by_trial(trials=None) -> Iterator[tuple[int, Decimal]]:

@@ -41,7 +41,13 @@ class _Writer:
         self.small = self.body.clone("small", fontSize=7.5, leading=9)
         self.h1 = styles["Heading1"].clone("h1", fontName=self.bold, fontSize=14, leading=17)
         self.h2 = styles["Heading2"].clone(
-            "h2", fontName=self.bold, fontSize=11, leading=13, spaceBefore=8, spaceAfter=3
+            "h2",
+            fontName=self.bold,
+            fontSize=11,
+            leading=13,
+            spaceBefore=8,
+            spaceAfter=3,
+            keepWithNext=1,
         )
         self.flow = []
 

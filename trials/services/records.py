@@ -27,7 +27,7 @@ def _not_future(when: datetime, what: str) -> None:
 def _not_before_injection(attempt, when: datetime, what: str) -> None:
     if when < attempt.given_at:
         local = timezone.localtime(attempt.given_at)
-        raise ProtocolError(f"{what} cannot be timed before the injection ({local:%H:%M}).")
+        raise ProtocolError(f"{what} cannot be before the injection ({local:%H:%M}).")
 
 
 def _given_attempt(snap: TrialSnapshot, what: str):
@@ -134,6 +134,8 @@ def _create_once(model, submission: uuid.UUID | None, **fields):
     """Create a row unless this form submission was already saved (a double submit)."""
     if submission is not None:
         existing = model.objects.filter(submission=submission).first()
+        if existing is not None and existing.attempt_id != fields["attempt"].pk:
+            raise ProtocolError("This form was already used for another record; reload the page.")
         if existing is not None:
             return existing, False
     try:
@@ -183,8 +185,7 @@ def adverse_event_record(
             "Adverse events are recorded after the dose is given, while the trial is open."
         )
     _not_future(data["onset_at"], "onset")
-    if data["onset_at"] < attempt.given_at - CLOCK_SKEW:
-        raise ProtocolError("The onset cannot be before the injection.")
+    _not_before_injection(attempt, data["onset_at"], "The onset")
     if data.get("resolved_at") and data["resolved_at"] < data["onset_at"]:
         raise ProtocolError("The resolution cannot be before the onset.")
     event, created = _create_once(
