@@ -60,6 +60,13 @@ URLS: dict[str, Row] = {
     "trials:plan_next": Row(FORBIDDEN, OK, FORBIDDEN, needs="follow_up_decided_nonresponder"),
     "trials:close": Row(FORBIDDEN, OK, FORBIDDEN, needs="follow_up_decided_nonresponder"),
     "trials:cancel": Row(FORBIDDEN, OK, FORBIDDEN, needs="injection"),
+    "trials:outcomes": Row(FORBIDDEN, OK, OK),
+    "trials:outcomes_trials": Row(FORBIDDEN, OK, OK),
+    "trials:outcomes_csv": Row(FORBIDDEN, OK, OK),
+    "trials:fhir_bulk": Row(FORBIDDEN, OK, OK),
+    "trials:summary": Row(OK, OK, OK, needs="completed"),
+    "trials:summary_pdf": Row(OK, OK, OK, needs="completed"),
+    "trials:fhir": Row(OK, OK, OK, needs="completed"),
 }
 
 

@@ -64,8 +64,8 @@ def test_not_applicable_without_a_reason_shows_the_error_and_saves_nothing(trial
         _url("tick", trial, "pregnancy"), {"not_applicable": "on", "na_reason": "  "}, **HTMX
     )
 
-    # A refusal comes back as the panel with the reason; the app answers 409 for refusals.
-    assert response.status_code == 409
+    # A form error comes back as the panel with the reason and a 400.
+    assert response.status_code == 400
     page = html(response)
     assert "“Not applicable” needs a reason." in page
     assert "Not applicable:" not in _row(page, "pregnancy")

@@ -97,11 +97,7 @@ def test_board_marks_a_trial_overdue_for_vital_signs(ward, as_nurse):
     assert "2 h · " in late and "overdue</span>" in late  # the 2 h set is due and still open
     assert "4 missed" in late  # 30, 45, 60 and 90 min
     assert "overdue" not in _board_row(page, ward["severe"])  # its 15 min set is not due yet
-
-
-def test_board_overdue_trials_come_first(ward, as_nurse):
-    page = html(as_nurse.get(reverse("trials:board")))
-
+    # Overdue rows come first.
     assert page.index(f'data-trial="{ward["late"].pk}"') < page.index(
         f'data-trial="{ward["severe"].pk}"'
     )
@@ -143,6 +139,15 @@ def test_board_counts_each_vital_sign_once_when_assessments_exist(injected, team
 
     assert "2 of 12 done" in row
     assert 'class="board-row overdue"' in row  # the 4 h set
+
+
+def test_board_time_since_injection_is_never_negative(injected, as_nurse):
+    trial = injected(timezone.now() + timedelta(minutes=3))
+
+    row = _board_row(html(as_nurse.get(reverse("trials:board"))), trial)
+
+    assert "-1 h" not in row
+    assert "0 h 00 min" in row
 
 
 # --- The trial page ------------------------------------------------------------------------------

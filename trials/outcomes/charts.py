@@ -14,7 +14,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 WIDTH = 560
 LABEL_WIDTH = 210
-VALUE_WIDTH = 70
+VALUE_WIDTH = 110
 ROW = 26
 BAR = 16
 PAD = 8

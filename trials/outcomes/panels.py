@@ -32,6 +32,8 @@ class Panel:
     headline: str = ""
     notes: list[str] = field(default_factory=list)
     totals: list[list[Cell]] = field(default_factory=list)
+    legend: list[tuple[str, str]] = field(default_factory=list)  # (css class, label)
+    wide: bool = False  # table under the chart: too many columns to stand beside it
 
 
 def pct(part: int, whole: int) -> str:
@@ -213,6 +215,8 @@ def adverse_events(fig: Figures, filters: dict) -> Panel:
         headline=f"{all_events} events over {given} doses given.",
         notes=[] if stacks else ["No adverse events recorded in these trials."],
         totals=[total],
+        legend=[(f"sev-{sev}", label) for sev, label in severities],
+        wide=True,
     )
 
 

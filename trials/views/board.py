@@ -22,7 +22,8 @@ class BoardRow:
 
     @property
     def since_label(self) -> str:
-        minutes = int(self.since.total_seconds() // 60)
+        # A dose signed a moment ahead of this clock (allowed skew) shows as just given.
+        minutes = max(0, int(self.since.total_seconds() // 60))
         return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
@@ -35,10 +36,11 @@ def board_rows(now, site) -> list[BoardRow]:
         recorded = [v.recorded_at for v in attempt.vitals.all()]
         schedule = vitals_schedule(attempt.given_at, site.vitals_schedule, recorded, now)
         rows.append(BoardRow(trial, attempt, now - attempt.given_at, schedule))
-    # Overdue first, then the one due soonest.
+    # Overdue first, then missed checks, then severe events, then the one due soonest.
     rows.sort(
         key=lambda r: (
             not r.vitals.overdue,
+            not r.vitals.missed,
             not r.trial.has_severe_ae,
             r.vitals.next_due.due_at if r.vitals.next_due else now + timedelta(days=1),
         )

@@ -44,7 +44,8 @@ def tick(request, pk: int, checklist_key: str, item_key: str):
     _item_or_404(checklist_key, item_key)
     form = TickForm(request.POST)
     if not form.is_valid():
-        return _respond(request, trial, " ".join(e for errs in form.errors.values() for e in errs))
+        errors = " ".join(e for errs in form.errors.values() for e in errs)
+        return _respond(request, trial, errors, status=400)
     try:
         checklist.checklist_tick(
             trial_id=trial.pk,

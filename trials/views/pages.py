@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
@@ -20,8 +21,10 @@ from .helpers import action_page, submit
 @require_GET
 @roles_required(*ANY_ROLE)
 def trial_detail(request, pk: int):
-    get_trial(pk)
-    snap = TrialSnapshot.load(pk, site=request.site_settings, with_audit=True)
+    try:
+        snap = TrialSnapshot.load(pk, site=request.site_settings, with_audit=True)
+    except Trial.DoesNotExist as exc:
+        raise Http404("No such trial.") from exc
     return render(request, "trials/detail.html", presenters.trial_context(snap, request.user))
 
 
