@@ -5,10 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: venv run test lint fmt clean
+.PHONY: venv run totp test lint fmt clean
 
 # The development settings (no secret key needed) for the demo site and the tests.
-run test: export DJANGO_DEBUG = 1
+run totp test: export DJANGO_DEBUG = 1
 
 venv: $(STAMP)
 
@@ -23,7 +23,12 @@ $(STAMP): requirements.txt | $(BIN)/python
 run: venv
 	$(MANAGE) migrate
 	$(MANAGE) seed_demo
+	@echo "Two-step sign-in: after the password, enter the code that 'make totp' prints (run it in another terminal)."
 	$(MANAGE) runserver 127.0.0.1:8000
+
+# The demo users' current sign-in codes (demo database only; see README.md).
+totp: venv
+	$(MANAGE) demo_totp
 
 # Uses whatever DATABASE_URL is in the environment; SQLite (db.sqlite3) when unset.
 test: venv
@@ -31,6 +36,12 @@ test: venv
 	$(BIN)/ruff check .
 	$(MANAGE) makemigrations --check --dry-run
 	$(BIN)/python -m pytest -q
+
+# A benchmark, not a test: PostgreSQL databases itb_bench_<N>; BENCH_SIZES=1000,10000 to limit.
+bench: export DJANGO_DEBUG = 1
+bench: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+bench: venv
+	$(BIN)/python bench/bench.py
 
 lint: venv
 	$(BIN)/ruff format --check .

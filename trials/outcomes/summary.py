@@ -58,6 +58,8 @@ class Summary:
     signatures: Table
     billing: list[BillingLine]
     printed_at: str = field(default_factory=lambda: when(timezone.now()))
+    # Corrections of signed records, beside the originals the record keeps as signed.
+    amendments: Table | None = None
 
 
 def _patient(trial) -> list[tuple[str, str]]:
@@ -259,6 +261,15 @@ def build(snap: TrialSnapshot) -> Summary:
             for s in snap.signatures
         ],
     )
+    amendments = Table(
+        ["Amended", "Attempt", "Field", "As it stood", "Amended to", "By", "Reason"],
+        [
+            [when(m.amended_at), str(a.number), m.field_label, m.old_display or "–",
+             m.new_display or "–", f"{m.printed_name} ({m.signer_role}), {m.meaning}", m.reason]
+            for a in snap.attempts
+            for m in a.amendments.all()
+        ],
+    )  # fmt: skip
     mas_table, penn = _scores(snap)
     return Summary(
         title=f"ITB trial #{trial.pk} – {trial.patient.full_name}",
@@ -280,4 +291,5 @@ def build(snap: TrialSnapshot) -> Summary:
         outcome=_outcome(snap),
         signatures=signatures,
         billing=billing_lines(snap.attempts),
+        amendments=amendments,
     )

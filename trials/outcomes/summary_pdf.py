@@ -115,6 +115,9 @@ def render(summary: Summary) -> bytes:
     w.pairs(summary.outcome)
     w.heading("Signatures")
     w.table(summary.signatures, "No signatures.")
+    if summary.amendments and summary.amendments.rows:
+        w.heading("Amendments (the signed values above are kept as signed)")
+        w.table(summary.amendments)
     billing = Rows(
         ["Attempt", "Given", "HCPCS", "Units", "Modifier", "CPT"],
         [

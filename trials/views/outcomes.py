@@ -19,7 +19,7 @@ from trials.models import Trial
 from trials.outcomes import csv_export, fhir, panels, summary, summary_pdf
 from trials.outcomes.figures import outcome_figures
 from trials.outcomes.filters import CriterionForm, OutcomeFilterForm
-from trials.services.audit import audit_record
+from trials.services.audit import audit_record, audit_view
 from trials.services.snapshot import TrialSnapshot
 
 from .access import ANY_ROLE, get_trial, roles_required
@@ -145,6 +145,7 @@ def _summary(request, trial) -> summary.Summary:
 @roles_required(*ANY_ROLE)
 def trial_summary(request, pk: int):
     trial = get_trial(pk)
+    audit_view(request, trial=trial, what=f"the summary of trial #{pk}")
     context = {"trial": trial, "summary": _summary(request, trial)}
     return render(request, "outcomes/summary.html", context)
 
