@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 
 
@@ -40,3 +42,30 @@ class User(AbstractUser):
     @property
     def is_clinical(self) -> bool:
         return self.role in (Role.NURSE, Role.NEUROLOGIST)
+
+
+class UserSession(AbstractBaseSession):
+    """A database session that knows whose it is, so all of a user's sessions can be ended at
+    once (deactivation, password change). accounts/sessions.py keeps `user` in step with the
+    session's own data on every save."""
+
+    # No database constraint: a session may outlive its user for a moment; the ORM still
+    # deletes a user's sessions with the user.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        related_name="+",
+    )
+
+    class Meta(AbstractBaseSession.Meta):
+        verbose_name = "session"
+        verbose_name_plural = "sessions"
+
+    @classmethod
+    def get_session_store_class(cls):
+        from accounts.sessions import SessionStore
+
+        return SessionStore

@@ -6,6 +6,7 @@ a real secret key.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -55,6 +56,9 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "csp",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "accounts",
     "patients",
     "trials",
@@ -71,6 +75,13 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "trials.middleware.ClinicTimezoneMiddleware",
+    # After the clinic's settings are loaded (the idle limit is one of them). The second-factor
+    # gate reads the session, so django-otp's OTPMiddleware (a device query on every request)
+    # is not installed: see accounts/two_factor.py.
+    "accounts.middleware.SessionLimitsMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
+    # Last, as django-axes asks: turns a lockout flagged during the request into its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -103,6 +114,43 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# django-axes first: it refuses a locked-out username before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Sign-in throttling (django-axes): 5 failed sign-ins for one username within 30 minutes lock
+# that username for 30 minutes. Counted per username only, never per IP address, so a ward
+# sharing one address is not locked out together, and an unknown username locks like a real
+# one. A success does not reset the count (5 failures per 30 minutes, whatever happens in
+# between), and attempts during a lockout do not prolong it, so "wait 30 minutes" holds.
+# A wrong authenticator code counts as a failed sign-in too (accounts/views.py).
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=30)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = False
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
+# axes.W006 asks for the IP address among the lockout parameters. Here the lock is per username
+# on purpose (see above); rotating user agents or cookies does not get around a username's
+# count, which is kept whatever they are.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# Second factor (django-otp, TOTP): required for neurologists and admins, and for a nurse who
+# has set one up (accounts/two_factor.py).
+OTP_TOTP_ISSUER = "ITB trial tracker"
+OTP_TOTP_THROTTLE_FACTOR = 1  # after n wrong codes in a row, wait 2^(n-1) seconds
+
+# Sessions (accounts/sessions.py, accounts/middleware.py): stored in the database with their
+# user, so deactivating a user ends them at once; they end after the site's idle limit (a site
+# setting, 15 minutes by default) and SESSION_MAX_AGE after sign-in whatever the activity.
+SESSION_ENGINE = "accounts.sessions"
+SESSION_MAX_AGE = timedelta(hours=12)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -148,7 +196,7 @@ CONTENT_SECURITY_POLICY = {
 }
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = 12 * 60 * 60
+SESSION_COOKIE_AGE = int(SESSION_MAX_AGE.total_seconds())
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -2,13 +2,19 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from accounts.views import SignInView
 from trials.views import home
 
 urlpatterns = [
     path("", home.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("accounts.urls")),
     path("patients/", include("patients.urls")),
     path("trials/", include("trials.urls")),
     path("django-admin/", admin.site.urls),
 ]
+
+# Refused requests are written to the audit trail (trials/views/errors.py).
+handler403 = "trials.views.errors.permission_denied"
+handler404 = "trials.views.errors.page_not_found"

@@ -23,7 +23,8 @@ class Diagnosis(models.TextChoices):
 
 class PatientQuerySet(models.QuerySet):
     def search(self, text: str) -> "PatientQuerySet":
-        text = (text or "").strip()
+        # NUL cannot be stored or searched in PostgreSQL text; it is never part of a name.
+        text = (text or "").replace("\x00", "").strip()
         if not text:
             return self
         q = Q(mrn__iexact=text) | Q(mrn__istartswith=text)

@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
 from trials import procedure
+from trials.services.audit import audit_view
 from trials.services.errors import ProtocolError
 from trials.views.access import ANY_ROLE, roles_required
 
@@ -28,6 +29,7 @@ def patient_list(request):
 def patient_detail(request, pk: int):
     patient = get_object_or_404(Patient, pk=pk)
     trials = patient.trials.for_list()
+    audit_view(request, patient=patient, what="the patient record")
     return render(request, "patients/detail.html", {"patient": patient, "trials": trials})
 
 
@@ -56,6 +58,8 @@ def patient_new(request):
 @roles_required(*procedure.ACTION_ROLES["edit_patient"])
 def patient_edit(request, pk: int):
     patient = get_object_or_404(Patient, pk=pk)
+    if request.method == "GET":
+        audit_view(request, patient=patient, what="the patient record (edit form)")
     form = PatientForm(request.POST or None, instance=patient)
     return _save(
         request,

@@ -10,7 +10,10 @@ a fixture can never reach a state the protocol forbids.
 
 import pytest
 from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import two_factor
 from accounts.models import Role, User
 from tests import factories
 from trials import scenarios
@@ -74,13 +77,30 @@ def trial_in(team, make_patient):
     return build
 
 
+def sign_in(client: Client, user) -> Client:
+    """Sign the client in as the user, past the second factor when the user needs one.
+
+    force_login, because django-axes needs the request that Client.login() does not pass to
+    authenticate(). A neurologist or admin gets a confirmed authenticator, and the session is
+    marked as having passed it, as accounts.views.verify does (tests/security/ go through the
+    real password and code pages)."""
+    client.force_login(user)
+    if two_factor.pending_step(user):
+        device = two_factor.confirmed_device(user) or TOTPDevice.objects.create(
+            user=user, name="Test authenticator", confirmed=True
+        )
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
+
+
 @pytest.fixture
 def client_for(db):
-    """client_for(user) -> a django test Client logged in as that user."""
+    """client_for(user) -> a django test Client signed in as that user (second factor passed
+    when the user's role needs it)."""
 
     def login(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
+        return sign_in(Client(), user)
 
     return login

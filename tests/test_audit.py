@@ -1,5 +1,7 @@
 """The audit record is append-only: in the ORM everywhere, and in the database on PostgreSQL."""
 
+import uuid
+
 import pytest
 from django.db import DatabaseError, connection, transaction
 
@@ -68,4 +70,38 @@ def test_database_refuses_to_change_audit_rows(event, sql):
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
             cursor.execute(sql)
+    assert AuditEvent.objects.get(pk=event.pk).summary == "Patient registered"
+
+
+@on_postgresql
+def test_the_trigger_tests_run_as_the_applications_database_user(db):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user")
+        assert cursor.fetchone()[0] == connection.settings_dict["USER"]
+
+
+@on_postgresql
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE trials_auditevent SET summary = 'Rewritten'",
+        "DELETE FROM trials_auditevent",
+        "TRUNCATE trials_auditevent",
+    ],
+    ids=["update", "delete", "truncate"],
+)
+def test_a_role_granted_every_privilege_on_the_table_is_refused_too(event, sql):
+    # Privileges are not what protects the rows: a role that may UPDATE, DELETE and TRUNCATE
+    # the table is still refused by the trigger. (Created and dropped with the test transaction.)
+    role = f"itb_audit_probe_{uuid.uuid4().hex[:8]}"
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(f"CREATE ROLE {role} NOLOGIN")
+        cursor.execute(f"GRANT SELECT, UPDATE, DELETE, TRUNCATE ON trials_auditevent TO {role}")
+        cursor.execute(f"SET ROLE {role}")
+        try:
+            with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+                cursor.execute(sql)
+        finally:
+            cursor.execute("RESET ROLE")
     assert AuditEvent.objects.get(pk=event.pk).summary == "Patient registered"

@@ -26,7 +26,8 @@ class Row:
     neurologist: int
     admin: int
     anonymous: int | str = LOGIN
-    needs: str | None = None  # a trial state, "patient", "event" or "checklist_item"
+    # a trial state, "patient", "event", "checklist_item" or "attempt:<state>" (its last attempt)
+    needs: str | None = None
 
 
 # One row per URL name. `needs` names a trial state in which the page makes sense.
@@ -34,6 +35,13 @@ URLS: dict[str, Row] = {
     "home": Row(REDIRECT, REDIRECT, REDIRECT),
     "login": Row(OK, OK, OK, anonymous=OK),
     "logout": Row(POST_ONLY, POST_ONLY, POST_ONLY, anonymous=POST_ONLY),
+    # Sign-in and account (accounts/urls.py). The code page sends a user who has passed the
+    # second factor (or needs none) on; set-up sends one who has an authenticator to the
+    # account page.
+    "accounts:verify": Row(REDIRECT, REDIRECT, REDIRECT),
+    "accounts:setup": Row(OK, REDIRECT, REDIRECT),
+    "accounts:account": Row(OK, OK, OK),
+    "accounts:password_change": Row(OK, OK, OK),
     "patients:list": Row(OK, OK, OK),
     "patients:create": Row(OK, OK, FORBIDDEN),
     "patients:detail": Row(OK, OK, OK, needs="patient"),
@@ -67,6 +75,10 @@ URLS: dict[str, Row] = {
     "trials:summary": Row(OK, OK, OK, needs="completed"),
     "trials:summary_pdf": Row(OK, OK, OK, needs="completed"),
     "trials:fhir": Row(OK, OK, OK, needs="completed"),
+    "trials:audit": Row(FORBIDDEN, FORBIDDEN, OK),
+    "trials:audit_csv": Row(FORBIDDEN, FORBIDDEN, OK),
+    "trials:amend_injection": Row(FORBIDDEN, OK, FORBIDDEN, needs="attempt:observation"),
+    "trials:amend_discharge": Row(OK, FORBIDDEN, FORBIDDEN, needs="attempt:follow_up"),
 }
 
 
@@ -92,6 +104,9 @@ def _kwargs(needs: str | None, trial_in, patient, team) -> dict:
         return {}
     if needs == "patient":
         return {"pk": patient.pk}
+    if needs.startswith("attempt:"):
+        trial = trial_in(needs.removeprefix("attempt:"))
+        return {"pk": trial.pk, "attempt_pk": trial.attempts.order_by("-number").first().pk}
     if needs == "checklist_item":
         trial = trial_in("observation")
         return {"pk": trial.pk, "checklist_key": "observation", "item_key": "vitals_stable"}
@@ -124,7 +139,7 @@ def test_get_answers_each_role_as_the_table_says(name, role, request, trial_in, 
     client = request.getfixturevalue("client")
     if role != "anonymous":
         user = request.getfixturevalue("admin_user" if role == "admin" else role)
-        client.force_login(user)
+        client = request.getfixturevalue("client_for")(user)  # past the second factor
 
     response = client.get(url)
 

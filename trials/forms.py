@@ -11,6 +11,13 @@ from trials.models import AdverseEvent, DoseAttempt, PainMedication, SiteSetting
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
+# Impossible clinical values are refused in the clinician's words, not Django's generic ones.
+LADDER = ", ".join(str(d) for d in procedure.DOSE_LADDER_MCG)
+NOT_ON_LADDER = {"invalid_choice": f"%(value)s is not a dose of the protocol ({LADDER} mcg)."}
+NOT_A_MAS_GRADE = {
+    "invalid_choice": "“%(value)s” is not a Modified Ashworth grade (0, 1, 1+, 2, 3, 4)."
+}
+
 
 class DateTimeLocalInput(forms.DateTimeInput):
     input_type = "datetime-local"
@@ -125,6 +132,7 @@ class AssessmentForm(forms.Form):
                     choices=[("", "not assessed")] + procedure.MAS_CHOICES,
                     required=False,
                     label=f"{group.label} ({side_label.lower()})",
+                    error_messages=NOT_A_MAS_GRADE,
                 )
 
     @staticmethod
@@ -165,12 +173,38 @@ class SignPreparationForm(PasswordMixin):
         choices=[(25, "25 mcg (very small children)"), (50, "50 mcg")],
         coerce=int,
         initial=procedure.FIRST_DOSE_MCG,
+        error_messages={"invalid_choice": "The first dose is 50 mcg (25 mcg for small children)."},
     )
+
+
+INJECTION_REQUIRED = (
+    "spinal_level", "needle_type", "needle_gauge", "passes", "product", "concentration_mcg_ml",
+    "lot", "expiry", "given_at", "duration_seconds", "discarded_mcg", "assisting_nurse",
+)  # fmt: skip
+
+
+def shape_injection_fields(fields: dict) -> None:
+    """Required fields, yes/no questions and the nurse list of an injection record form."""
+    for name in INJECTION_REQUIRED:
+        if name in fields:
+            fields[name].required = True
+    yes_no = [("", "—"), ("true", "Yes"), ("false", "No")]
+    for name in ("clear_csf", "image_guidance"):
+        fields[name] = forms.TypedChoiceField(
+            choices=yes_no, coerce=lambda v: v == "true", label=fields[name].label
+        )
+    fields["assisting_nurse"].queryset = get_user_model().objects.filter(
+        role=procedure.NURSE, is_active=True
+    )
+    fields["assisting_nurse"].label = "Assisting nurse"
 
 
 class InjectionForm(forms.ModelForm):
     dose_mcg = forms.TypedChoiceField(
-        choices=procedure.DOSE_CHOICES, coerce=int, label="Dose injected (mcg)"
+        choices=procedure.DOSE_CHOICES,
+        coerce=int,
+        label="Dose injected (mcg)",
+        error_messages=NOT_ON_LADDER,
     )
     duration_seconds = forms.IntegerField(
         min_value=procedure.MIN_INJECTION_SECONDS,
@@ -191,24 +225,7 @@ class InjectionForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        required = [
-            "spinal_level", "needle_type", "needle_gauge", "passes", "product",
-            "concentration_mcg_ml", "lot", "expiry", "given_at", "duration_seconds",
-            "discarded_mcg", "assisting_nurse",
-        ]  # fmt: skip
-        for name in required:
-            self.fields[name].required = True
-        yes_no = [("", "—"), ("true", "Yes"), ("false", "No")]
-        for name in ("clear_csf", "image_guidance"):
-            self.fields[name] = forms.TypedChoiceField(
-                choices=yes_no,
-                coerce=lambda v: v == "true",
-                label=self.fields[name].label,
-            )
-        self.fields["assisting_nurse"].queryset = get_user_model().objects.filter(
-            role=procedure.NURSE, is_active=True
-        )
-        self.fields["assisting_nurse"].label = "Assisting nurse"
+        shape_injection_fields(self.fields)
         if not self.initial.get("given_at"):
             self.initial["given_at"] = now_local()
         if self.instance and self.instance.pk:
@@ -229,6 +246,12 @@ class VitalSignsForm(SubmissionMixin, forms.ModelForm):
             "temperature_c", "sedation", "pain", "headache", "note",
         ]  # fmt: skip
         widgets = {"recorded_at": DateTimeLocalInput(), "note": forms.Textarea(attrs={"rows": 2})}
+        error_messages = {
+            "spo2": {
+                "max_value": "SpO₂ is a percentage: it cannot be above 100.",
+                "min_value": "SpO₂ below %(limit_value)s is not a plausible reading; check it.",
+            }
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -300,7 +323,9 @@ class DecisionForm(PasswordMixin):
 
 
 class NextAttemptForm(forms.Form):
-    dose_mcg = forms.TypedChoiceField(choices=procedure.DOSE_CHOICES, coerce=int, label="Next dose")
+    dose_mcg = forms.TypedChoiceField(
+        choices=procedure.DOSE_CHOICES, coerce=int, label="Next dose", error_messages=NOT_ON_LADDER
+    )
 
     def __init__(self, *args, last_dose: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -328,5 +353,51 @@ class SiteSettingsForm(forms.ModelForm):
         model = SiteSettings
         fields = [
             "fasting_policy", "fasting_hours", "vitals_minutes", "assessment_minutes",
-            "responder_threshold", "time_zone",
+            "responder_threshold", "time_zone", "session_idle_minutes",
         ]  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["session_idle_minutes"].required = False
+
+    def clean_session_idle_minutes(self) -> int:
+        # Left empty (or out of an older form): the current limit stays.
+        value = self.cleaned_data.get("session_idle_minutes")
+        return self.instance.session_idle_minutes if value is None else value
+
+
+class AmendmentReasonMixin(forms.Form):
+    reason = forms.CharField(
+        label="Reason for the amendment",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="The original stays on the record beside the amended value.",
+    )
+
+
+class AmendInjectionForm(AmendmentReasonMixin, PasswordMixin, forms.ModelForm):
+    """Corrected values of a signed injection record. Never saved as a model form: the service
+    trials.services.amendments.record_amend writes amendments and keeps the original."""
+
+    duration_seconds = InjectionForm.base_fields["duration_seconds"]
+
+    class Meta:
+        model = DoseAttempt
+        fields = list(procedure.AMENDABLE_FIELDS["injection"])
+        widgets = {"expiry": DateInput()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        shape_injection_fields(self.fields)
+
+    def values(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self._meta.fields}
+
+
+class AmendDischargeForm(AmendmentReasonMixin, PasswordMixin):
+    discharge_note = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Discharge note"
+    )
+
+    def values(self) -> dict:
+        return {"discharge_note": self.cleaned_data["discharge_note"].strip()}

@@ -146,9 +146,16 @@ def trial_context(snap: TrialSnapshot, user) -> dict:
         "severe_events": [
             ae for a in snap.attempts for ae in a.adverse_events.all() if ae.is_severe
         ],
-        # Evaluated only by templates that show it (the htmx panel does not).
-        "timeline": snap.trial.audit.all,
+        # Evaluated only by templates that show it: changes, not page views or sign-ins.
+        "timeline": timeline(snap.trial),
     }
+
+
+def timeline(trial):
+    """The trial's changes, newest first: the prefetched rows, or a query run when rendered."""
+    if "audit" in getattr(trial, "_prefetched_objects_cache", {}):
+        return trial.audit.all()
+    return trial.audit.changes().order_by("-at", "-id")
 
 
 def stepper(status: str) -> list[dict]:

@@ -312,6 +312,18 @@ SIGNATURE_MEANINGS = {
     "decision": ("reviewed", "Response reviewed and decided"),
     "close": ("approved", "Trial outcome approved"),
 }
+# A correction of a signed record is signed in turn, with this meaning and a reason.
+AMENDMENT_MEANING = "amended"
+# The fields of a signed record an amendment may correct. The time given is not among them: the
+# observation schedule and the 24 h interval to the next dose were run from the signed time.
+AMENDABLE_FIELDS: dict[str, tuple[str, ...]] = {
+    "injection": (
+        "spinal_level", "needle_type", "needle_gauge", "clear_csf", "passes", "image_guidance",
+        "radiologist", "product", "concentration_mcg_ml", "lot", "expiry", "duration_seconds",
+        "discarded_mcg", "assisting_nurse",
+    ),
+    "discharge": ("discharge_note",),
+}  # fmt: skip
 
 # --- Who may do what outside the phase moves ---------------------------------------------------
 
@@ -326,4 +338,7 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "record_pain_medication": ND,
     "decide": D,
     "site_settings": frozenset({ADMIN}),
+    "amend_injection": D,
+    "amend_discharge": N,
+    "audit_review": frozenset({ADMIN}),
 }

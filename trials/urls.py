@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import board, checklist, home, outcomes, pages, records, site, steps
+from .views import amend, audit, board, checklist, home, outcomes, pages, records, site, steps
 
 app_name = "trials"
 
@@ -13,6 +13,8 @@ urlpatterns = [
     path("outcomes/trials/", outcomes.outcome_trials, name="outcomes_trials"),
     path("outcomes/export.csv", outcomes.outcomes_csv, name="outcomes_csv"),
     path("fhir/export.ndjson", outcomes.fhir_bulk, name="fhir_bulk"),
+    path("audit/", audit.audit_list, name="audit"),
+    path("audit/export.csv", audit.audit_csv, name="audit_csv"),
     path("start/<int:patient_pk>/", pages.trial_create, name="create"),
     path("<int:pk>/", pages.trial_detail, name="detail"),
     path("<int:pk>/edit/", pages.trial_edit, name="edit"),
@@ -46,4 +48,14 @@ urlpatterns = [
     path("<int:pk>/next-attempt/", steps.plan_next, name="plan_next"),
     path("<int:pk>/close/", steps.close, name="close"),
     path("<int:pk>/cancel/", steps.cancel, name="cancel"),
+    path(
+        "<int:pk>/attempts/<int:attempt_pk>/amend-injection/",
+        amend.amend_injection,
+        name="amend_injection",
+    ),
+    path(
+        "<int:pk>/attempts/<int:attempt_pk>/amend-discharge/",
+        amend.amend_discharge,
+        name="amend_discharge",
+    ),
 ]

@@ -47,23 +47,42 @@ class E2EUser:
     role: str
     first_name: str
     last_name: str
+    totp_key: str = ""  # base32; the user gets a confirmed authenticator with it when set
+
+    def current_code(self) -> str:
+        """The code the user's authenticator app would show now."""
+        import base64
+
+        from django_otp.oath import TOTP
+
+        return str(TOTP(base64.b32decode(self.totp_key)).token()).zfill(6)
 
     @property
     def printed_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
 
 
+# The neurologist and the admin sign in with a second factor (required for their roles); the
+# nurse has none, as a nurse may.
 NURSE = E2EUser("nurse_e2e", "nurse", "Nell", "Harper")
-NEUROLOGIST = E2EUser("neuro_e2e", "neurologist", "Theo", "Marsh")
-ADMIN = E2EUser("admin_e2e", "admin", "Ada", "Quinn")
+NEUROLOGIST = E2EUser(
+    "neuro_e2e", "neurologist", "Theo", "Marsh", "E2ENEUROE2ENEUROE2ENEUROE2ENEURO"
+)
+ADMIN = E2EUser("admin_e2e", "admin", "Ada", "Quinn", "E2EADMINE2EADMINE2EADMINE2EADMIN")
 
 CREATE_USERS = """
+import base64
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import User
-for username, role, first, last in {users!r}:
-    User.objects.create_user(
+for username, role, first, last, totp_key in {users!r}:
+    user = User.objects.create_user(
         username=username, password={password!r}, role=role, first_name=first, last_name=last
     )
-print("users:", User.objects.count())
+    if totp_key:
+        TOTPDevice.objects.create(
+            user=user, name="e2e", key=base64.b32decode(totp_key).hex(), confirmed=True
+        )
+print("users:", User.objects.count(), "authenticators:", TOTPDevice.objects.count())
 """
 
 
@@ -191,7 +210,8 @@ def live_app():
     try:
         _run(["migrate", "--no-input"], env, "migrate")
         users = [
-            (u.username, u.role, u.first_name, u.last_name) for u in (NURSE, NEUROLOGIST, ADMIN)
+            (u.username, u.role, u.first_name, u.last_name, u.totp_key)
+            for u in (NURSE, NEUROLOGIST, ADMIN)
         ]
         _run(
             ["shell", "-c", CREATE_USERS.format(users=users, password=PASSWORD)],
@@ -228,7 +248,10 @@ def live_app():
 # --- The browser ----------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while Playwright's sync API is open its event loop counts as
+# running in this thread, and Django then refuses to open a database connection in the tests
+# that come after ("You cannot call this from an async context").
+@pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.skip(f"the browser tests drive Debian's Chromium at {CHROMIUM}, not installed here")

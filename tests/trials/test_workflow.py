@@ -1,8 +1,10 @@
 """Protocol order, through the workflow functions the pages call (DOMAIN.md §2)."""
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
@@ -113,10 +115,16 @@ def _inject_with(trial, team, **overrides):
     )
 
 
+def clinic_today(when=None):
+    """The calendar day at the clinic (the default site time zone), not in UTC."""
+    zone = ZoneInfo(settings.DEFAULT_CLINIC_TIME_ZONE)
+    return (when or timezone.now()).astimezone(zone).date()
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"expiry": (timezone.now() - timedelta(days=1)).date()}, "had expired"),
+        ({"expiry": (clinic_today() - timedelta(days=1))}, "had expired"),
         ({"duration_seconds": 30}, "over at least 1 minute"),
         ({"assisting_nurse": None}, "Name the assisting nurse"),
         ({"image_guidance": True, "radiologist": ""}, "Name the radiologist"),
@@ -135,7 +143,7 @@ def test_incomplete_or_unsafe_injection_record_is_refused(trial_in, team, overri
 def test_product_expiring_on_the_day_of_injection_may_be_used(trial_in, team):
     trial = trial_in("injection_ready")
     given_at = timezone.now() - timedelta(minutes=10)
-    _inject_with(trial, team, given_at=given_at, expiry=given_at.date())
+    _inject_with(trial, team, given_at=given_at, expiry=clinic_today(given_at))
     assert _status(trial) == Phase.OBSERVATION
 
 

@@ -26,7 +26,7 @@ def observed(trial_in):
 @pytest.mark.parametrize(
     ("overrides", "field", "message"),
     [
-        ({"spo2": 101}, "spo2", "Ensure this value is less than or equal to 100."),
+        ({"spo2": 101}, "spo2", "SpO₂ is a percentage: it cannot be above 100."),
         ({"heart_rate": 300}, "heart_rate", "Ensure this value is less than or equal to 250."),
         (
             {"systolic": 90, "diastolic": 90},

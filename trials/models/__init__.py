@@ -1,3 +1,4 @@
+from .amendment import Amendment
 from .assessment import Assessment, MasScore
 from .attempt import DoseAttempt
 from .audit import AuditEvent, Signature
@@ -8,6 +9,7 @@ from .trial import Trial
 
 __all__ = [
     "AdverseEvent",
+    "Amendment",
     "Assessment",
     "AuditEvent",
     "ChecklistEntry",

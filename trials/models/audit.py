@@ -1,6 +1,10 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
+
+# Who looked, who signed in or out, who was refused: kept, but not clinical changes of a trial.
+ACCESS_ACTIONS = ("view", "deny", "login", "login_failed", "logout")
 
 
 class AppendOnlyQuerySet(models.QuerySet):
@@ -10,14 +14,21 @@ class AppendOnlyQuerySet(models.QuerySet):
     def delete(self):
         raise PermissionError("The audit record is append-only.")
 
+    def changes(self) -> "AppendOnlyQuerySet":
+        """Rows that record a change or an export, not a page view, sign-in or refusal."""
+        return self.exclude(action__in=ACCESS_ACTIONS)
+
 
 class AuditEvent(models.Model):
     """Who did what, when, to which object, old → new, and why. Rows are never changed.
 
-    On PostgreSQL a trigger (migration 0002) refuses UPDATE, DELETE and TRUNCATE as well.
+    On PostgreSQL a trigger (migration 0002) refuses UPDATE, DELETE and TRUNCATE as well. Each
+    row carries the hash of its content chained to the previous row's (trials/audit_chain.py);
+    trials.services.audit.audit_record is the only writer.
     """
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Set before the insert (not auto_now_add) because the row's hash covers it.
+    at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
@@ -35,6 +46,8 @@ class AuditEvent(models.Model):
     old = models.JSONField(default=dict, blank=True)
     new = models.JSONField(default=dict, blank=True)
     reason = models.TextField(blank=True)
+    prev_hash = models.CharField(max_length=64, editable=False)
+    hash = models.CharField(max_length=64, editable=False)
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -45,8 +58,9 @@ class AuditEvent(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name}: {self.summary}"
 
     def save(self, *args, **kwargs):
-        # Append-only: an existing row is never written again.
-        if self.pk is not None:
+        # Append-only: an existing row is never written again. (A new row has its id already:
+        # audit_record sets it, because the row's hash covers it.)
+        if not self._state.adding:
             raise PermissionError("The audit record is append-only.")
         super().save(*args, **kwargs)
 

@@ -76,6 +76,13 @@ class SiteSettings(models.Model):
     time_zone = models.CharField(
         max_length=64, default=settings.DEFAULT_CLINIC_TIME_ZONE, validators=[validate_time_zone]
     )
+    session_idle_minutes = models.PositiveSmallIntegerField(
+        "Sign out after inactivity (minutes)",
+        default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+        help_text="A session ends after this many minutes without activity (the ward board's "
+        "automatic refresh does not count), and 12 hours after sign-in in any case.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

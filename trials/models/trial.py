@@ -70,6 +70,7 @@ class TrialQuerySet(models.QuerySet):
 
         The protocol checks skip the audit trail (with_audit=False): it only grows.
         """
+        from .amendment import Amendment
         from .assessment import Assessment
         from .attempt import DoseAttempt
         from .audit import AuditEvent, Signature
@@ -84,8 +85,12 @@ class TrialQuerySet(models.QuerySet):
             Prefetch(
                 "pain_medications", queryset=PainMedication.objects.select_related("given_by")
             ),
+            Prefetch("amendments", queryset=Amendment.objects.order_by("amended_at", "pk")),
         )
+        # The timeline shows changes; page views and sign-ins are in the audit page instead.
+        audit = [Prefetch("audit", queryset=AuditEvent.objects.changes().order_by("-at", "-id"))]
         return self.select_related("patient", "created_by").prefetch_related(
+            *(audit if with_audit else []),
             Prefetch("attempts", queryset=attempts.order_by("number")),
             Prefetch("entries", queryset=ChecklistEntry.objects.select_related("by")),
             Prefetch(
@@ -95,7 +100,6 @@ class TrialQuerySet(models.QuerySet):
                 ),
             ),
             Prefetch("signatures", queryset=Signature.objects.select_related("signer")),
-            Prefetch("audit", queryset=AuditEvent.objects.order_by("-at", "-id")),
         )
 
     def for_worklist(self) -> "TrialQuerySet":

@@ -186,7 +186,7 @@ def compute(trials=None) -> Figures:
 
 def outcome_figures(form) -> Figures:
     """The figures for a valid OutcomeFilterForm, from the cache while no data changed."""
-    newest = AuditEvent.objects.aggregate(newest=Max("pk"))["newest"]
+    newest = AuditEvent.objects.changes().aggregate(newest=Max("pk"))["newest"]
     text = json.dumps([CACHE_VERSION, newest, sorted(form.params.items())])
     key = "outcomes:figures:" + hashlib.sha256(text.encode()).hexdigest()
     figures = cache.get(key)

@@ -1,6 +1,21 @@
+"""The only writer of the audit trail. Every row is hashed and chained to the one before it.
+
+Chaining needs the inserts in a single order: on PostgreSQL each writer takes a transaction-level
+advisory lock before it reads the last row, so the next writer waits until this transaction
+commits (or rolls back, and its row never existed). SQLite serialises writers by itself.
+"""
+
+from collections.abc import Iterable
 from typing import Any
 
+from django.db import connection, transaction
+from django.utils import timezone
+
+from trials.audit_chain import GENESIS, row_hash
 from trials.models import AuditEvent
+
+# An arbitrary constant naming "the audit chain" among PostgreSQL advisory locks.
+CHAIN_LOCK_KEY = 0x17B_A0D1
 
 
 def audit_record(
@@ -14,33 +29,108 @@ def audit_record(
     old: dict[str, Any] | None = None,
     new: dict[str, Any] | None = None,
     reason: str = "",
+    actor_name: str | None = None,
 ) -> AuditEvent:
     """Append one audit row. Call inside the transaction of the change it records."""
     patient_id = patient.pk if patient is not None else getattr(trial, "patient_id", None)
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         actor=actor,
-        actor_name=getattr(actor, "printed_name", "") or "system",
+        actor_name=_text(actor_name or getattr(actor, "printed_name", "") or "system")[:200],
         action=action,
         trial=trial,
         patient_id=patient_id,
         object_type=type(obj).__name__ if obj is not None else "",
         object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
-        summary=summary[:300],
+        summary=_text(summary)[:300],
         old=_jsonable(old or {}),
         new=_jsonable(new or {}),
+        reason=_text(reason),
+    )
+    _append([event])
+    return event
+
+
+def audit_bulk_append(events: Iterable[AuditEvent]) -> list[AuditEvent]:
+    """Append many unsaved rows at once, chained in the order given (seed_demo's bulk path)."""
+    events = list(events)
+    if events:
+        _append(events)
+    return events
+
+
+def audit_view(request, *, patient=None, trial=None, what: str = "") -> AuditEvent:
+    """One row for one view of a patient's record (a page, not an htmx refresh of it)."""
+    patient = patient if patient is not None else getattr(trial, "patient", None)
+    subject = f"trial #{trial.pk}" if trial is not None else "the patient record"
+    return audit_record(
+        actor=request.user,
+        action="view",
+        trial=trial,
+        patient=patient,
+        obj=trial if trial is not None else patient,
+        summary=f"Viewed {what or subject} of {patient}",
+        new={"path": request.get_full_path()[:500]},
+    )
+
+
+def audit_denied(request, *, status: int, reason: str) -> AuditEvent:
+    """One row for a refused request: who, which path, and why."""
+    user = getattr(request, "user", None)
+    signed_in = user is not None and user.is_authenticated
+    return audit_record(
+        actor=user if signed_in else None,
+        actor_name=None if signed_in else "anonymous",
+        action="deny",
+        summary=f"Access denied ({status}): {request.method} {request.path}",
+        new={"status": status, "method": request.method, "path": request.get_full_path()[:500]},
         reason=reason,
     )
+
+
+def _append(events: list[AuditEvent]) -> None:
+    with transaction.atomic(savepoint=False):
+        next_ids, prev_hash = _chain_head(len(events))
+        for event, pk in zip(events, next_ids, strict=True):
+            event.pk = pk
+            event.at = timezone.now()
+            event.prev_hash = prev_hash
+            event.hash = prev_hash = row_hash(event, prev_hash)
+        if len(events) == 1:
+            events[0].save(force_insert=True)
+        else:
+            AuditEvent.objects.bulk_create(events, batch_size=1000)
+
+
+def _chain_head(count: int) -> tuple[list[int], str]:
+    """Serialise writers, then give the ids of the next `count` rows and the last row's hash."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [AuditEvent._meta.db_table, count],
+            )
+            ids = sorted(row[0] for row in cursor.fetchall())
+        last = AuditEvent.objects.order_by("-pk").values_list("hash", flat=True).first()
+        return ids, last or GENESIS
+    last = AuditEvent.objects.order_by("-pk").values_list("pk", "hash").first()
+    start = last[0] + 1 if last else 1
+    return list(range(start, start + count)), last[1] if last else GENESIS
+
+
+def _text(value: str) -> str:
+    return value.replace("\x00", "") if "\x00" in value else value
 
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for key, value in values.items():
-        if value is None or isinstance(value, (bool, int, float, str)):
+        if isinstance(value, str):
+            out[key] = _text(value)
+        elif value is None or isinstance(value, (bool, int, float)):
             out[key] = value
         elif hasattr(value, "isoformat"):
             out[key] = value.isoformat()
-        elif hasattr(value, "pk"):
-            out[key] = str(value)
         else:
-            out[key] = str(value)
+            out[key] = _text(str(value))
     return out

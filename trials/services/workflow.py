@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -43,6 +44,15 @@ def trial_create(*, patient, actor, referred_on, referred_by="", indication="", 
     return trial
 
 
+def _not_signed(snap: TrialSnapshot, attempt: DoseAttempt, kind: str) -> None:
+    """A signed record is never written again; a correction is an amendment beside it."""
+    if snap.signature(kind, attempt) is not None:
+        raise ProtocolError(
+            f"The {kind} of attempt {attempt.number} is already signed; correct it with an "
+            "amendment, which keeps the original."
+        )
+
+
 def _check_first_dose(dose_mcg: int) -> None:
     if dose_mcg not in procedure.DOSE_LADDER_MCG or dose_mcg > procedure.FIRST_DOSE_MCG:
         raise ProtocolError("The first dose is 50 mcg (25 mcg for very small children).")
@@ -72,7 +82,9 @@ INJECTION_FIELDS = [
 ]  # fmt: skip
 
 
-def _check_injection(attempt: DoseAttempt, data: dict[str, Any], dose_mcg: int) -> None:
+def _check_injection(
+    attempt: DoseAttempt, data: dict[str, Any], dose_mcg: int, clinic_zone: str
+) -> None:
     given_at: datetime = data["given_at"]
     problems = []
     if dose_mcg != attempt.dose_mcg:
@@ -88,7 +100,8 @@ def _check_injection(attempt: DoseAttempt, data: dict[str, Any], dose_mcg: int) 
             f"This dose may not be given before {local:%Y-%m-%d %H:%M} "
             f"({procedure.MIN_HOURS_BETWEEN_ATTEMPTS} h after the previous dose)."
         )
-    if data["expiry"] < timezone.localtime(given_at).date():
+    # The expiry date is a calendar day at the clinic, whichever zone this code runs in.
+    if data["expiry"] < given_at.astimezone(ZoneInfo(clinic_zone)).date():
         problems.append("The product had expired when it was given.")
     if data.get("image_guidance") and not data.get("radiologist", "").strip():
         problems.append("Name the radiologist when image guidance was used.")
@@ -109,7 +122,8 @@ def injection_sign(
 
     def effect(snap: TrialSnapshot) -> str:
         attempt = snap.attempt
-        _check_injection(attempt, data, dose_mcg)
+        _not_signed(snap, attempt, "injection")
+        _check_injection(attempt, data, dose_mcg, snap.site.time_zone)
         for name in INJECTION_FIELDS:
             setattr(attempt, name, data.get(name))
         attempt.radiologist = attempt.radiologist or ""
@@ -135,6 +149,7 @@ def attempt_discharge(*, trial_id: int, actor, password: str, note: str = "") ->
 
     def effect(snap: TrialSnapshot) -> str:
         attempt = snap.attempt
+        _not_signed(snap, attempt, "discharge")
         attempt.discharged_at = timezone.now()
         attempt.discharge_note = note.strip()
         attempt.save(update_fields=["discharged_at", "discharge_note"])

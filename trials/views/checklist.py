@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from trials import presenters, procedure
 from trials.forms import TickForm
 from trials.services import checklist
+from trials.services.audit import audit_denied
 from trials.services.errors import ProtocolError
 from trials.services.snapshot import TrialSnapshot
 
@@ -60,7 +61,8 @@ def tick(request, pk: int, checklist_key: str, item_key: str):
         return _respond(request, trial, " ".join(exc.messages))
     except PermissionDenied as exc:
         if not request.htmx:
-            raise
+            raise  # the 403 handler records it
+        audit_denied(request, status=403, reason=str(exc))
         return _respond(request, trial, str(exc), status=403)
     return _respond(request, trial)
 
@@ -82,6 +84,7 @@ def untick(request, pk: int, checklist_key: str, item_key: str):
         return _respond(request, trial, " ".join(exc.messages))
     except PermissionDenied as exc:
         if not request.htmx:
-            raise
+            raise  # the 403 handler records it
+        audit_denied(request, status=403, reason=str(exc))
         return _respond(request, trial, str(exc), status=403)
     return _respond(request, trial)

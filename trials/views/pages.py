@@ -11,6 +11,7 @@ from trials import presenters, procedure
 from trials.forms import TrialEditForm, TrialForm
 from trials.models import Trial
 from trials.services import workflow
+from trials.services.audit import audit_view
 from trials.services.errors import ProtocolError
 from trials.services.snapshot import TrialSnapshot
 
@@ -25,6 +26,7 @@ def trial_detail(request, pk: int):
         snap = TrialSnapshot.load(pk, site=request.site_settings, with_audit=True)
     except Trial.DoesNotExist as exc:
         raise Http404("No such trial.") from exc
+    audit_view(request, trial=snap.trial, what=f"the trial page of trial #{pk}")
     return render(request, "trials/detail.html", presenters.trial_context(snap, request.user))
 
 

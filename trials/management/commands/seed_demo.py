@@ -3,8 +3,10 @@
 `manage.py seed_demo` creates the users `nurse`, `neurologist` and `admin` (password
 DEMO_PASSWORD) and fourteen patients whose trials stand in every phase and outcome. Those demo
 trials are built only through trials/scenarios.py and trials/services, the same calls the pages
-make, so they obey every protocol rule and carry a full audit trail. Running it again when the
-demo users exist changes nothing.
+make, so they obey every protocol rule and carry a full audit trail. Each demo user also gets
+a confirmed authenticator with a published key (accounts/demo.py), so the demo signs in with
+the real second step: `manage.py demo_totp` prints the current codes. Running it again when the
+demo users exist changes nothing (but adds a demo authenticator that is missing).
 
 `manage.py seed_demo --patients N` also writes N synthetic patients for benchmarks. The service
 path costs about a thousand queries per completed trial, far too slow for thousands of trials,
@@ -33,6 +35,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from accounts.demo import DEMO_TOTP_KEYS, demo_authenticators_ensure
 from accounts.models import Role, User
 from patients.models import Diagnosis, Patient, Sex
 from patients.services import patient_create
@@ -52,6 +55,7 @@ from trials.models import (
 from trials.models.checklist import EntryState
 from trials.procedure import Phase
 from trials.services import checklist, records, workflow
+from trials.services.audit import audit_bulk_append
 
 DEMO_PASSWORD = "itb-demo-2026"  # noqa: S105 - published on purpose; demo databases only
 DEMO_URL = "http://127.0.0.1:8000"
@@ -131,6 +135,10 @@ class Command(BaseCommand):
                 self.style.SUCCESS(f"Demo site built in {time.monotonic() - started:.1f} s.")
             )
 
+        added = demo_authenticators_ensure(User.objects.filter(username__in=wanted))
+        if added and existing:
+            self.stdout.write(f"Added {added} demo authenticator(s) with the published keys.")
+
         if patients:
             nurse = User.objects.get(username="nurse")
             neurologist = User.objects.get(username="neurologist")
@@ -151,9 +159,17 @@ class Command(BaseCommand):
     def print_logins(self) -> None:
         self.stdout.write("")
         self.stdout.write("Demo logins (demo database only):")
-        self.stdout.write(f"  {'username':<12} {'password':<15} role")
+        self.stdout.write(f"  {'username':<12} {'password':<15} {'authenticator key':<34} role")
         for username, role, first, last, _ in DEMO_USERS:
-            self.stdout.write(f"  {username:<12} {DEMO_PASSWORD:<15} {role.label} ({first} {last})")
+            key = DEMO_TOTP_KEYS[username]
+            self.stdout.write(
+                f"  {username:<12} {DEMO_PASSWORD:<15} {key:<34} {role.label} ({first} {last})"
+            )
+        self.stdout.write(
+            "Sign in with the password, then the 6-digit code: `make totp` (or "
+            "`manage.py demo_totp`) prints each user's current code, or add the key to an "
+            "authenticator app."
+        )
         self.stdout.write(f"Open {DEMO_URL}")
 
 
@@ -784,7 +800,7 @@ class Rows:
             )
             for patient in self.untried
         ]
-        AuditEvent.objects.bulk_create(audit, batch_size=1000)
+        audit_bulk_append(audit)  # hashed and chained like every other audit row
 
 
 @dataclass

@@ -1,0 +1,103 @@
+"""Sessions: stored with their user, idle and absolute limits, ended all at once.
+
+`SESSION_ENGINE = "accounts.sessions"`: Django's database sessions, in accounts.UserSession,
+whose `user` column follows the session's own `_auth_user_id` on every save (the key rotates
+at sign-in and on a password change; each save writes the row under the current key).
+
+Each signed-in session carries two timestamps (Unix seconds): when the user signed in
+(LOGIN_AT, written at every sign-in) and when they last did something (LAST_ACTIVITY, renewed
+by SessionLimitsMiddleware on every request except the ward board's automatic refresh).
+`session_end_reason()` decides from them whether the session is over.
+
+Activity is written at most every ACTIVITY_RESOLUTION seconds, so a busy page does not write
+its session row on every request; the idle limit allows for it and so never ends a session
+early: with 15 minutes, a session ends between 15 minutes and 15 minutes 30 seconds after the
+last request.
+"""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+
+LOGIN_AT = "itb_login_at"
+LAST_ACTIVITY = "itb_last_activity"
+
+# htmx requests that a page makes on its own, not the user: the HX-Trigger ids (the id of the
+# element that polls). The ward board's container polls every 30 s.
+AUTOMATIC_REFRESH_TRIGGERS = frozenset({"board"})
+ACTIVITY_RESOLUTION = 30  # seconds
+
+
+class SessionStore(DatabaseSessionStore):
+    @classmethod
+    def get_model_class(cls):
+        from accounts.models import UserSession
+
+        return UserSession
+
+    def create_model_instance(self, data):
+        obj = super().create_model_instance(data)
+        try:
+            obj.user_id = int(data.get(SESSION_KEY))
+        except (TypeError, ValueError):
+            obj.user_id = None
+        return obj
+
+
+def sessions_end_for_user(*, user_id: int, keep_session_key: str | None = None) -> int:
+    """Delete the user's sessions (all, or all but the one given); their next request is
+    anonymous. Returns how many were ended."""
+    from accounts.models import UserSession
+
+    sessions = UserSession.objects.filter(user_id=user_id)
+    if keep_session_key:
+        sessions = sessions.exclude(session_key=keep_session_key)
+    deleted, _ = sessions.delete()
+    return deleted
+
+
+def session_start(session, now: datetime) -> None:
+    """Called at every sign-in: the absolute and the idle limits count from now."""
+    stamp = int(now.timestamp())
+    session[LOGIN_AT] = stamp
+    session[LAST_ACTIVITY] = stamp
+
+
+def session_touch(session, now: datetime) -> None:
+    stamp = int(now.timestamp())
+    if stamp - session.get(LAST_ACTIVITY, 0) >= ACTIVITY_RESOLUTION:
+        session[LAST_ACTIVITY] = stamp
+
+
+def is_automatic_refresh(request) -> bool:
+    """A page refreshing itself (the ward board poll), which is not the user doing anything."""
+    return (
+        request.method == "GET"
+        and request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-Trigger") in AUTOMATIC_REFRESH_TRIGGERS
+    )
+
+
+def session_end_reason(session, now: datetime, *, idle_minutes: int) -> str | None:
+    """Why this signed-in session is over, in words for the sign-in page; None if it is not."""
+    login_at = session.get(LOGIN_AT)
+    last_activity = session.get(LAST_ACTIVITY)
+    if not isinstance(login_at, int) or not isinstance(last_activity, int):
+        # Signed in before these limits existed, or tampered with: start again.
+        return "Your session has ended. Please sign in again."
+    stamp = now.timestamp()
+    if stamp - login_at >= settings.SESSION_MAX_AGE.total_seconds():
+        hours = settings.SESSION_MAX_AGE // timedelta(hours=1)
+        return (
+            f"Your session ended: a session lasts at most {hours} hours, whatever the "
+            "activity. Please sign in again."
+        )
+    if stamp - last_activity >= idle_minutes * 60 + ACTIVITY_RESOLUTION:
+        unit = "minute" if idle_minutes == 1 else "minutes"
+        return (
+            f"Your session ended after {idle_minutes} {unit} without activity. "
+            "Please sign in again."
+        )
+    return None

@@ -1,0 +1,197 @@
+"""Signing in (password, then the authenticator code or its set-up) and the account page.
+
+The password step is Django's LoginView: django-axes counts and locks failed attempts, Django
+rotates the session key and sends user_logged_in. A user who needs a second factor then reaches
+only the code (or set-up) page until it is passed (SecondFactorMiddleware); passing it rotates
+the session key again. A wrong code is a failed sign-in like a wrong password: it is sent as
+Django's user_login_failed, so django-axes counts it and the audit trail records it.
+"""
+
+from axes.handlers.proxy import AxesProxyHandler
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.signals import user_login_failed
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.views.decorators.http import require_GET
+from django_otp import login as otp_login
+from django_otp import verify_token
+from django_otp.models import VerifyNotAllowed
+
+from accounts import sessions, two_factor
+from accounts.forms import ClinicPasswordChangeForm, CodeForm
+
+
+class SignInView(auth_views.LoginView):
+    """The password step; then straight to the code or set-up page when the user needs it."""
+
+    def get_success_url(self) -> str:
+        url = super().get_success_url()
+        step = two_factor.pending_step(self.request.user)
+        return two_factor.step_url(step, url) if step else url
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    """The page django-axes shows for a locked username (AXES_LOCKOUT_CALLABLE): the same for
+    a username that exists and one that does not."""
+    context = {
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "cooloff_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+    }
+    return render(
+        request,
+        "registration/locked_out.html",
+        context,
+        status=429,  # Too Many Requests
+    )
+
+
+def _throttled_message(device) -> str | None:
+    allowed, details = device.verify_is_allowed()
+    if allowed:
+        return None
+    if details and details.get("reason") == VerifyNotAllowed.N_FAILED_ATTEMPTS:
+        return (
+            "After a wrong code, wait a few seconds before the next try (longer after each "
+            "wrong code), then enter the code your authenticator app shows now."
+        )
+    return "The code cannot be checked just now. Wait a few seconds and try again."
+
+
+def _wrong_code(request, user):
+    """Count the wrong code as a failed sign-in; when that locks the username, sign out and
+    show the lockout page (django-axes' AxesMiddleware shows it too)."""
+    user_login_failed.send(
+        sender=__name__, credentials={"username": user.get_username()}, request=request
+    )
+    if getattr(request, "axes_locked_out", False):
+        logout(request)
+        return lockout_response(request)
+    return None
+
+
+def _locked(request, user):
+    credentials = {"username": user.get_username()}
+    if AxesProxyHandler.is_locked(request, credentials):
+        logout(request)
+        return lockout_response(request)
+    return None
+
+
+def _passed(request, device, message: str = ""):
+    otp_login(request, device)
+    request.session.cycle_key()  # a new key for the now fully signed-in session
+    if message:
+        messages.success(request, message)
+    return redirect(two_factor.safe_next(request))
+
+
+@login_required
+def verify(request):
+    """The code step of signing in."""
+    user = request.user
+    step = None if two_factor.session_passed(request) else two_factor.pending_step(user)
+    if step != two_factor.VERIFY:
+        target = two_factor.step_url(step, request.GET.get("next", "")) if step else None
+        return redirect(target or two_factor.safe_next(request))
+    device = two_factor.confirmed_device(user)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST":
+        locked = _locked(request, user)
+        if locked:
+            return locked
+        if form.is_valid():
+            throttled = _throttled_message(device)
+            if throttled:
+                form.add_error("otp_token", throttled)
+            elif verify_token(user, device.persistent_id, form.cleaned_data["otp_token"]):
+                return _passed(request, device)
+            else:
+                response = _wrong_code(request, user)
+                if response:
+                    return response
+                form.add_error(
+                    "otp_token",
+                    "That code is wrong or has expired. Enter the code your authenticator "
+                    "app shows now.",
+                )
+    context = {
+        "form": form,
+        "next": request.GET.get("next", request.POST.get("next", "")),
+        "second_factor_pending": True,  # base.html: no menu of pages that cannot be opened yet
+    }
+    return render(request, "registration/verify.html", context)
+
+
+@login_required
+def setup(request):
+    """Add an authenticator: scan or type the key, confirm with a code. Required before
+    anything else for a neurologist or admin without one; any nurse may add one."""
+    user = request.user
+    if two_factor.confirmed_device(user) is not None:
+        if not two_factor.session_passed(request):
+            return redirect(two_factor.step_url(two_factor.VERIFY, request.GET.get("next", "")))
+        messages.info(request, "Two-step sign-in is already on for your account.")
+        return redirect("accounts:account")
+    device = two_factor.unconfirmed_device(user)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["otp_token"]):
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            return _passed(
+                request,
+                device,
+                "Two-step sign-in is on. From now on you sign in with your password and a "
+                "code from your authenticator app.",
+            )
+        form.add_error(
+            "otp_token",
+            "That code does not match. Check the key in your app and enter the code it shows now.",
+        )
+    uri = device.config_url
+    required = user.role in two_factor.ROLES_REQUIRING_SECOND_FACTOR
+    context = {
+        "form": form,
+        "key": two_factor.base32_key(device),
+        "otpauth_uri": uri,
+        "qr_code": two_factor.qr_code_data_uri(uri),
+        "required": required,
+        "second_factor_pending": required,
+        "next": request.GET.get("next", request.POST.get("next", "")),
+    }
+    return render(request, "accounts/two_factor_setup.html", context)
+
+
+@require_GET
+@login_required
+def account(request):
+    device = two_factor.confirmed_device(request.user)
+    context = {
+        "device": device,
+        "required": request.user.role in two_factor.ROLES_REQUIRING_SECOND_FACTOR,
+        "idle_minutes": request.site_settings.session_idle_minutes,
+        "max_hours": int(settings.SESSION_MAX_AGE.total_seconds() // 3600),
+    }
+    return render(request, "accounts/account.html", context)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's view; the user's other sessions end (this one stays, under a new key)."""
+
+    form_class = ClinicPasswordChangeForm
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:account")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)  # saves; update_session_auth_hash rotates the key
+        sessions.sessions_end_for_user(
+            user_id=self.request.user.pk, keep_session_key=self.request.session.session_key
+        )
+        messages.success(
+            self.request, "Your password has been changed. Your other sessions have ended."
+        )
+        return response
