@@ -69,25 +69,7 @@ def prepare(trial: Trial, team: scenarios.Team, *, first_dose_mcg: int = 50) -> 
     )
 
 
-def injection_data(team: scenarios.Team, *, given_at: datetime, **overrides) -> dict:
-    """A complete, valid injection record (the same values scenarios.inject uses)."""
-    return {
-        "spinal_level": "L3-L4",
-        "needle_type": "pencil_point",
-        "needle_gauge": 22,
-        "clear_csf": True,
-        "passes": 1,
-        "image_guidance": False,
-        "radiologist": "",
-        "product": "lioresal",
-        "concentration_mcg_ml": 50,
-        "lot": "LOT-2291",
-        "expiry": (given_at + timedelta(days=365)).date(),
-        "given_at": given_at,
-        "duration_seconds": 90,
-        "discarded_mcg": 0,
-        "assisting_nurse": team.nurse,
-    } | overrides
+injection_data = scenarios.injection_data
 
 
 def tick_day_of_and_injection(trial: Trial, team: scenarios.Team) -> None:

@@ -63,14 +63,9 @@ def prepare(trial: Trial, team: Team, *, baseline: str = "3", at: datetime | Non
     )
 
 
-def inject(trial: Trial, team: Team, *, given_at: datetime | None = None) -> Trial:
-    """Day-of and injection checklists ticked; the planned dose given and signed."""
-    tick_all(trial.pk, "day_of", team)
-    tick_all(trial.pk, "injection", team)
-    trial.refresh_from_db()
-    attempt = trial.attempts.order_by("-number").first()
-    given_at = given_at or timezone.now()
-    data = {
+def injection_data(team: Team, *, given_at: datetime, **overrides) -> dict:
+    """A complete, valid injection record given at `given_at`."""
+    return {
         "spinal_level": "L3-L4",
         "needle_type": "pencil_point",
         "needle_gauge": 22,
@@ -86,7 +81,17 @@ def inject(trial: Trial, team: Team, *, given_at: datetime | None = None) -> Tri
         "duration_seconds": 90,
         "discarded_mcg": 0,
         "assisting_nurse": team.nurse,
-    }
+    } | overrides
+
+
+def inject(trial: Trial, team: Team, *, given_at: datetime | None = None) -> Trial:
+    """Day-of and injection checklists ticked; the planned dose given and signed."""
+    tick_all(trial.pk, "day_of", team)
+    tick_all(trial.pk, "injection", team)
+    trial.refresh_from_db()
+    attempt = trial.attempts.order_by("-number").first()
+    given_at = given_at or timezone.now()
+    data = injection_data(team, given_at=given_at)
     return workflow.injection_sign(
         trial_id=trial.pk,
         actor=team.neurologist,
