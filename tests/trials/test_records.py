@@ -53,6 +53,7 @@ IMPLAUSIBLE = [
     {"spo2": 49}, {"spo2": 101},
     {"temperature_c": Decimal("29.9")}, {"temperature_c": Decimal("43.1")},
     {"pain": 11},
+    {"sedation": 4},
 ]  # fmt: skip
 
 

@@ -72,6 +72,9 @@ class VitalSigns(models.Model):
             range_check("temperature_c"),
             range_check("pain"),
             models.CheckConstraint(
+                condition=Q(sedation__gte=0) & Q(sedation__lte=3), name="vitals_sedation_range"
+            ),
+            models.CheckConstraint(
                 condition=Q(diastolic__lt=models.F("systolic")),
                 name="vitals_diastolic_below_systolic",
             ),
