@@ -23,6 +23,9 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
+# A production deployment says so (DJANGO_ENV=production) and then refuses to run with DEBUG on.
+if os.environ.get("DJANGO_ENV", "").strip().lower() == "production" and DEBUG:
+    raise ImproperlyConfigured("DJANGO_DEBUG must be off when DJANGO_ENV is production.")
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
