@@ -15,9 +15,10 @@ venv: $(STAMP)
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstall only when requirements.txt changes.
-$(STAMP): requirements.txt | $(BIN)/python
-	$(BIN)/python -m pip install -r requirements.txt
+# Reinstall only when a requirements file changes. The demo and the tests are development uses:
+# they install requirements-dev.txt (which includes requirements.txt).
+$(STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install -r requirements-dev.txt
 	touch $@
 
 run: venv
