@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: venv run totp test lint fmt clean
+.PHONY: venv run serve totp test lint fmt clean
 
 # The development settings (no secret key needed) for the demo site and the tests.
 run totp test: export DJANGO_DEBUG = 1
@@ -26,6 +26,26 @@ run: venv
 	$(MANAGE) seed_demo
 	@echo "Two-step sign-in: after the password, enter the code that 'make totp' prints (run it in another terminal)."
 	$(MANAGE) runserver 127.0.0.1:8000
+
+# The app served the production way on this machine: DEBUG off, hashed and compressed static
+# files (collectstatic), gunicorn with gunicorn.conf.py. Over plain http on 127.0.0.1, so no
+# https redirect. Without DJANGO_SECRET_KEY a throwaway one is made for this run (sessions end
+# when it stops); without DATABASE_URL the SQLite file db.sqlite3 is used, with the demo site,
+# which DJANGO_ENV=production refuses (see README.md, Production).
+SERVE_PORT ?= 8000
+serve: export DJANGO_DEBUG = 0
+serve: export DJANGO_ALLOWED_HOSTS ?= 127.0.0.1,localhost
+serve: export DJANGO_SECURE_SSL_REDIRECT ?= 0
+serve: export GUNICORN_BIND ?= 127.0.0.1:$(SERVE_PORT)
+ifndef DJANGO_SECRET_KEY
+serve: export DJANGO_SECRET_KEY := $(shell $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')
+endif
+serve: venv
+	$(MANAGE) migrate --no-input
+	@if [ -z "$$DATABASE_URL" ]; then $(MANAGE) seed_demo --force; fi
+	$(MANAGE) collectstatic --no-input --verbosity 0
+	@echo "Serving at http://localhost:$(SERVE_PORT)/ (gunicorn on $$GUNICORN_BIND, DEBUG off; Ctrl-C stops it)"
+	$(BIN)/gunicorn --config gunicorn.conf.py
 
 # The demo users' current sign-in codes (demo database only; see README.md).
 totp: venv
