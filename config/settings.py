@@ -23,8 +23,10 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
-# A production deployment says so (DJANGO_ENV=production) and then refuses to run with DEBUG on.
-if os.environ.get("DJANGO_ENV", "").strip().lower() == "production" and DEBUG:
+# A production deployment says so (DJANGO_ENV=production) and then refuses to run with DEBUG on
+# or on SQLite.
+PRODUCTION = os.environ.get("DJANGO_ENV", "").strip().lower() == "production"
+if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DJANGO_DEBUG must be off when DJANGO_ENV is production.")
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
@@ -112,8 +114,29 @@ DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        # A persistent connection is checked before each request reuses it, so a database
+        # restart or failover costs one reconnect, not a run of errors.
+        conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded database of the demo and of development, held under concurrent writers:
+    # WAL lets readers go on while one writer writes; a transaction takes the write lock when it
+    # begins (IMMEDIATE), so two transactions that read then write wait their turn instead of
+    # failing with "database is locked"; a writer waits up to `timeout` seconds for the lock.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    )
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "DJANGO_ENV is production but DATABASE_URL is not set (or names SQLite): production "
+            "needs PostgreSQL, e.g. DATABASE_URL=postgres://itb:<password>@<host>:5432/itb "
+            "(see .env.example). SQLite is for the demo and development only."
+        )
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
