@@ -138,6 +138,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "(see .env.example). SQLite is for the demo and development only."
         )
 
+# The cache: each process's own memory, unless REDIS_URL names a Redis server shared by every
+# app server (then the dashboard's figures are computed once for all of them, and sessions are
+# read from Redis before the database: accounts/sessions.py). The app servers keep no state.
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # Several deployments (or a test) may share one Redis server.
+            "KEY_PREFIX": os.environ.get("DJANGO_CACHE_KEY_PREFIX", "itb"),
+            "TIMEOUT": 600,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -176,7 +192,7 @@ OTP_TOTP_THROTTLE_FACTOR = 1  # after n wrong codes in a row, wait 2^(n-1) secon
 # Sessions (accounts/sessions.py, accounts/middleware.py): stored in the database with their
 # user, so deactivating a user ends them at once; they end after the site's idle limit (a site
 # setting, 15 minutes by default) and SESSION_MAX_AGE after sign-in whatever the activity.
-SESSION_ENGINE = "accounts.sessions"
+SESSION_ENGINE = "accounts.sessions_cached" if REDIS_URL else "accounts.sessions"
 SESSION_MAX_AGE = timedelta(hours=12)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 

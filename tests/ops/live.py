@@ -40,6 +40,10 @@ def with_db_name(url: str, name: str) -> str:
     return urllib.parse.urlunsplit(urllib.parse.urlsplit(url)._replace(path="/" + name))
 
 
+def db_name(url: str) -> str:
+    return urllib.parse.urlsplit(url).path.lstrip("/")
+
+
 def postgres_execute(url: str, sql) -> None:
     """One statement on the server of `url`, connected to its "postgres" database."""
     import psycopg
@@ -49,18 +53,30 @@ def postgres_execute(url: str, sql) -> None:
 
 
 @contextmanager
-def postgres_database(source_url: str, prefix: str):
-    """A new, empty PostgreSQL database beside the one source_url names; dropped at the end."""
+def postgres_database(source_url: str, prefix: str, template: str = ""):
+    """A new PostgreSQL database beside the one source_url names, dropped at the end: a copy of
+    `template` when given and possible, else empty. Yields (url, whether it is a copy)."""
+    import psycopg
     from psycopg import sql
 
-    name = f"{prefix}_{secrets.token_hex(4)}"
-    postgres_execute(source_url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    plain_name = f"{prefix}_{secrets.token_hex(4)}"
+    name = sql.Identifier(plain_name)
+    copied = False
+    if template:
+        try:
+            create = sql.SQL("CREATE DATABASE {} TEMPLATE {}")
+            postgres_execute(source_url, create.format(name, sql.Identifier(template)))
+            copied = True
+        except (psycopg.errors.ObjectInUse, psycopg.errors.InvalidCatalogName):
+            pass  # someone is connected to the template, or it was never created
+    if not copied:
+        postgres_execute(source_url, sql.SQL("CREATE DATABASE {}").format(name))
     try:
-        yield with_db_name(source_url, name)
+        yield with_db_name(source_url, plain_name), copied
     finally:
         postgres_execute(
             source_url,
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)),
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name),
         )
 
 
@@ -144,18 +160,27 @@ TOTPDevice.objects.create(user=neurologist, name="Phone", key={totp_hex!r}, conf
 team = scenarios.Team(nurses[0], neurologist, {password!r})
 for state in {states!r}:
     print("trial", factories.build_trial(state, team, factories.make_patient()).pk)
+for _ in range({patients}):
+    print("patient", factories.make_patient().pk)
 """
 
 TOTP_HEX = secrets.token_hex(20)
 
 
-def setup_data(env: dict[str, str], *, nurses: int, states: list[str]) -> list[int]:
-    out = shell(
-        env,
-        SETUP.format(password=PASSWORD, nurses=nurses, totp_hex=TOTP_HEX, states=states),
-        "creating users and trials",
+def setup_data(
+    env: dict[str, str], *, nurses: int, states: list[str], patients: int = 0
+) -> dict[str, list[int]]:
+    """Users nurse0…nurseN-1 and "neuro" (with an authenticator), a trial in each state and
+    `patients` patients without one. Returns {"trial": [ids], "patient": [ids]}."""
+    code = SETUP.format(
+        password=PASSWORD, nurses=nurses, totp_hex=TOTP_HEX, states=states, patients=patients
     )
-    return [int(line.split()[1]) for line in out.splitlines() if line.startswith("trial ")]
+    made: dict[str, list[int]] = {"trial": [], "patient": []}
+    for line in shell(env, code, "creating users and trials").splitlines():
+        kind, _, pk = line.partition(" ")
+        if kind in made:
+            made[kind].append(int(pk))
+    return made
 
 
 def totp_code() -> str:

@@ -34,7 +34,7 @@ def test_eight_concurrent_writers_on_sqlite_get_no_errors(tmp_path, static_root)
     db_file = tmp_path / "demo.sqlite3"
     env = live.app_env(f"sqlite:///{db_file}", static_root)
     live.manage(env, "migrate", "--no-input")
-    (trial,) = live.setup_data(env, nurses=WRITERS, states=["observation"])
+    (trial,) = live.setup_data(env, nurses=WRITERS, states=["observation"])["trial"]
     vitals_before = count_vitals(db_file)
 
     answers: list[tuple[str, int]] = []
