@@ -67,9 +67,12 @@ INSTALLED_APPS = [
     "accounts",
     "patients",
     "trials",
+    "ops",
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz, answered before anything else (no redirect, session or audit row).
+    "ops.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files straight from gunicorn, before anything reads the session or the database.
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -257,7 +257,7 @@ def _wait_until_up(server: Server, seconds: float = 30) -> None:
         if server.proc.poll() is not None:
             pytest.fail(f"gunicorn exited with {server.proc.returncode}:\n{server.log()}")
         try:
-            if Browser(server.base_url).get("/login/").status == 200:
+            if Browser(server.base_url).get("/readyz").status == 200:
                 return
         except OSError:
             pass
