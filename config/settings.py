@@ -71,6 +71,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # One JSON line per request on stdout (ops/logging.py): first, so it times everything.
+    "ops.logging.RequestLogMiddleware",
     # /healthz and /readyz, answered before anything else (no redirect, session or audit row).
     "ops.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -271,9 +273,29 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Logs: the request log and the readiness checks as JSON lines on stdout (ops/logging.py);
+# everything else (Django's own warnings and errors) on stderr, as JSON too in production.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "ops.logging.JsonFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"} | ({} if DEBUG else {"formatter": "json"}),
+        "json_stdout": {"class": "ops.logging.StdoutHandler", "formatter": "json"},
+    },
+    "loggers": {
+        "ops": {"handlers": ["json_stdout"], "level": "INFO", "propagate": False},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
 }
+
+# Error reporting (ops/sentry.py): only with SENTRY_DSN, and never with patient data.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "").strip()
+if SENTRY_DSN:
+    from ops.sentry import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=os.environ.get("SENTRY_ENVIRONMENT", "production" if PRODUCTION else "other"),
+        traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")),
+    )

@@ -6,9 +6,22 @@ import secrets
 from dataclasses import dataclass
 
 import pytest
-from django.db import connection, connections
+from django.db import OperationalError, connection, connections
 
 from tests.ops import live
+
+
+@pytest.fixture
+def database_down(db):
+    """The database refuses connections (as when its server is stopped); back up afterwards,
+    before the test's transaction is rolled back."""
+
+    def refused(*args, **kwargs):
+        raise OperationalError("connection to server at 127.0.0.1, port 5432 failed")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(connection, "cursor", refused)
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ session, no audit row, no redirect."""
 import json
 
 import pytest
-from django.db import OperationalError, connection
 from django.test import Client
 
 from ops import health
@@ -15,19 +14,6 @@ from trials.models import AuditEvent
 @pytest.fixture
 def probe(db):
     return Client()
-
-
-@pytest.fixture
-def database_down(probe):
-    """The database refuses connections (as when its server is stopped); back up afterwards,
-    before the test's transaction is rolled back."""
-
-    def refused(*args, **kwargs):
-        raise OperationalError("connection to server at 127.0.0.1, port 5432 failed")
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(connection, "cursor", refused)
-        yield
 
 
 def test_healthz_answers_ok(probe):
