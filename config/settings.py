@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "patients",
     "trials",
@@ -183,7 +184,7 @@ AXES_RESET_ON_SUCCESS = False
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
-AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token", "enrolment_code"]
 # axes.W006 asks for the IP address among the lockout parameters. Here the lock is per username
 # on purpose (see above); rotating user agents or cookies does not get around a username's
 # count, which is kept whatever they are.
