@@ -1,4 +1,5 @@
-# ITB trial tracker. `make run` for the demo site, `make test` for every check.
+# ITB trial tracker. `make run` for the demo site, `make serve` to serve it the production way,
+# `make test` for every check.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,7 +9,7 @@ MANAGE := $(BIN)/python manage.py
 .PHONY: venv run serve totp test lint fmt clean
 
 # The development settings (no secret key needed) for the demo site and the tests.
-run totp test: export DJANGO_DEBUG = 1
+run totp test lint: export DJANGO_DEBUG = 1
 
 venv: $(STAMP)
 
@@ -55,6 +56,7 @@ totp: venv
 test: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(MANAGE) makemigrations --check --dry-run
 	$(BIN)/python -m pytest -q
 
@@ -64,9 +66,11 @@ bench: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 bench: venv
 	$(BIN)/python bench/bench.py
 
+# The checks of `make test` without the tests (.pre-commit-config.yaml runs the same).
 lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 fmt: venv
 	$(BIN)/ruff format .

@@ -26,7 +26,7 @@ max_requests_jitter = 200
 
 # Access log and errors to stdout/stderr, for the service manager's journal. The app itself also
 # writes one JSON line per request (ops/logging.py) with the user and request id.
-accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 

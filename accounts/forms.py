@@ -1,10 +1,14 @@
 """Sign-in forms: the authenticator code (or a backup code), the set-up code, the password
 check before new backup codes, the password change."""
 
+from typing import cast
+
 from django import forms
 from django.contrib.auth.forms import PasswordChangeForm
+from django.db.models import QuerySet
 
 from accounts import backup_codes, enrolment
+from accounts.models import User
 
 
 class CodeForm(forms.Form):
@@ -71,11 +75,11 @@ class EnrolmentCodeForm(forms.Form):
 class IssueForm(forms.Form):
     """Whom an admin issues a set-up code to: one of the users awaiting one."""
 
-    user = forms.ModelChoiceField(queryset=None)
+    user = forms.ModelChoiceField(queryset=User.objects.none())
 
-    def __init__(self, *args, users, **kwargs):
+    def __init__(self, *args, users: QuerySet[User], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = users
+        cast(forms.ModelChoiceField, self.fields["user"]).queryset = users
 
 
 class PasswordCheckForm(forms.Form):
@@ -87,7 +91,7 @@ class PasswordCheckForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user: User, **kwargs):
         self.user = user
         super().__init__(*args, **kwargs)
 

@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.sessions.base_session import AbstractBaseSession
@@ -31,7 +33,7 @@ class User(AbstractUser):
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.NURSE)
 
-    objects = ClinicUserManager()
+    objects: ClassVar[ClinicUserManager] = ClinicUserManager()
 
     class Meta:
         ordering = ["last_name", "first_name", "username"]

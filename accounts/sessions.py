@@ -23,12 +23,16 @@ last request.
 """
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.cached_db import SessionStore as CachedDatabaseStore
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.core.cache import caches
+
+if TYPE_CHECKING:
+    from accounts.models import UserSession
 
 LOGIN_AT = "itb_login_at"
 LAST_ACTIVITY = "itb_last_activity"
@@ -47,7 +51,7 @@ class SessionStore(DatabaseSessionStore):
         return UserSession
 
     def create_model_instance(self, data):
-        obj = super().create_model_instance(data)
+        obj = cast("UserSession", super().create_model_instance(data))
         try:
             obj.user_id = int(data.get(SESSION_KEY))
         except (TypeError, ValueError):

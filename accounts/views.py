@@ -338,8 +338,10 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form):
         response = super().form_valid(form)  # saves; update_session_auth_hash rotates the key
+        user_id = self.request.user.pk
+        assert user_id is not None  # signed in (login_required)
         sessions.sessions_end_for_user(
-            user_id=self.request.user.pk, keep_session_key=self.request.session.session_key
+            user_id=user_id, keep_session_key=self.request.session.session_key
         )
         messages.success(
             self.request, "Your password has been changed. Your other sessions have ended."

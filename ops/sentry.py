@@ -9,7 +9,10 @@ parameters). send_default_pii=False already keeps users' names, e-mail and IP ad
 the user id stays, to know whose request failed.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from sentry_sdk.types import Event, Hint
 
 SAFE_HEADERS = frozenset(
     {"accept", "accept-encoding", "accept-language", "content-length", "content-type", "host",
@@ -18,8 +21,9 @@ SAFE_HEADERS = frozenset(
 REMOVED = "[removed]"
 
 
-def scrub_event(event: dict[str, Any], hint: dict | None = None) -> dict[str, Any]:
+def scrub_event(sent: "Event", hint: "Hint | None" = None) -> "Event":
     """Sentry's before_send: the event with everything that could carry patient data removed."""
+    event = cast(dict[str, Any], sent)  # scrubbed as the plain JSON it is sent as
     request = event.get("request")
     if isinstance(request, dict):
         for key in ("data", "cookies", "query_string", "env"):
@@ -39,7 +43,7 @@ def scrub_event(event: dict[str, Any], hint: dict | None = None) -> dict[str, An
     crumbs = breadcrumbs.get("values") if isinstance(breadcrumbs, dict) else breadcrumbs
     for crumb in crumbs or []:
         crumb.pop("data", None)
-    return event
+    return sent
 
 
 def sentry_init(*, dsn: str, environment: str, traces_sample_rate: float) -> None:
