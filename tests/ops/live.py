@@ -162,24 +162,49 @@ for state in {states!r}:
     print("trial", factories.build_trial(state, team, factories.make_patient()).pk)
 for _ in range({patients}):
     print("patient", factories.make_patient().pk)
+if {sessions!r}:
+    from importlib import import_module
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.utils import timezone
+    from accounts.sessions import session_start
+    for user in nurses:
+        store = import_module(settings.SESSION_ENGINE).SessionStore()
+        store[SESSION_KEY] = str(user.pk)
+        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session_start(store, timezone.now())
+        store.create()
+        print("session", store.session_key)
 """
 
 TOTP_HEX = secrets.token_hex(20)
 
 
 def setup_data(
-    env: dict[str, str], *, nurses: int, states: list[str], patients: int = 0
-) -> dict[str, list[int]]:
+    env: dict[str, str],
+    *,
+    nurses: int,
+    states: list[str],
+    patients: int = 0,
+    sessions: bool = False,
+) -> dict[str, list]:
     """Users nurse0…nurseN-1 and "neuro" (with an authenticator), a trial in each state and
-    `patients` patients without one. Returns {"trial": [ids], "patient": [ids]}."""
+    `patients` patients without one; with `sessions`, a signed-in session per nurse (as if she
+    had signed in: the sign-in page's password hashing is not what a test of writes measures).
+    Returns {"trial": [ids], "patient": [ids], "session": [keys, nurse by nurse]}."""
     code = SETUP.format(
-        password=PASSWORD, nurses=nurses, totp_hex=TOTP_HEX, states=states, patients=patients
+        password=PASSWORD,
+        nurses=nurses,
+        totp_hex=TOTP_HEX,
+        states=states,
+        patients=patients,
+        sessions=sessions,
     )
-    made: dict[str, list[int]] = {"trial": [], "patient": []}
+    made: dict[str, list] = {"trial": [], "patient": [], "session": []}
     for line in shell(env, code, "creating users and trials").splitlines():
-        kind, _, pk = line.partition(" ")
+        kind, _, value = line.partition(" ")
         if kind in made:
-            made[kind].append(int(pk))
+            made[kind].append(value if kind == "session" else int(value))
     return made
 
 

@@ -1,6 +1,6 @@
 """The embedded SQLite database holds under 8 concurrent writers: no "database is locked".
 
-Eight nurses, each in a thread of her own, sign in and write through the real pages at the
+Eight signed-in nurses, each in a thread of her own, write through the real pages at the
 same time (vital signs of one patient in observation, ticks of its discharge checklist), served
 by gunicorn with 2 worker processes of 4 threads each, so writers contend both across
 processes and within one. Every write must be answered as a user expects (a redirect to the
@@ -9,6 +9,7 @@ trial page), none with an error, and every vital-signs set must be saved.
 
 import sqlite3
 import threading
+import uuid
 import zoneinfo
 from datetime import datetime
 
@@ -24,6 +25,7 @@ TICK_ITEMS = ["vitals_stable", "rest_today", "no_strenuous", "warning_signs"]
 def vitals_form() -> dict:
     zone = zoneinfo.ZoneInfo(settings.DEFAULT_CLINIC_TIME_ZONE)
     return {
+        "submission": str(uuid.uuid4()),  # one per form load, as the page gives
         "recorded_at": datetime.now(zone).strftime("%Y-%m-%dT%H:%M"),
         "heart_rate": 72, "systolic": 124, "diastolic": 78, "respiratory_rate": 14,
         "spo2": 98, "temperature_c": "36.8", "sedation": 0, "pain": 1, "note": "",
@@ -34,7 +36,8 @@ def test_eight_concurrent_writers_on_sqlite_get_no_errors(tmp_path, static_root)
     db_file = tmp_path / "demo.sqlite3"
     env = live.app_env(f"sqlite:///{db_file}", static_root)
     live.manage(env, "migrate", "--no-input")
-    (trial,) = live.setup_data(env, nurses=WRITERS, states=["observation"])["trial"]
+    made = live.setup_data(env, nurses=WRITERS, states=["observation"], sessions=True)
+    (trial,), sessions = made["trial"], made["session"]
     vitals_before = count_vitals(db_file)
 
     answers: list[tuple[str, int]] = []
@@ -43,9 +46,9 @@ def test_eight_concurrent_writers_on_sqlite_get_no_errors(tmp_path, static_root)
 
     def writer(n: int, base_url: str) -> None:
         try:
-            browser = live.Browser(base_url)
-            browser.sign_in(f"nurse{n}")
-            start.wait(timeout=60)  # every writer signed in: now all at once
+            browser = live.Browser(base_url, cookies={"sessionid": sessions[n]})  # signed in
+            browser.get("/login/")  # the CSRF cookie, as a page load gives it
+            start.wait(timeout=60)  # every writer ready: now all at once
             for _ in range(VITALS_EACH):
                 answer = browser.post(f"/trials/{trial}/vitals/", vitals_form())
                 answers.append(("vitals", answer.status))

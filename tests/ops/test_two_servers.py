@@ -8,6 +8,7 @@ made through either is seen on the next view through both.
 """
 
 import re
+import uuid
 import zoneinfo
 from datetime import datetime
 
@@ -59,6 +60,7 @@ def test_two_app_servers_share_sessions_records_and_the_dashboard_cache(pg_site)
 
         assert "severe" not in board_row(neurologist.get("/trials/board/").text, observed)
         event = {
+            "submission": str(uuid.uuid4()), "attempt_number": 1,
             "kind": "headache", "severity": "severe",
             "onset_at": clinic_now().strftime("%Y-%m-%dT%H:%M"),
             "action_taken": "", "resolution": "", "resolved_at": "",
