@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass
 
 import pytest
+import redis
 from django.db import OperationalError, connection, connections
 
 from tests.ops import live
@@ -77,3 +78,6 @@ def pg_site(static_root, django_db_setup, django_db_blocker):
             live.manage(env, "migrate", "--no-input")
         made = live.setup_data(env, nurses=1, states=STATES, patients=1)
         yield Site(database_url, env, made["trial"], made["patient"])
+    cache = redis.Redis.from_url(redis_url)
+    for key in cache.scan_iter(match=env["DJANGO_CACHE_KEY_PREFIX"] + ":*"):
+        cache.delete(key)
