@@ -8,5 +8,5 @@ from .models import User
 class ClinicUserAdmin(UserAdmin):
     list_display = ("username", "first_name", "last_name", "role", "is_active")
     list_filter = ("role", "is_active")
-    fieldsets = (*UserAdmin.fieldsets, ("Clinic", {"fields": ("role",)}))
+    fieldsets = (*(UserAdmin.fieldsets or ()), ("Clinic", {"fields": ("role",)}))
     add_fieldsets = (*UserAdmin.add_fieldsets, ("Clinic", {"fields": ("role",)}))

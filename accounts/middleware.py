@@ -54,9 +54,11 @@ class SessionLimitsMiddleware:
 
 class SecondFactorMiddleware:
     """A signed-in session whose user needs a second factor reaches nothing but the sign-in,
-    code and set-up pages (and sign-out) until it has passed it."""
+    code, set-up and set-up code pages (and sign-out) until it has passed it."""
 
-    EXEMPT_URL_NAMES = frozenset({"login", "logout", two_factor.VERIFY, two_factor.SETUP})
+    EXEMPT_URL_NAMES = frozenset(
+        {"login", "logout", two_factor.VERIFY, two_factor.SETUP, two_factor.ENROL}
+    )
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -1,5 +1,7 @@
+from typing import ClassVar
+
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 
@@ -10,10 +12,28 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Admin"
 
 
+class UserQuerySet(models.QuerySet):
+    def awaiting_enrolment(self) -> "UserQuerySet":
+        """Active neurologists and admins without a confirmed authenticator: they can set one
+        up only with a set-up code an admin issues (accounts/enrolment.py)."""
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        with_device = TOTPDevice.objects.filter(confirmed=True).values("user_id")
+        return self.filter(is_active=True, role__in=[Role.NEUROLOGIST, Role.ADMIN]).exclude(
+            pk__in=with_device
+        )
+
+
+class ClinicUserManager(UserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
+    pass
+
+
 class User(AbstractUser):
     """A clinic user. The role decides which checklist items and actions are theirs."""
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.NURSE)
+
+    objects: ClassVar[ClinicUserManager] = ClinicUserManager()
 
     class Meta:
         ordering = ["last_name", "first_name", "username"]
@@ -69,3 +89,29 @@ class UserSession(AbstractBaseSession):
         from accounts.sessions import SessionStore
 
         return SessionStore
+
+
+class EnrolmentCode(models.Model):
+    """A one-time set-up code an admin issued to a neurologist or admin without an
+    authenticator: only with it can they add one (a password alone is not enough to take the
+    account's second factor). Only its SHA-256 is kept; it works once, before expires_at."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    code_hash = models.CharField(max_length=64, unique=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Empty when issued on the server (manage.py).",
+    )
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at"]
+
+    def __str__(self) -> str:
+        return f"Set-up code for user {self.user_id}, issued {self.issued_at:%Y-%m-%d %H:%M}"

@@ -4,6 +4,13 @@
 whose `user` column follows the session's own `_auth_user_id` on every save (the key rotates
 at sign-in and on a password change; each save writes the row under the current key).
 
+With REDIS_URL set, `SESSION_ENGINE = "accounts.sessions_cached"`: the same rows, read through
+the shared cache first (Django's cached_db), so a request does not read its session from the
+database. The database stays the record, because it knows whose each session is: ending a
+user's sessions deletes their cache entries first, then their rows. Without a shared cache
+(each process its own memory) that fast path would let another process go on serving an ended
+session, so it is used only with Redis.
+
 Each signed-in session carries two timestamps (Unix seconds): when the user signed in
 (LOGIN_AT, written at every sign-in) and when they last did something (LAST_ACTIVITY, renewed
 by SessionLimitsMiddleware on every request except the ward board's automatic refresh).
@@ -16,10 +23,16 @@ last request.
 """
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.backends.cached_db import SessionStore as CachedDatabaseStore
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.core.cache import caches
+
+if TYPE_CHECKING:
+    from accounts.models import UserSession
 
 LOGIN_AT = "itb_login_at"
 LAST_ACTIVITY = "itb_last_activity"
@@ -38,7 +51,7 @@ class SessionStore(DatabaseSessionStore):
         return UserSession
 
     def create_model_instance(self, data):
-        obj = super().create_model_instance(data)
+        obj = cast("UserSession", super().create_model_instance(data))
         try:
             obj.user_id = int(data.get(SESSION_KEY))
         except (TypeError, ValueError):
@@ -46,15 +59,28 @@ class SessionStore(DatabaseSessionStore):
         return obj
 
 
+class CachedSessionStore(CachedDatabaseStore, SessionStore):
+    """The sessions above, read through the cache first (SESSION_ENGINE accounts.sessions_cached).
+    Writes go to the database, then to the cache."""
+
+
 def sessions_end_for_user(*, user_id: int, keep_session_key: str | None = None) -> int:
     """Delete the user's sessions (all, or all but the one given); their next request is
-    anonymous. Returns how many were ended."""
+    anonymous. Returns how many were ended.
+
+    The cached copies go first (none may outlive its row; without the cached engine there are
+    none), and an unreachable cache raises rather than leave a copy that would keep the
+    session alive."""
     from accounts.models import UserSession
 
     sessions = UserSession.objects.filter(user_id=user_id)
     if keep_session_key:
         sessions = sessions.exclude(session_key=keep_session_key)
-    deleted, _ = sessions.delete()
+    keys = list(sessions.values_list("session_key", flat=True))
+    if keys:
+        prefix = CachedSessionStore.cache_key_prefix
+        caches[settings.SESSION_CACHE_ALIAS].delete_many([prefix + key for key in keys])
+    deleted, _ = UserSession.objects.filter(session_key__in=keys).delete()
     return deleted
 
 

@@ -23,6 +23,8 @@ DEVICE_NAME = "Authenticator app"
 
 VERIFY = "accounts:verify"
 SETUP = "accounts:setup"
+ENROL = "accounts:enrol"
+BACKUP_CODES = "accounts:backup_codes"
 
 
 def confirmed_device(user) -> TOTPDevice | None:
@@ -47,6 +49,12 @@ def pending_step(user) -> str | None:
     if user.role in ROLES_REQUIRING_SECOND_FACTOR:
         return SETUP
     return None
+
+
+def needs_enrolment(user) -> bool:
+    """A neurologist or admin without an authenticator: adding one takes a set-up code from an
+    admin (accounts/enrolment.py). A nurse may add one with her password alone."""
+    return user.role in ROLES_REQUIRING_SECOND_FACTOR and confirmed_device(user) is None
 
 
 def with_next(url: str, next_url: str) -> str:

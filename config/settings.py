@@ -23,8 +23,10 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
-# A production deployment says so (DJANGO_ENV=production) and then refuses to run with DEBUG on.
-if os.environ.get("DJANGO_ENV", "").strip().lower() == "production" and DEBUG:
+# A production deployment says so (DJANGO_ENV=production) and then refuses to run with DEBUG on
+# or on SQLite.
+PRODUCTION = os.environ.get("DJANGO_ENV", "").strip().lower() == "production"
+if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DJANGO_DEBUG must be off when DJANGO_ENV is production.")
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
@@ -62,13 +64,21 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "patients",
     "trials",
+    "ops",
 ]
 
 MIDDLEWARE = [
+    # One JSON line per request on stdout (ops/logging.py): first, so it times everything.
+    "ops.logging.RequestLogMiddleware",
+    # /healthz and /readyz, answered before anything else (no redirect, session or audit row).
+    "ops.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight from gunicorn, before anything reads the session or the database.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -111,8 +121,45 @@ DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        # A persistent connection is checked before each request reuses it, so a database
+        # restart or failover costs one reconnect, not a run of errors.
+        conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded database of the demo and of development, held under concurrent writers:
+    # WAL lets readers go on while one writer writes; a transaction takes the write lock when it
+    # begins (IMMEDIATE), so two transactions that read then write wait their turn instead of
+    # failing with "database is locked"; a writer waits up to `timeout` seconds for the lock.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    )
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "DJANGO_ENV is production but DATABASE_URL is not set (or names SQLite): production "
+            "needs PostgreSQL, e.g. DATABASE_URL=postgres://itb:<password>@<host>:5432/itb "
+            "(see .env.example). SQLite is for the demo and development only."
+        )
+
+# The cache: each process's own memory, unless REDIS_URL names a Redis server shared by every
+# app server (then the dashboard's figures are computed once for all of them, and sessions are
+# read from Redis before the database: accounts/sessions.py). The app servers keep no state.
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # Several deployments (or a test) may share one Redis server.
+            "KEY_PREFIX": os.environ.get("DJANGO_CACHE_KEY_PREFIX", "itb"),
+            "TIMEOUT": 600,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
@@ -138,7 +185,7 @@ AXES_RESET_ON_SUCCESS = False
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
-AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token", "enrolment_code"]
 # axes.W006 asks for the IP address among the lockout parameters. Here the lock is per username
 # on purpose (see above); rotating user agents or cookies does not get around a username's
 # count, which is kept whatever they are.
@@ -152,7 +199,7 @@ OTP_TOTP_THROTTLE_FACTOR = 1  # after n wrong codes in a row, wait 2^(n-1) secon
 # Sessions (accounts/sessions.py, accounts/middleware.py): stored in the database with their
 # user, so deactivating a user ends them at once; they end after the site's idle limit (a site
 # setting, 15 minutes by default) and SESSION_MAX_AGE after sign-in whatever the activity.
-SESSION_ENGINE = "accounts.sessions"
+SESSION_ENGINE = "accounts.sessions_cached" if REDIS_URL else "accounts.sessions"
 SESSION_MAX_AGE = timedelta(hours=12)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
@@ -175,7 +222,20 @@ DEFAULT_CLINIC_TIME_ZONE = "America/New_York"
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
+# Production: `collectstatic` writes each file under a name holding a hash of its content, plus
+# gzip and brotli copies; whitenoise serves them with a year-long cache. Development serves the
+# files as they are in static/ (whitenoise looks them up on each request when DEBUG is on).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -215,9 +275,29 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Logs: the request log and the readiness checks as JSON lines on stdout (ops/logging.py);
+# everything else (Django's own warnings and errors) on stderr, as JSON too in production.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "ops.logging.JsonFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"} | ({} if DEBUG else {"formatter": "json"}),
+        "json_stdout": {"class": "ops.logging.StdoutHandler", "formatter": "json"},
+    },
+    "loggers": {
+        "ops": {"handlers": ["json_stdout"], "level": "INFO", "propagate": False},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
 }
+
+# Error reporting (ops/sentry.py): only with SENTRY_DSN, and never with patient data.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "").strip()
+if SENTRY_DSN:
+    from ops.sentry import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=os.environ.get("SENTRY_ENVIRONMENT", "production" if PRODUCTION else "other"),
+        traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")),
+    )

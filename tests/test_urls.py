@@ -40,6 +40,11 @@ URLS: dict[str, Row] = {
     # account page.
     "accounts:verify": Row(REDIRECT, REDIRECT, REDIRECT),
     "accounts:setup": Row(OK, REDIRECT, REDIRECT),
+    # The set-up code page sends whoever needs none on to set-up; backup codes come with an
+    # authenticator (the nurse here has none); admins issue set-up codes.
+    "accounts:enrol": Row(REDIRECT, REDIRECT, REDIRECT),
+    "accounts:backup_codes": Row(REDIRECT, OK, OK),
+    "accounts:enrolment_codes": Row(FORBIDDEN, FORBIDDEN, OK),
     "accounts:account": Row(OK, OK, OK),
     "accounts:password_change": Row(OK, OK, OK),
     "patients:list": Row(OK, OK, OK),

@@ -26,6 +26,7 @@ ACTIONS = [
     ("login", "Sign-in"),
     ("login_failed", "Failed sign-in"),
     ("logout", "Sign-out"),
+    ("two_factor", "Two-step sign-in (authenticator, backup and set-up codes)"),
     ("seed", "Demo data (seed)"),
 ]
 

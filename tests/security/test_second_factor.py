@@ -13,10 +13,12 @@ from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import enrolment, two_factor
 from tests.security.conftest import code_now, main_text, password_step, wrong_code
 
 VERIFY = reverse("accounts:verify")
 SETUP = reverse("accounts:setup")
+BACKUP_CODES = reverse("accounts:backup_codes")
 BOARD = reverse("trials:board")
 
 
@@ -27,6 +29,16 @@ def enter_code(client, code: str, next_url: str = ""):
 def signed_in_past_the_password(user) -> Client:
     client = Client()
     assert password_step(client, user.username).status_code == 302
+    return client
+
+
+def ready_to_set_up(user) -> Client:
+    """Past the password and, for a neurologist or admin, the set-up code an admin issued
+    (tests/accounts/test_enrolment.py)."""
+    client = signed_in_past_the_password(user)
+    if two_factor.needs_enrolment(user):
+        code = enrolment.enrolment_code_issue(user=user, actor=None, actor_name="test")
+        client.post(reverse("accounts:enrol"), {"enrolment_code": code})
     return client
 
 
@@ -228,7 +240,7 @@ def test_a_neurologist_or_admin_without_one_must_set_it_up_before_anything_else(
 
 
 def test_the_setup_page_shows_the_key_the_otpauth_uri_and_a_qr_code(neurologist):
-    client = signed_in_past_the_password(neurologist)
+    client = ready_to_set_up(neurologist)
 
     response = client.get(SETUP)
 
@@ -244,7 +256,8 @@ def test_the_setup_page_shows_the_key_the_otpauth_uri_and_a_qr_code(neurologist)
 
 
 def test_the_setup_and_code_pages_have_no_inline_script_or_style(neurologist, authenticator):
-    pages = [signed_in_past_the_password(neurologist).get(SETUP)]
+    pages = [signed_in_past_the_password(neurologist).get(reverse("accounts:enrol"))]
+    pages += [ready_to_set_up(neurologist).get(SETUP)]
     authenticator(neurologist)
     client = signed_in_past_the_password(neurologist)
     pages += [client.get(VERIFY), Client().get(reverse("login"))]
@@ -258,7 +271,7 @@ def test_the_setup_and_code_pages_have_no_inline_script_or_style(neurologist, au
 
 
 def test_reloading_the_setup_page_keeps_the_same_key(neurologist):
-    client = signed_in_past_the_password(neurologist)
+    client = ready_to_set_up(neurologist)
 
     first, second = client.get(SETUP), client.get(SETUP)
 
@@ -270,14 +283,15 @@ def test_reloading_the_setup_page_keeps_the_same_key(neurologist):
 
 
 def test_confirming_with_the_right_code_turns_it_on_and_signs_in(neurologist):
-    client = signed_in_past_the_password(neurologist)
+    client = ready_to_set_up(neurologist)
     client.get(SETUP)
     device = TOTPDevice.objects.get(user=neurologist)
     key_before = client.session.session_key
 
     response = client.post(SETUP, {"otp_token": code_now(device), "next": BOARD})
 
-    assert (response.status_code, response["Location"]) == (302, BOARD)
+    # first the backup codes, shown once (tests/accounts/test_backup_codes.py), then the page
+    assert (response.status_code, response["Location"]) == (302, f"{BACKUP_CODES}?next={BOARD}")
     device.refresh_from_db()
     assert device.confirmed
     assert client.session.session_key != key_before
@@ -285,7 +299,7 @@ def test_confirming_with_the_right_code_turns_it_on_and_signs_in(neurologist):
 
 
 def test_a_wrong_confirmation_code_leaves_it_off(neurologist):
-    client = signed_in_past_the_password(neurologist)
+    client = ready_to_set_up(neurologist)
     client.get(SETUP)
     device = TOTPDevice.objects.get(user=neurologist)
 
@@ -298,7 +312,7 @@ def test_a_wrong_confirmation_code_leaves_it_off(neurologist):
 
 
 def test_after_setup_the_next_sign_in_asks_for_the_code(neurologist):
-    client = signed_in_past_the_password(neurologist)
+    client = ready_to_set_up(neurologist)
     client.get(SETUP)
     client.post(SETUP, {"otp_token": code_now(TOTPDevice.objects.get(user=neurologist))})
 
