@@ -26,6 +26,8 @@ ACTIONS = [
     ("login", "Sign-in"),
     ("login_failed", "Failed sign-in"),
     ("logout", "Sign-out"),
+    ("sign_refused", "Signature refused (wrong password)"),
+    ("sign_locked", "Signature refused (signing locked)"),
     ("seed", "Demo data (seed)"),
     ("user_create", "User created"),
     ("user_change", "User details changed"),

@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 
 from trials.services.errors import ProtocolError
 from trials.services.phase import blockers
+from trials.services.signing import SignatureRefused
 from trials.services.snapshot import TrialSnapshot
 
 
@@ -15,6 +16,9 @@ def submit(request, form, call: Callable[[dict], object], success_url: str) -> H
     try:
         call(form.cleaned_data)
     except ProtocolError as exc:
+        if isinstance(exc, SignatureRefused):
+            # After the service's rollback, so the refusal stays in the audit trail.
+            exc.record(trial_id=request.resolver_match.kwargs.get("pk"), path=request.path)
         for message in exc.messages:
             form.add_error(None, message)
         return None
