@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from trials import procedure
+from trials.concurrency import VersionMixin
 from trials.models import AdverseEvent, DoseAttempt, PainMedication, SiteSettings, Trial, VitalSigns
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -71,7 +72,7 @@ class TrialForm(forms.ModelForm):
         }
 
 
-class TrialEditForm(TrialForm):
+class TrialEditForm(VersionMixin, TrialForm):
     class Meta(TrialForm.Meta):
         fields = [*TrialForm.Meta.fields, "follow_up_on"]
         widgets = TrialForm.Meta.widgets | {"follow_up_on": DateInput()}
@@ -281,7 +282,7 @@ class AdverseEventForm(SubmissionMixin, forms.ModelForm):
         self.initial.setdefault("onset_at", now_local())
 
 
-class ResolveAdverseEventForm(forms.Form):
+class ResolveAdverseEventForm(VersionMixin, forms.Form):
     action_taken = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     resolution = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
     resolved_at = forms.DateTimeField(widget=DateTimeLocalInput())
@@ -348,7 +349,7 @@ class CancelForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Reason")
 
 
-class SiteSettingsForm(forms.ModelForm):
+class SiteSettingsForm(VersionMixin, forms.ModelForm):
     class Meta:
         model = SiteSettings
         fields = [
@@ -366,7 +367,7 @@ class SiteSettingsForm(forms.ModelForm):
         return self.instance.session_idle_minutes if value is None else value
 
 
-class AmendmentReasonMixin(forms.Form):
+class AmendmentReasonMixin(VersionMixin, forms.Form):
     reason = forms.CharField(
         label="Reason for the amendment",
         max_length=1000,

@@ -3,6 +3,7 @@ from collections.abc import Callable
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
+from trials.concurrency import EditConflict
 from trials.services.errors import ProtocolError
 from trials.services.phase import blockers
 from trials.services.signing import SignatureRefused
@@ -15,6 +16,9 @@ def submit(request, form, call: Callable[[dict], object], success_url: str) -> H
         return None
     try:
         call(form.cleaned_data)
+    except EditConflict as conflict:
+        form.show_conflict(conflict)  # their values beside yours; the form's version renewed
+        return None
     except ProtocolError as exc:
         if isinstance(exc, SignatureRefused):
             # After the service's rollback, so the refusal stays in the audit trail.
