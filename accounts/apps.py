@@ -6,4 +6,5 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from accounts import signals  # noqa: F401 - connects the sign-in and session receivers
+        # The sign-in and session receivers; the audit rows of user and authenticator changes.
+        from accounts import signals, user_audit  # noqa: F401

@@ -2,11 +2,13 @@ from datetime import date
 
 from django import forms
 
+from trials.concurrency import VersionMixin
+
 from .models import Patient
 from .services import FIELDS
 
 
-class PatientForm(forms.ModelForm):
+class PatientForm(VersionMixin, forms.ModelForm):
     class Meta:
         model = Patient
         fields = FIELDS
@@ -16,6 +18,11 @@ class PatientForm(forms.ModelForm):
             "anticoagulants": forms.Textarea(attrs={"rows": 2}),
             "oral_antispasmodics": forms.Textarea(attrs={"rows": 2}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.instance.pk:
+            del self.fields["version"]  # a new patient: no earlier version to compare with
 
     def clean_date_of_birth(self):
         born = self.cleaned_data["date_of_birth"]

@@ -3,6 +3,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from trials import procedure
+from trials.concurrency import instance_values, model_rows, refuse_if_stale
 from trials.services.audit import audit_record
 from trials.services.errors import ProtocolError, require_role
 
@@ -32,12 +33,25 @@ def patient_create(*, actor, data: dict[str, Any]) -> Patient:
     return patient
 
 
-def patient_update(*, actor, patient_id: int, data: dict[str, Any]) -> Patient:
+def patient_update(
+    *, actor, patient_id: int, data: dict[str, Any], version: str | None = None
+) -> Patient:
+    """Change the patient's details. `version`: the edit form's (trials/concurrency.py); a save
+    against a record changed since the form was opened is refused, nothing overwritten."""
     require_role(actor, procedure.ACTION_ROLES["edit_patient"], "edit patients")
     try:
         with transaction.atomic():
             patient = Patient.objects.select_for_update().get(pk=patient_id)
             old = {f: getattr(patient, f) for f in FIELDS}
+            refuse_if_stale(
+                given=version,
+                current=instance_values(patient, FIELDS),
+                rows=model_rows(Patient, FIELDS, old, data),
+                what="this patient's details",
+                last_change=patient.audit.filter(action="change", object_type="Patient")
+                .order_by("-pk")
+                .first(),
+            )
             changed = {f: data[f] for f in FIELDS if f in data and data[f] != old[f]}
             if not changed:
                 return patient

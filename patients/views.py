@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
 from trials import procedure
+from trials.concurrency import EditConflict
 from trials.services.audit import audit_view
 from trials.services.errors import ProtocolError
 from trials.views.access import ANY_ROLE, roles_required
@@ -37,6 +38,8 @@ def _save(request, form, save, title, patient=None):
     if request.method == "POST" and form.is_valid():
         try:
             saved = save(form.cleaned_data)
+        except EditConflict as conflict:
+            form.show_conflict(conflict)
         except ProtocolError as exc:
             form.add_error("mrn" if "MRN" in str(exc) else None, " ".join(exc.messages))
         else:
@@ -64,7 +67,9 @@ def patient_edit(request, pk: int):
     return _save(
         request,
         form,
-        lambda data: patient_update(actor=request.user, patient_id=patient.pk, data=data),
+        lambda data: patient_update(
+            actor=request.user, patient_id=patient.pk, data=data, version=data["version"]
+        ),
         f"Edit {patient.full_name}",
         patient,
     )

@@ -27,7 +27,21 @@ ACTIONS = [
     ("login_failed", "Failed sign-in"),
     ("logout", "Sign-out"),
     ("two_factor", "Two-step sign-in (authenticator, backup and set-up codes)"),
+    ("sign_refused", "Signature refused (wrong password)"),
+    ("sign_locked", "Signature refused (signing locked)"),
     ("seed", "Demo data (seed)"),
+    ("user_create", "User created"),
+    ("user_change", "User details changed"),
+    ("user_delete", "User deleted"),
+    ("role_change", "Role change"),
+    ("permission_change", "Admin rights, groups or permissions"),
+    ("user_activate", "Account activated"),
+    ("user_deactivate", "Account deactivated"),
+    ("password_change", "Password changed by its owner"),
+    ("password_reset", "Password reset by someone else"),
+    ("authenticator_add", "Authenticator added"),
+    ("authenticator_change", "Authenticator changed"),
+    ("authenticator_remove", "Authenticator removed"),
 ]
 
 CSV_HEADER = [

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from trials import procedure
+from trials.concurrency import VersionMixin
 from trials.fields import (
     ClinicalDateTimeField,
     ClinicalTimesMixin,
@@ -71,7 +72,7 @@ class TrialForm(forms.ModelForm):
         }
 
 
-class TrialEditForm(TrialForm):
+class TrialEditForm(VersionMixin, TrialForm):
     class Meta(TrialForm.Meta):
         fields = [*TrialForm.Meta.fields, "follow_up_on"]
         widgets = TrialForm.Meta.widgets | {"follow_up_on": DateInput()}
@@ -294,7 +295,7 @@ class AdverseEventForm(SubmissionMixin, ClinicalTimesMixin, LateEntryMixin, form
         self.order_fields(["attempt_number"])
 
 
-class ResolveAdverseEventForm(ClinicalTimesMixin, LateEntryMixin):
+class ResolveAdverseEventForm(VersionMixin, ClinicalTimesMixin, LateEntryMixin):
     action_taken = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     resolution = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
     resolved_at = ClinicalDateTimeField(label="Resolved at")
@@ -412,7 +413,7 @@ class CancelForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Reason")
 
 
-class SiteSettingsForm(forms.ModelForm):
+class SiteSettingsForm(VersionMixin, forms.ModelForm):
     class Meta:
         model = SiteSettings
         fields = [
@@ -446,7 +447,7 @@ class SiteSettingsForm(forms.ModelForm):
         return self.instance.session_idle_minutes if value is None else value
 
 
-class AmendmentReasonMixin(forms.Form):
+class AmendmentReasonMixin(VersionMixin, forms.Form):
     reason = forms.CharField(
         label="Reason for the amendment",
         max_length=1000,

@@ -127,3 +127,31 @@ def adverse_event_of(team):
         )
 
     return record
+
+
+# --- Real transactions (no test transaction around the code under test) ------------------------
+
+TRUNCATE_TRIGGER = "trials_auditevent_no_truncate"
+
+
+def _truncate_trigger(enable: bool) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            state = "ENABLE ALWAYS" if enable else "DISABLE"
+            cursor.execute(f"ALTER TABLE trials_auditevent {state} TRIGGER {TRUNCATE_TRIGGER}")
+
+
+@pytest.fixture
+def _truncate_trigger_back_on(django_db_blocker):
+    yield
+    with django_db_blocker.unblock():
+        _truncate_trigger(enable=True)  # after the flush below
+
+
+@pytest.fixture
+def real_transactions(_truncate_trigger_back_on, transactional_db):
+    """Like django_db(transaction=True): every statement commits as in production, so two
+    connections see each other's work. The database is emptied after the test by TRUNCATE,
+    which the audit table refuses; its trigger is off for that flush only."""
+    yield
+    _truncate_trigger(enable=False)

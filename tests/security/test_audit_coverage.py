@@ -51,12 +51,14 @@ def test_changing_a_patient_writes_one_row_with_old_and_new(
 ):
     patient = make_patient(mrn="H-7002", weight_kg="68.0")
     client = client_for(nurse)
-    new_rows = audit_mark()
     data = patient_post(mrn="H-7002", first_name=patient.first_name,
                         last_name=patient.last_name, weight_kg="64.0",
                         date_of_birth=patient.date_of_birth.isoformat())  # fmt: skip
+    url = reverse("patients:edit", args=[patient.pk])
+    data["version"] = client.get(url).context["form"]["version"].value()  # the form opened
+    new_rows = audit_mark()
 
-    assert client.post(reverse("patients:edit", args=[patient.pk]), data).status_code == 302
+    assert client.post(url, data).status_code == 302
 
     row = one(new_rows(), action="change", actor=nurse, patient=patient)
     assert (row.old["weight_kg"], row.new["weight_kg"]) == ("68.0", "64.0")

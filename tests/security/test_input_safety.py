@@ -13,8 +13,10 @@ from django.utils import timezone
 
 from tests import factories
 from tests.views.support import injection_post, local, vitals_post
+from trials.concurrency import instance_version
 from trials.models import AdverseEvent, Amendment, ChecklistEntry, Trial, VitalSigns
-from trials.services.amendments import current_record
+from trials.services.amendments import current_record, record_version
+from trials.services.records import RESOLUTION_FIELDS
 from trials.views import amend as amend_views
 
 PASSWORD = factories.PASSWORD
@@ -54,7 +56,8 @@ def url(name, *, attempt=False, event=False):
 def as_it_stands(attempt) -> dict:
     """The amendment form's values for the injection record as it stands (nothing amended)."""
     current = current_record(attempt, "injection")
-    return {k: v for k, v in amend_views._initial(current).items() if v is not None}
+    values = {k: v for k, v in amend_views._initial(current).items() if v is not None}
+    return values | {"version": record_version(attempt, "injection")}
 
 
 def attempt_of(ctx):
@@ -124,7 +127,8 @@ TEXT_CASES = {
     ),
     "adverse event update": Case(
         "observation", "nurse", url("trials:adverse_event_resolve", event=True),
-        lambda ctx, p: {"action_taken": p, "resolution": p, "resolved_at": local(timezone.now())},
+        lambda ctx, p: {"action_taken": p, "resolution": p, "resolved_at": local(timezone.now()),
+                        "version": instance_version(ctx.event, RESOLUTION_FIELDS)},
         lambda ctx: fields(ctx.event, "action_taken", "resolution"),
     ),
     "pain medication": Case(

@@ -218,10 +218,13 @@ def test_registering_a_patient_writes_an_audit_row(as_nurse, nurse):
 def test_editing_a_patient_writes_old_and_new_to_the_audit(make_patient, as_neurologist):
     patient = make_patient(mrn="H-1", weight_kg="68.0")
 
+    url = reverse("patients:edit", args=[patient.pk])
+    version = as_neurologist.get(url).context["form"]["version"].value()  # as the form shows it
     response = as_neurologist.post(
-        reverse("patients:edit", args=[patient.pk]),
+        url,
         patient_post(mrn="H-1", first_name=patient.first_name, last_name=patient.last_name,
-                     date_of_birth=patient.date_of_birth.isoformat(), weight_kg="64.0"),
+                     date_of_birth=patient.date_of_birth.isoformat(), weight_kg="64.0",
+                     version=version),
     )  # fmt: skip
 
     assert response.status_code == 302

@@ -3,8 +3,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-# Who looked, who signed in or out, who was refused: kept, but not clinical changes of a trial.
-ACCESS_ACTIONS = ("view", "deny", "login", "login_failed", "logout")
+# Who looked, who signed in or out, who was refused (a page, a sign-in, a signing password):
+# kept, but not clinical changes of a trial.
+ACCESS_ACTIONS = (
+    "view", "deny", "login", "login_failed", "logout", "sign_refused", "sign_locked",
+)  # fmt: skip
 
 
 class AppendOnlyQuerySet(models.QuerySet):

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import models, transaction
 
 from trials import procedure
+from trials.concurrency import ConflictRow, refuse_if_stale, version_of
 from trials.models import Amendment, DoseAttempt
 from trials.models.amendment import AmendedRecord
 
@@ -65,6 +66,35 @@ def current_record(attempt: DoseAttempt, record: str) -> dict[str, tuple[Any, st
     return current
 
 
+def record_version(attempt: DoseAttempt, record: str) -> str:
+    """The version of the record as it stands, for the amendment form (trials/concurrency.py)."""
+    return version_of({name: raw for name, (raw, _) in current_record(attempt, record).items()})
+
+
+def _refuse_if_stale(attempt, record: str, current: dict, values: dict, version) -> None:
+    """A form opened before someone else amended the record is refused: its unchanged fields
+    would otherwise amend their correction back."""
+    rows = []
+    for name, value in values.items():
+        if name in current:
+            label = str(DoseAttempt._meta.get_field(name).verbose_name)
+            rows.append(
+                ConflictRow(
+                    label[:1].upper() + label[1:],
+                    current[name][1] or "–",
+                    display_value(name, value) or "–",
+                )
+            )
+    made = [a for a in attempt.amendments.all() if a.record == record]
+    refuse_if_stale(
+        given=version,
+        current={name: raw for name, (raw, _) in current.items()},
+        rows=rows,
+        what=f"the {AmendedRecord(record).label.lower()} of attempt {attempt.number}",
+        last_change=max(made, key=lambda a: a.pk) if made else None,
+    )
+
+
 def _check_injection(snap, attempt: DoseAttempt, record: dict[str, Any], changed: dict) -> None:
     problems = record_problems(record, given_at=attempt.given_at, clinic_zone=snap.site.time_zone)
     nurse = changed.get("assisting_nurse")
@@ -84,10 +114,12 @@ def record_amend(
     password: str,
     values: dict[str, Any],
     reason: str,
+    version: str | None = None,
 ) -> list[Amendment]:
     """Amend the signed `record` ("injection" or "discharge") of one attempt with `values`.
 
-    Only the fields whose value differs from the record as it stands are amended.
+    Only the fields whose value differs from the record as it stands are amended. `version`:
+    the form's (record_version); a form opened before another amendment is refused.
     """
     if record not in procedure.AMENDABLE_FIELDS:
         raise ProtocolError("There is no such record to amend.")
@@ -107,6 +139,7 @@ def record_amend(
             "signed on its own page, not amended."
         )
     current = current_record(attempt, record)
+    _refuse_if_stale(attempt, record, current, values, version)
     changed = {
         name: value
         for name, value in values.items()

@@ -321,11 +321,17 @@ def adverse_event_record(
     return event
 
 
+# What the resolution form edits; its version covers these (trials/concurrency.py).
+RESOLUTION_FIELDS = ("resolution", "resolved_at", "action_taken")
+
+
 @transaction.atomic
 def adverse_event_resolve(
     *, trial_id: int, event_id: int, actor, resolution: str, resolved_at: datetime,
-    action_taken: str = "", late_reason: str = "",
+    action_taken: str = "", late_reason: str = "", version: str | None = None,
 ) -> AdverseEvent:  # fmt: skip
+    from trials.concurrency import instance_values, model_rows, refuse_if_stale
+
     require_role(actor, procedure.ACTION_ROLES["record_adverse_event"], "update adverse events")
     snap = lock_trial(trial_id)
     event = next(
@@ -335,6 +341,16 @@ def adverse_event_resolve(
         raise ProtocolError("There is no such adverse event in this trial.")
     if not snap.trial.is_open:
         raise ProtocolError("The trial is closed; its adverse events cannot change.")
+    current = instance_values(event, RESOLUTION_FIELDS)
+    yours = {"resolution": resolution.strip(), "resolved_at": resolved_at,
+             "action_taken": action_taken.strip() or event.action_taken}  # fmt: skip
+    refuse_if_stale(
+        given=version, current=current,
+        rows=model_rows(AdverseEvent, RESOLUTION_FIELDS, current, yours),
+        what=f"this adverse event ({event})",
+        last_change=snap.trial.audit.filter(object_type="AdverseEvent", object_id=str(event.pk))
+        .order_by("-pk").first(),
+    )  # fmt: skip
     if not resolution.strip():
         raise ProtocolError("Describe the resolution.")
     check_time(resolved_at, what="resolution", after=[(event.onset_at, "the onset")])

@@ -1,7 +1,8 @@
 from django.db import transaction
 
 from trials import procedure
-from trials.models import SiteSettings
+from trials.concurrency import instance_values, model_rows, refuse_if_stale
+from trials.models import AuditEvent, SiteSettings
 
 from .audit import audit_record
 from .errors import require_role
@@ -9,10 +10,24 @@ from .errors import require_role
 
 @transaction.atomic
 def site_settings_update(*, actor, form) -> SiteSettings:
-    """Save a validated SiteSettingsForm and record old → new."""
+    """Save a validated SiteSettingsForm and record old → new. A form opened before someone
+    else saved the settings is refused (trials/concurrency.py), nothing overwritten."""
     require_role(actor, procedure.ACTION_ROLES["site_settings"], "change site settings")
-    fields = list(form.changed_data)
     before = SiteSettings.objects.select_for_update().get(pk=form.instance.pk)
+    edited = form._meta.fields
+    current = instance_values(before, edited)
+    refuse_if_stale(
+        given=form.cleaned_data.get("version"),
+        current=current,
+        rows=model_rows(SiteSettings, edited, current, form.cleaned_data),
+        what="the site settings",
+        last_change=AuditEvent.objects.filter(
+            object_type="SiteSettings", action="change", at__gte=before.updated_at
+        )
+        .order_by("-pk")
+        .first(),
+    )
+    fields = list(form.changed_data)
     site = form.save()
     old = {f: getattr(before, f) for f in fields if getattr(before, f) != getattr(site, f)}
     if old:

@@ -418,18 +418,27 @@ def trial_cancel(*, trial_id: int, actor, reason: str) -> Trial:
 
 @transaction.atomic
 def trial_update(*, trial_id: int, actor, data: dict[str, Any]) -> Trial:
-    """Edit the referral, indication, goals or follow-up date of an open trial."""
+    """Edit the referral, indication, goals or follow-up date of an open trial. A form opened
+    before someone else saved these details is refused (data["version"], trials/concurrency.py)."""
+    from trials.concurrency import instance_values, model_rows, refuse_if_stale
+
     require_role(actor, procedure.ACTION_ROLES["edit_trial"], "edit the trial")
     snap = lock_trial(trial_id)
     trial = snap.trial
     if not trial.is_open:
         raise ProtocolError("A closed trial cannot be changed.")
-    fields = [
-        f
-        for f in ("referred_on", "referred_by", "indication", "goals", "follow_up_on")
-        if f in data
-    ]
+    editable = ("referred_on", "referred_by", "indication", "goals", "follow_up_on")
+    fields = [f for f in editable if f in data]
     old = {f: getattr(trial, f) for f in fields}
+    refuse_if_stale(
+        given=data.get("version"),
+        current=instance_values(trial, editable),
+        rows=model_rows(Trial, fields, old, data),
+        what=f"the details of trial #{trial.pk}",
+        last_change=trial.audit.filter(action="change", object_type="Trial")
+        .order_by("-pk")
+        .first(),
+    )
     for f in fields:
         setattr(trial, f, data[f])
     changed = {f: data[f] for f in fields if old[f] != data[f]}

@@ -43,9 +43,9 @@ def _amend_page(request, pk: int, attempt_pk: int, record: str, form_class):
     attempt = next((a for a in snap.attempts if a.pk == attempt_pk), None)
     if attempt is None:
         raise Http404("No such attempt in this trial.")
-    form = form_class(
-        request.POST or None, initial=_initial(amendments.current_record(attempt, record))
-    )
+    initial = _initial(amendments.current_record(attempt, record))
+    initial["version"] = amendments.record_version(attempt, record)
+    form = form_class(request.POST or None, initial=initial)
 
     def call(data):
         amendments.record_amend(
@@ -56,6 +56,7 @@ def _amend_page(request, pk: int, attempt_pk: int, record: str, form_class):
             password=data["password"],
             values=form.values(),
             reason=data["reason"],
+            version=data["version"],
         )
 
     signature = snap.signature(record, attempt)

@@ -3,8 +3,10 @@ from collections.abc import Callable
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
+from trials.concurrency import EditConflict
 from trials.services.errors import ProtocolError
 from trials.services.phase import blockers
+from trials.services.signing import SignatureRefused
 from trials.services.snapshot import TrialSnapshot
 
 
@@ -14,7 +16,13 @@ def submit(request, form, call: Callable[[dict], object], success_url: str) -> H
         return None
     try:
         call(form.cleaned_data)
+    except EditConflict as conflict:
+        form.show_conflict(conflict)  # their values beside yours; the form's version renewed
+        return None
     except ProtocolError as exc:
+        if isinstance(exc, SignatureRefused):
+            # After the service's rollback, so the refusal stays in the audit trail.
+            exc.record(trial_id=request.resolver_match.kwargs.get("pk"), path=request.path)
         for message in exc.messages:
             form.add_error(None, message)
         return None

@@ -112,8 +112,11 @@ def adverse_event_resolve(request, pk: int, event_pk: int):
     event = get_object_or_404(AdverseEvent.objects.select_related("attempt"), pk=event_pk)
     if event.attempt.trial_id != trial.pk:
         raise Http404("No such adverse event in this trial.")
+    from trials.concurrency import instance_version
+
+    version = instance_version(event, records.RESOLUTION_FIELDS)
     form = forms.ResolveAdverseEventForm(
-        request.POST or None, initial={"action_taken": event.action_taken}
+        request.POST or None, initial={"action_taken": event.action_taken, "version": version}
     )
 
     def call(data):

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 
 from trials import procedure
+from trials.concurrency import EditConflict
 from trials.forms import SiteSettingsForm
 from trials.models import SiteSettings
 from trials.services.site import site_settings_update
@@ -13,8 +14,12 @@ from .access import roles_required
 def site_settings(request):
     form = SiteSettingsForm(request.POST or None, instance=SiteSettings.current())
     if request.method == "POST" and form.is_valid():
-        site_settings_update(actor=request.user, form=form)
-        messages.success(request, "Site settings saved.")
-        return redirect("trials:site_settings")
+        try:
+            site_settings_update(actor=request.user, form=form)
+        except EditConflict as conflict:
+            form.show_conflict(conflict)
+        else:
+            messages.success(request, "Site settings saved.")
+            return redirect("trials:site_settings")
     status = 400 if request.method == "POST" else 200
     return render(request, "trials/site_settings.html", {"form": form}, status=status)
