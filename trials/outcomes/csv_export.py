@@ -21,10 +21,11 @@ from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
 from trials import procedure
+from trials.billing import NOT_RECORDED
 from trials.models import DoseAttempt
 
 from . import mas
-from .billing import billing_line
+from .billing import attempt_billing
 
 CHUNK = 2000
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -217,6 +218,8 @@ ATTEMPT_HEADER = [
     "discarded_mcg",
     "j0476_units",
     "j0476_modifier",
+    "j0476_jw_units",
+    "billing_note",
     "cpt_code",
     "discharged_at",
     "responder",
@@ -296,17 +299,16 @@ def attempt_rows(trials) -> Iterator[list]:
             events,
             severe_n,
         ) = row
-        bill = None
-        if given is not None:
-            bill = billing_line(
-                SimpleNamespace(
-                    number=number,
-                    given_at=given,
-                    dose_mcg=dose,
-                    discarded_mcg=discarded,
-                    image_guidance=imaging,
-                )
+        bill = attempt_billing(
+            SimpleNamespace(
+                number=number,
+                given_at=given,
+                dose_mcg=dose,
+                discarded_mcg=discarded,
+                image_guidance=imaging,
             )
+        )
+        unknown = bill is not None and bill.jw_units is None
         yield [
             trial_id,
             mrn,
@@ -328,6 +330,8 @@ def attempt_rows(trials) -> Iterator[list]:
             discarded,
             bill and bill.units,
             bill and bill.modifier,
+            bill and bill.jw_units,
+            NOT_RECORDED if unknown else "",
             bill and bill.cpt,
             discharged,
             responder,

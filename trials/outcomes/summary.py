@@ -12,7 +12,7 @@ from django.utils import timezone
 from trials import presenters, procedure
 from trials.services.snapshot import TrialSnapshot
 
-from .billing import BillingLine, billing_lines
+from .billing import AttemptBilling, trial_billing
 
 
 def when(moment) -> str:
@@ -56,7 +56,7 @@ class Summary:
     penn: Table
     outcome: list[tuple[str, str]]
     signatures: Table
-    billing: list[BillingLine]
+    billing: list[AttemptBilling]
     printed_at: str = field(default_factory=lambda: when(timezone.now()))
     # Corrections of signed records, beside the originals the record keeps as signed.
     amendments: Table | None = None
@@ -290,6 +290,6 @@ def build(snap: TrialSnapshot) -> Summary:
         penn=penn,
         outcome=_outcome(snap),
         signatures=signatures,
-        billing=billing_lines(snap.attempts),
+        billing=trial_billing(snap.attempts),
         amendments=amendments,
     )

@@ -119,17 +119,18 @@ def render(summary: Summary) -> bytes:
         w.heading("Amendments (the signed values above are kept as signed)")
         w.table(summary.amendments)
     billing = Rows(
-        ["Attempt", "Given", "HCPCS", "Units", "Modifier", "CPT"],
+        ["Attempt", "Given", "HCPCS", "Units", "Detail", "Lumbar injection"],
         [
             [
-                str(b.attempt_number),
-                when(b.given_at),
-                f"{b.hcpcs} ({b.dose_mcg} mcg)",
-                str(b.units),
-                b.modifier_text,
-                f"{b.cpt} – {b.cpt_text}",
+                str(b.attempt_number) if i == 0 else "",
+                when(b.given_at) if i == 0 else "",
+                line.billed_code,
+                str(line.units),
+                line.note,
+                f"CPT {b.cpt} – {b.cpt_text}" if i == 0 else "",
             ]
             for b in summary.billing
+            for i, line in enumerate(b.lines)
         ],
     )
     w.flow.append(Spacer(1, 4))
