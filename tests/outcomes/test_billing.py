@@ -102,7 +102,7 @@ def test_j0476_units_are_the_amount_over_50_rounded_up(mcg, units):
 def attempt(**overrides):
     fields = {
         "number": 1, "dose_mcg": 50, "given_at": GIVEN, "discarded_mcg": Decimal(0),
-        "image_guidance": False,
+        "image_guidance": False, "amendments": SimpleNamespace(all=list),
     } | overrides  # fmt: skip
     return SimpleNamespace(**fields)
 

@@ -217,16 +217,20 @@ class TrialQuerySet(models.QuerySet):
         )
 
     def for_fhir(self) -> "TrialQuerySet":
-        """What the FHIR export reads: attempts with their vitals, scores and signatures."""
+        """What the FHIR export reads: attempts with their vitals, amendments, adverse events,
+        scores and signatures."""
+        from .amendment import Amendment
         from .assessment import Assessment
         from .attempt import DoseAttempt
         from .audit import Signature
-        from .observation import VitalSigns
+        from .observation import AdverseEvent, VitalSigns
 
         return self.select_related("patient").prefetch_related(
             Prefetch(
                 "attempts",
-                queryset=DoseAttempt.objects.select_related("performed_by", "decided_by")
+                queryset=DoseAttempt.objects.select_related(
+                    "performed_by", "decided_by", "assisting_nurse"
+                )
                 .order_by("number")
                 .prefetch_related(
                     Prefetch(
@@ -234,7 +238,19 @@ class TrialQuerySet(models.QuerySet):
                         queryset=VitalSigns.objects.select_related("recorded_by").order_by(
                             "recorded_at", "pk"
                         ),
-                    )
+                    ),
+                    Prefetch(
+                        "amendments",
+                        queryset=Amendment.objects.select_related("amended_by").order_by(
+                            "amended_at", "pk"
+                        ),
+                    ),
+                    Prefetch(
+                        "adverse_events",
+                        queryset=AdverseEvent.objects.select_related("recorded_by").order_by(
+                            "onset_at", "pk"
+                        ),
+                    ),
                 ),
             ),
             Prefetch(

@@ -7,6 +7,10 @@ from datetime import datetime
 from decimal import Decimal
 
 from trials.billing import Line, billing_lines
+from trials.services.amendments import Current, amendment_note, current_values
+
+# The fields of the record that billing reads: amended values are billed.
+BILLED_FIELDS = ("discarded_mcg", "image_guidance")
 
 CPT_WITH_IMAGING = "62323"
 CPT_WITHOUT_IMAGING = "62322"
@@ -28,6 +32,7 @@ class AttemptBilling:
     discarded_mcg: Decimal | None
     lines: list[Line]
     cpt: str
+    amended: tuple[str, ...] = ()  # notes of the amendments billed from
 
     @property
     def cpt_text(self) -> str:
@@ -51,17 +56,23 @@ class AttemptBilling:
         return sum(line.units for line in self.lines if line.modifier == "JW")
 
 
-def attempt_billing(attempt) -> AttemptBilling | None:
-    """The billing of one attempt; None for a planned dose not given."""
+def attempt_billing(attempt, current: dict[str, Current] | None = None) -> AttemptBilling | None:
+    """The billing of one attempt from its current (amended) record; None for a planned dose not
+    given. `current`: the record's current values when the caller has them already (the CSV)."""
     if attempt.given_at is None:
         return None
+    if current is None:
+        signed = {name: getattr(attempt, name) for name in BILLED_FIELDS}
+        current = current_values(signed, attempt.amendments.all())
+    discarded, imaging = current["discarded_mcg"], current["image_guidance"]
     return AttemptBilling(
         attempt_number=attempt.number,
         given_at=attempt.given_at,
         dose_mcg=attempt.dose_mcg,
-        discarded_mcg=attempt.discarded_mcg,
-        lines=billing_lines(attempt.dose_mcg, attempt.discarded_mcg),
-        cpt=cpt_for(attempt.image_guidance),
+        discarded_mcg=discarded.value,
+        lines=billing_lines(attempt.dose_mcg, discarded.value),
+        cpt=cpt_for(imaging.value),
+        amended=tuple(amendment_note(c.amendment) for c in (discarded, imaging) if c.amendment),
     )
 
 

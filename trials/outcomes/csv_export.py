@@ -8,13 +8,17 @@
   spasticity).
 - Dates are ISO 8601 (YYYY-MM-DD); times ISO 8601 in the clinic's zone with the UTC offset.
   Booleans are 1 / 0, empty when unknown or not decided yet.
-- Streamed: two queries whatever the number of rows (the rows, and the MAS comparison walked in
-  step with them), both read through server-side cursors on PostgreSQL.
+- Amended records are exported as amended: the injection columns and the billing hold the
+  current values, and the `amendments` column says what was amended, by whom, when and why.
+- Streamed: a fixed number of queries whatever the number of rows (the rows, the MAS comparison
+  and, for attempts, the amendments, walked in step), read through server-side cursors on
+  PostgreSQL.
 """
 
 import csv
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
+from itertools import groupby
 from types import SimpleNamespace
 
 from django.db.models import Count, Max, Min, Q
@@ -22,7 +26,8 @@ from django.utils import timezone
 
 from trials import procedure
 from trials.billing import NOT_RECORDED
-from trials.models import DoseAttempt
+from trials.models import Amendment, DoseAttempt
+from trials.services.amendments import amendment_note, current_values
 
 from . import mas
 from .billing import attempt_billing
@@ -197,6 +202,18 @@ def trial_rows(trials) -> Iterator[list]:
         ]
 
 
+# The injection columns an amendment may correct: exported as amended.
+AMENDED_COLUMNS = {
+    "spinal_level": "spinal_level",
+    "needle_type": "needle_type",
+    "needle_gauge": "needle_gauge",
+    "needle_passes": "passes",
+    "clear_csf": "clear_csf",
+    "image_guidance": "image_guidance",
+    "product": "product",
+    "concentration_mcg_ml": "concentration_mcg_ml",
+    "discarded_mcg": "discarded_mcg",
+}
 ATTEMPT_HEADER = [
     "trial_id",
     "patient_mrn",
@@ -207,15 +224,7 @@ ATTEMPT_HEADER = [
     "not_before",
     "given_at",
     "days_referral_to_injection",
-    "spinal_level",
-    "needle_type",
-    "needle_gauge",
-    "needle_passes",
-    "clear_csf",
-    "image_guidance",
-    "product",
-    "concentration_mcg_ml",
-    "discarded_mcg",
+    *AMENDED_COLUMNS,
     "j0476_units",
     "j0476_modifier",
     "j0476_jw_units",
@@ -228,7 +237,26 @@ ATTEMPT_HEADER = [
     "adverse_events",
     "severe_adverse_events",
     "mas_lower_limb_fall_best",
+    "amendments",
 ]
+
+
+ATTEMPT_FIELDS = [
+    "trial_id", "pk", "trial__patient__mrn", "trial__patient__diagnosis", "trial__referred_on",
+    "number", "dose_mcg", "planned_at", "not_before", "given_at", *AMENDED_COLUMNS.values(),
+    "discharged_at", "responder", "suggested_responder", "decided_at", "events", "severe",
+]  # fmt: skip
+
+
+def _amendments_by_attempt(attempts) -> Iterator[tuple[tuple[int, int], list[Amendment]]]:
+    """((trial id, attempt id), amendments oldest first), ascending, streamed."""
+    made = (
+        Amendment.objects.filter(attempt__in=attempts.values("pk"))
+        .order_by("trial_id", "attempt_id", "amended_at", "pk")
+        .iterator(chunk_size=CHUNK)
+    )
+    for key, group in groupby(made, key=lambda m: (m.trial_id, m.attempt_id)):
+        yield key, list(group)
 
 
 def attempt_rows(trials) -> Iterator[list]:
@@ -241,105 +269,41 @@ def attempt_rows(trials) -> Iterator[list]:
                 "adverse_events", filter=Q(adverse_events__severity__in=procedure.SEVERE_AE)
             ),
         )
-        .values_list(
-            "trial_id",
-            "pk",
-            "trial__patient__mrn",
-            "trial__patient__diagnosis",
-            "trial__referred_on",
-            "number",
-            "dose_mcg",
-            "planned_at",
-            "not_before",
-            "given_at",
-            "spinal_level",
-            "needle_type",
-            "needle_gauge",
-            "passes",
-            "clear_csf",
-            "image_guidance",
-            "product",
-            "concentration_mcg_ml",
-            "discarded_mcg",
-            "discharged_at",
-            "responder",
-            "suggested_responder",
-            "decided_at",
-            "events",
-            "severe",
-        )
+        .values_list(*ATTEMPT_FIELDS)
         .iterator(chunk_size=CHUNK)
     )
+    key = lambda r: (r[0], r[1])  # noqa: E731
     falls = mas.best_fall_by_attempt(trials)
-    for row, fall in _in_step(rows, lambda r: (r[0], r[1]), falls):
-        (
-            trial_id,
-            _pk,
-            mrn,
-            diagnosis,
-            referred,
-            number,
-            dose,
-            planned,
-            not_before,
-            given,
-            level,
-            needle,
-            gauge,
-            passes,
-            csf,
-            imaging,
-            product,
-            concentration,
-            discarded,
-            discharged,
-            responder,
-            suggested,
-            decided,
-            events,
-            severe_n,
-        ) = row
-        bill = attempt_billing(
-            SimpleNamespace(
-                number=number,
-                given_at=given,
-                dose_mcg=dose,
-                discarded_mcg=discarded,
-                image_guidance=imaging,
-            )
-        )
+    amended = _amendments_by_attempt(attempts)
+    for (row, fall), made in _in_step(_in_step(rows, key, falls), lambda p: key(p[0]), amended):
+        r = dict(zip(ATTEMPT_FIELDS, row, strict=True))
+        current = current_values({f: r[f] for f in AMENDED_COLUMNS.values()}, made or [])
+        bill = attempt_billing(SimpleNamespace(**r), current)
         unknown = bill is not None and bill.jw_units is None
         yield [
-            trial_id,
-            mrn,
-            diagnosis,
-            number,
-            dose,
-            planned,
-            not_before,
-            given,
-            _days(referred, given),
-            level,
-            needle,
-            gauge,
-            passes,
-            csf,
-            imaging,
-            product,
-            concentration,
-            discarded,
+            r["trial_id"],
+            r["trial__patient__mrn"],
+            r["trial__patient__diagnosis"],
+            r["number"],
+            r["dose_mcg"],
+            r["planned_at"],
+            r["not_before"],
+            r["given_at"],
+            _days(r["trial__referred_on"], r["given_at"]),
+            *(current[f].value for f in AMENDED_COLUMNS.values()),
             bill and bill.units,
             bill and bill.modifier,
             bill and bill.jw_units,
             NOT_RECORDED if unknown else "",
             bill and bill.cpt,
-            discharged,
-            responder,
-            suggested,
-            decided,
-            events,
-            severe_n,
+            r["discharged_at"],
+            r["responder"],
+            r["suggested_responder"],
+            r["decided_at"],
+            r["events"],
+            r["severe"],
             fall,
+            " | ".join(amendment_note(m) for m in made or []),
         ]
 
 

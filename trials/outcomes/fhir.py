@@ -7,6 +7,10 @@ their LOINC codes; Modified Ashworth and Penn scores, the responder decisions an
 Observations under local code systems; each signature as a Provenance; a Practitioner for each
 clinician named.
 
+An amended record is exported as amended: the resources carry the current values, a note on
+the resource says what was amended, and each amendment is a Provenance of its own (activity
+UPDATE, the reason, the amender's modification signature).
+
 Resource ids are UUIDs derived from the database ids, so every export of the same record carries
 the same ids. In a Bundle the entries are addressed as urn:uuid: and refer to each other that
 way; in NDJSON (bulk) references are relative ("Patient/<id>").
@@ -20,6 +24,7 @@ from datetime import UTC
 from django.utils import timezone
 
 from trials import procedure
+from trials.services.amendments import Current, amendment_note, current_values
 
 SNOMED = "http://snomed.info/sct"
 LOINC = "http://loinc.org"
@@ -41,6 +46,18 @@ SIGNATURE_TYPES = {
     "approved": ("1.2.840.10065.1.12.1.6", "Validation Signature", "verifier"),
     "reviewed": ("1.2.840.10065.1.12.1.13", "Review Signature", "verifier"),
 }
+MODIFICATION_SIGNATURE = ("1.2.840.10065.1.12.1.16", "Modification Signature")
+DATA_OPERATION = "http://terminology.hl7.org/CodeSystem/v3-DataOperation"
+# Where each field of the signed records is exported (and so where its amendment is noted).
+MEDICATION_FIELDS = (
+    "product", "concentration_mcg_ml", "lot", "expiry", "duration_seconds", "discarded_mcg",
+)  # fmt: skip
+PROCEDURE_FIELDS = tuple(
+    name
+    for record in procedure.AMENDABLE_FIELDS.values()
+    for name in record
+    if name not in MEDICATION_FIELDS
+)
 EPISODE_STATUS = {
     procedure.Phase.COMPLETED: "finished",
     procedure.Phase.CANCELLED: "cancelled",
@@ -159,16 +176,45 @@ class TrialResources:
             "period": period,
         }
 
-    def procedure(self, a) -> dict:
-        details = [
-            f"Spinal level {a.get_spinal_level_display() or 'not recorded'}",
-            f"needle {a.get_needle_type_display() or 'not recorded'}"
-            + (f" {a.needle_gauge} G" if a.needle_gauge else ""),
-            f"passes {a.passes or '–'}",
-            "image guidance "
-            + ("yes" if a.image_guidance else "no")
-            + (f" ({a.radiologist})" if a.radiologist else ""),
+    def current(self, a, names: tuple[str, ...]) -> dict[str, Current]:
+        """The record's fields as they stand: amended values are the exported values."""
+        return current_values({n: getattr(a, n) for n in names}, a.amendments.all())
+
+    def amendment_notes(self, current: dict[str, Current]) -> list[dict]:
+        """An Annotation per amended field: the export carries the amended value, this says so."""
+        return [
+            {
+                "authorReference": self.practitioner(c.amendment.amended_by),
+                "time": instant(c.amendment.amended_at),
+                "text": f"Amended: {amendment_note(c.amendment)}",
+            }
+            for c in current.values()
+            if c.amendment is not None
         ]
+
+    def procedure(self, a) -> dict:
+        cur = self.current(a, PROCEDURE_FIELDS)
+        v = {name: c.display for name, c in cur.items()}
+        details = [
+            f"Spinal level {v['spinal_level'] or 'not recorded'}",
+            f"needle {v['needle_type'] or 'not recorded'}"
+            + (f" {v['needle_gauge']} G" if v["needle_gauge"] else ""),
+            f"passes {v['passes'] or '–'}",
+            f"clear CSF {v['clear_csf'] or 'not recorded'}",
+            "image guidance "
+            + (v["image_guidance"] or "no")
+            + (f" ({v['radiologist']})" if v["radiologist"] else ""),
+            f"assisting nurse {v['assisting_nurse'] or 'not recorded'}",
+        ]
+        notes = [{"text": "; ".join(details)}]
+        if a.discharged_at:
+            notes.append(
+                {
+                    "time": instant(a.discharged_at),
+                    "text": "Discharged"
+                    + (f": {v['discharge_note']}" if v["discharge_note"] else ""),
+                }
+            )
         out = {
             "resourceType": "Procedure",
             "id": self._id("Procedure", a.pk),
@@ -182,27 +228,34 @@ class TrialResources:
             "subject": self.subject,
             "performedDateTime": instant(a.given_at),
             "reasonCode": [concept(SNOMED, "221360009", "Spasticity")],
-            "note": [{"text": "; ".join(details)}],
+            "note": notes + self.amendment_notes(cur),
         }
-        if a.spinal_level:
-            out["bodySite"] = [{"text": f"Lumbar interspace {a.get_spinal_level_display()}"}]
+        if v["spinal_level"]:
+            out["bodySite"] = [{"text": f"Lumbar interspace {v['spinal_level']}"}]
         if a.performed_by:
             out["performer"] = [{"actor": self.practitioner(a.performed_by)}]
         return out
 
     def medication(self, a) -> dict:
-        seconds = f" over {a.duration_seconds} s" if a.duration_seconds else ""
+        cur = self.current(a, MEDICATION_FIELDS)
+        v = {name: c.display for name, c in cur.items()}
+        seconds = f" over {v['duration_seconds']} s" if v["duration_seconds"] else ""
         note = []
-        if a.lot:
-            note.append(f"{a.get_product_display()}, lot {a.lot}, expiry {a.expiry.isoformat()}")
-        if a.discarded_mcg is not None:
-            note.append(f"Discarded {a.discarded_mcg} mcg")
+        if v["lot"]:
+            note.append(f"{v['product']}, lot {v['lot']}, expiry {v['expiry']}")
+        if v["concentration_mcg_ml"]:
+            note.append(f"{v['concentration_mcg_ml']} mcg/mL")
+        note.append(
+            f"Discarded {v['discarded_mcg']} mcg"
+            if v["discarded_mcg"]
+            else "Discarded amount not recorded"
+        )
         out = {
             "resourceType": "MedicationAdministration",
             "id": self._id("MedicationAdministration", a.pk),
             "status": "completed",
             "medicationCodeableConcept": concept(
-                SNOMED, "387342009", "Baclofen", a.get_product_display() or "Baclofen intrathecal"
+                SNOMED, "387342009", "Baclofen", v["product"] or "Baclofen intrathecal"
             ),
             "subject": self.subject,
             "context": self.ref("EpisodeOfCare", self.episode_id),
@@ -213,9 +266,8 @@ class TrialResources:
                 "route": concept(SNOMED, "72607000", "Intrathecal route"),
                 "dose": quantity(a.dose_mcg, "ug", "ug"),
             },
+            "note": [{"text": "; ".join(note)}, *self.amendment_notes(cur)],
         }
-        if note:
-            out["note"] = [{"text": "; ".join(note)}]
         if a.performed_by:
             out["performer"] = [{"actor": self.practitioner(a.performed_by)}]
         return out
@@ -365,6 +417,32 @@ class TrialResources:
             ],
         }
 
+    def amendment_provenance(self, amendment, targets: list[dict]) -> dict:
+        """A signed amendment: who corrected which record, when and why (activity UPDATE)."""
+        who = self.practitioner(amendment.amended_by)
+        return {
+            "resourceType": "Provenance",
+            "id": self._id("Provenance", f"amendment/{amendment.pk}"),
+            "target": targets,
+            "recorded": instant(amendment.amended_at),
+            "reason": [{"text": amendment.reason}],
+            "activity": concept(DATA_OPERATION, "UPDATE", "revise", amendment_note(amendment)),
+            "agent": [
+                {
+                    "type": concept(PARTICIPANT_TYPE, "author", "Author"),
+                    "role": [{"text": amendment.signer_role}],
+                    "who": who,
+                }
+            ],
+            "signature": [
+                {
+                    "type": [coding(SIGNATURE_TYPE, *MODIFICATION_SIGNATURE)],
+                    "when": instant(amendment.amended_at),
+                    "who": who,
+                }
+            ],
+        }
+
     def resources(self) -> list[dict]:
         t = self.trial
         out = [self.patient(), self.episode()]
@@ -379,6 +457,10 @@ class TrialResources:
                 self.ref("MedicationAdministration", med["id"]),
             ]
             targets[("discharge", a.pk)] = [proc_ref]
+            for amendment in a.amendments.all():
+                target = med if amendment.field in MEDICATION_FIELDS else proc
+                ref = self.ref(target["resourceType"], target["id"])
+                out.append(self.amendment_provenance(amendment, [ref]))
             targets[("decision", a.pk)] = [proc_ref]
             if a.responder is not None:
                 decision = self.decision(a)

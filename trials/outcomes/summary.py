@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from trials import presenters, procedure
+from trials.services.amendments import current_values
 from trials.services.snapshot import TrialSnapshot
 
 from .billing import AttemptBilling, trial_billing
@@ -58,7 +59,7 @@ class Summary:
     signatures: Table
     billing: list[AttemptBilling]
     printed_at: str = field(default_factory=lambda: when(timezone.now()))
-    # Corrections of signed records, beside the originals the record keeps as signed.
+    # Corrections of signed records: the facts above show the amended values, this the history.
     amendments: Table | None = None
 
 
@@ -114,43 +115,68 @@ def _signed(sig) -> str:
     return f"{sig.printed_name} ({sig.signer_role}), {when(sig.signed_at)} – {sig.statement}"
 
 
-def _attempt(snap: TrialSnapshot, a) -> AttemptSummary:
+AMENDED_MARK = " (amended; see Amendments)"
+
+
+def _facts(a) -> list[tuple[str, str]]:
+    """The injection and discharge as they stand: amended values, marked as amended."""
+    signed = {
+        name: getattr(a, name) for record in procedure.AMENDABLE_FIELDS.values() for name in record
+    }
+    cur = current_values(signed, a.amendments.all())
+
+    def fact(label: str, text: str, *names: str) -> tuple[str, str]:
+        return label, text + (AMENDED_MARK if any(cur[n].amendment for n in names) else "")
+
+    v = {name: c.display for name, c in cur.items()}
     needle = " ".join(
-        x
-        for x in (a.get_needle_type_display(), f"{a.needle_gauge} G" if a.needle_gauge else "")
-        if x
+        x for x in (v["needle_type"], f"{v['needle_gauge']} G" if v["needle_gauge"] else "") if x
     )
-    facts = [
+    return [
         ("Dose", f"{a.dose_mcg} mcg"),
-        (
+        fact(
             "Time given",
-            when(a.given_at) + (f" over {a.duration_seconds} s" if a.duration_seconds else ""),
+            when(a.given_at)
+            + (f" over {v['duration_seconds']} s" if v["duration_seconds"] else ""),
+            "duration_seconds",
         ),
         ("Physician", a.performed_by.printed_name if a.performed_by else "–"),
-        ("Assisting nurse", a.assisting_nurse.printed_name if a.assisting_nurse else "–"),
-        ("Spinal level", a.get_spinal_level_display() or "–"),
-        (
+        fact("Assisting nurse", v["assisting_nurse"] or "–", "assisting_nurse"),
+        fact("Spinal level", v["spinal_level"] or "–", "spinal_level"),
+        fact(
             "Needle",
             (needle or "–")
-            + (f", {a.passes} pass(es)" if a.passes else "")
-            + (f", clear CSF: {yes_no(a.clear_csf)}" if a.clear_csf is not None else ""),
+            + (f", {v['passes']} pass(es)" if v["passes"] else "")
+            + (f", clear CSF: {v['clear_csf']}" if v["clear_csf"] else ""),
+            "needle_type", "needle_gauge", "passes", "clear_csf",
         ),
-        (
+        fact(
             "Image guidance",
-            yes_no(a.image_guidance) + (f" ({a.radiologist})" if a.radiologist else ""),
+            (v["image_guidance"] or "–") + (f" ({v['radiologist']})" if v["radiologist"] else ""),
+            "image_guidance", "radiologist",
         ),
-        (
+        fact(
             "Product",
-            f"{a.get_product_display() or '–'}"
-            + (f", {a.concentration_mcg_ml} mcg/mL" if a.concentration_mcg_ml else "")
-            + (f", lot {a.lot}, expiry {day(a.expiry)}" if a.lot else ""),
+            (v["product"] or "–")
+            + (f", {v['concentration_mcg_ml']} mcg/mL" if v["concentration_mcg_ml"] else "")
+            + (f", lot {v['lot']}, expiry {v['expiry']}" if v["lot"] else ""),
+            "product", "concentration_mcg_ml", "lot", "expiry",
         ),
-        ("Discarded", f"{a.discarded_mcg} mcg" if a.discarded_mcg is not None else "not recorded"),
-        (
+        fact(
+            "Discarded",
+            f"{v['discarded_mcg']} mcg" if v["discarded_mcg"] else "not recorded",
+            "discarded_mcg",
+        ),
+        fact(
             "Discharged",
-            when(a.discharged_at) + (f" – {a.discharge_note}" if a.discharge_note else ""),
+            when(a.discharged_at) + (f" – {v['discharge_note']}" if v["discharge_note"] else ""),
+            "discharge_note",
         ),
-    ]
+    ]  # fmt: skip
+
+
+def _attempt(snap: TrialSnapshot, a) -> AttemptSummary:
+    facts = _facts(a)
     vitals = Table(
         ["Time", "HR", "BP", "RR", "SpO₂", "T °C", "Sedation", "Pain", "Headache", "By"],
         [

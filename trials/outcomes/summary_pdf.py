@@ -116,7 +116,7 @@ def render(summary: Summary) -> bytes:
     w.heading("Signatures")
     w.table(summary.signatures, "No signatures.")
     if summary.amendments and summary.amendments.rows:
-        w.heading("Amendments (the signed values above are kept as signed)")
+        w.heading("Amendments (shown above as amended; the signed record is kept)")
         w.table(summary.amendments)
     billing = Rows(
         ["Attempt", "Given", "HCPCS", "Units", "Detail", "Lumbar injection"],
@@ -136,6 +136,13 @@ def render(summary: Summary) -> bytes:
     w.flow.append(Spacer(1, 4))
     w.heading("Billing")
     w.table(billing, "No dose given: nothing to bill.")
+    for b in summary.billing:
+        for note in b.amended:
+            w.flow.append(
+                w.text(
+                    f"Attempt {b.attempt_number} billed from the amended record: {note}", w.small
+                )
+            )
 
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
