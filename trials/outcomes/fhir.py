@@ -4,8 +4,9 @@ Patient; the trial as an EpisodeOfCare; per dose given a Procedure (SNOMED 27776
 puncture, reason SNOMED 221360009 spasticity) and a MedicationAdministration (baclofen SNOMED
 387342009, route intrathecal SNOMED 72607000, dose in UCUM ug); vital-sign Observations with
 their LOINC codes; Modified Ashworth and Penn scores, the responder decisions and the outcome as
-Observations under local code systems; each signature as a Provenance; a Practitioner for each
-clinician named.
+Observations under local code systems; each adverse event as an AdverseEvent (seriousness,
+severity, onset, outcome, the attempt's Procedure and MedicationAdministration as suspects); each
+signature as a Provenance; a Practitioner for each clinician named.
 
 An amended record is exported as amended: the resources carry the current values, a note on
 the resource says what was amended, and each amendment is a Provenance of its own (activity
@@ -20,6 +21,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC
+from html import escape
 
 from django.utils import timezone
 
@@ -58,6 +60,23 @@ PROCEDURE_FIELDS = tuple(
     for name in record
     if name not in MEDICATION_FIELDS
 )
+AE_SERIOUSNESS = "http://terminology.hl7.org/CodeSystem/adverse-event-seriousness"
+AE_SEVERITY = "http://terminology.hl7.org/CodeSystem/adverse-event-severity"
+AE_OUTCOME = "http://terminology.hl7.org/CodeSystem/adverse-event-outcome"
+ITB_ADVERSE_EVENT = "https://itb-trials.example/fhir/CodeSystem/adverse-event"
+EXTENSION = "https://itb-trials.example/fhir/StructureDefinition/"
+AE_ACTION_TAKEN = EXTENSION + "adverse-event-action-taken"
+AE_RESOLVED_AT = EXTENSION + "adverse-event-resolved-at"
+AE_RESOLUTION = EXTENSION + "adverse-event-resolution"
+# The app's severe and life-threatening events (the ones that must stand out) are exported as
+# serious; FHIR R4 severity has no "life-threatening", so it is severe with the label as text.
+SERIOUSNESS = {True: ("serious", "Serious"), False: ("non-serious", "Non-serious")}
+SEVERITY = {
+    "mild": ("mild", "Mild"),
+    "moderate": ("moderate", "Moderate"),
+    "severe": ("severe", "Severe"),
+    "life_threatening": ("severe", "Severe"),
+}
 EPISODE_STATUS = {
     procedure.Phase.COMPLETED: "finished",
     procedure.Phase.CANCELLED: "cancelled",
@@ -80,6 +99,18 @@ def relative_ref(kind: str, rid: str) -> dict:
 
 def instant(moment) -> str:
     return moment.astimezone(UTC).isoformat()
+
+
+def local(moment) -> str:
+    """A time as people read it: the clinic's zone, to the minute."""
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def narrative(text: str) -> dict:
+    return {
+        "status": "generated",
+        "div": f'<div xmlns="http://www.w3.org/1999/xhtml"><p>{escape(text)}</p></div>',
+    }
 
 
 def coding(system: str, code: str, display: str) -> dict:
@@ -417,6 +448,46 @@ class TrialResources:
             ],
         }
 
+    def adverse_event(self, event, suspects: list[dict]) -> dict:
+        """One adverse event with the attempt's Procedure (and its baclofen) as suspect."""
+        label, severity = event.get_kind_display(), event.get_severity_display()
+        resolved = event.resolved_at is not None
+        outcome = "not resolved"
+        extension = []
+        if event.action_taken:
+            extension.append({"url": AE_ACTION_TAKEN, "valueString": event.action_taken})
+        if resolved:
+            outcome = f"resolved {local(event.resolved_at)}"
+            extension.append({"url": AE_RESOLVED_AT, "valueDateTime": instant(event.resolved_at)})
+        if event.resolution:
+            outcome += f": {event.resolution}"
+            extension.append({"url": AE_RESOLUTION, "valueString": event.resolution})
+        facts = [
+            f"{label}, {severity.lower()}, onset {local(event.onset_at)}",
+            f"action taken: {event.action_taken or 'none recorded'}",
+            outcome,
+        ]
+        out = {
+            "resourceType": "AdverseEvent",
+            "id": self._id("AdverseEvent", event.pk),
+            "text": narrative("; ".join(facts) + "."),
+            "actuality": "actual",
+            "event": concept(ITB_ADVERSE_EVENT, event.kind, label, label),
+            "subject": self.subject,
+            "date": instant(event.onset_at),
+            "recordedDate": instant(event.recorded_at),
+            "seriousness": concept(AE_SERIOUSNESS, *SERIOUSNESS[event.is_severe], severity),
+            "severity": concept(AE_SEVERITY, *SEVERITY[event.severity], severity),
+            "outcome": concept(
+                AE_OUTCOME, *(("resolved", "Resolved") if resolved else ("ongoing", "Ongoing"))
+            ),
+            "recorder": self.practitioner(event.recorded_by),
+            "suspectEntity": [{"instance": ref} for ref in suspects],
+        }
+        if extension:
+            out["extension"] = extension
+        return out
+
     def amendment_provenance(self, amendment, targets: list[dict]) -> dict:
         """A signed amendment: who corrected which record, when and why (activity UPDATE)."""
         who = self.practitioner(amendment.amended_by)
@@ -457,6 +528,8 @@ class TrialResources:
                 self.ref("MedicationAdministration", med["id"]),
             ]
             targets[("discharge", a.pk)] = [proc_ref]
+            suspects = [proc_ref, self.ref("MedicationAdministration", med["id"])]
+            out += [self.adverse_event(e, suspects) for e in a.adverse_events.all()]
             for amendment in a.amendments.all():
                 target = med if amendment.field in MEDICATION_FIELDS else proc
                 ref = self.ref(target["resourceType"], target["id"])
