@@ -13,7 +13,7 @@ from trials import procedure
 from trials.models import Trial
 from trials.services import checklist, records, workflow
 
-LOWER = [g.key for g in procedure.MUSCLE_GROUPS if g.lower_limb]
+LOWER = procedure.LOWER_LIMB_GROUPS
 
 
 @dataclass

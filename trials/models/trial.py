@@ -196,7 +196,6 @@ class TrialQuerySet(models.QuerySet):
         """Trials with a lower-limb group/side scored at baseline and again after a dose."""
         from .assessment import MasScore
 
-        lower = [g.key for g in procedure.MUSCLE_GROUPS if g.lower_limb]
         at_baseline = MasScore.objects.filter(
             assessment__trial=OuterRef("assessment__trial"),
             assessment__attempt__isnull=True,
@@ -206,7 +205,7 @@ class TrialQuerySet(models.QuerySet):
         post_dose = MasScore.objects.filter(
             assessment__trial=OuterRef("pk"),
             assessment__attempt__isnull=False,
-            group__in=lower,
+            group__in=procedure.LOWER_LIMB_GROUPS,
         ).filter(Exists(at_baseline))
         return self.filter(Exists(post_dose))
 

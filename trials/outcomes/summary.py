@@ -233,7 +233,7 @@ def _scores(snap: TrialSnapshot) -> tuple[Table, Table]:
     headers = ["Muscle group"] + [f"{c.title} {c.subtitle}".strip() for c in table.columns]
     rows = [[f"{label} ({side.lower()})", *cells] for label, side, cells in table.rows]
     if table.columns:
-        rows.append(["Mean lower limb", *(str(c.lower_limb_mean or "–") for c in table.columns)])
+        rows.append([table.mean_label, *table.mean_cells])
     penn = Table(
         ["Assessment", "Assessed", "Penn frequency", "Penn severity"],
         [
