@@ -243,11 +243,11 @@ def test_decision_page_shows_baseline_and_best_post_dose_means_and_the_groups_co
     trial = injected(given_at, vitals_at=[15, 30])
     groups = ["hip_flexors", "knee_extensors"]  # scored after the dose; baseline scored all five
     for minutes, grade in ((120, "2"), (240, "1+")):
-        records.assessment_record(
-            trial_id=trial.pk, actor=team.neurologist, grades=scenarios.grades(grade, groups),
-            penn_frequency=1, penn_severity=1, minutes_after=minutes,
-            assessed_at=given_at + timedelta(minutes=minutes),
-        )  # fmt: skip
+        with scenarios.clock(given_at + timedelta(minutes=minutes)) as at:
+            records.assessment_record(
+                trial_id=trial.pk, actor=team.neurologist, grades=scenarios.grades(grade, groups),
+                penn_frequency=1, penn_severity=1, assessed_at=at,
+            )  # fmt: skip
 
     page = html(as_neurologist.get(reverse("trials:decide", args=[trial.pk])))
 

@@ -15,7 +15,6 @@ from django.utils import timezone
 from tests import factories
 from trials import scenarios
 from trials.models import SiteSettings
-from trials.services import records, workflow
 
 CEILING = 25
 
@@ -140,25 +139,21 @@ def _with_attempts(team, patient, doses: list[int]):
     start = timezone.now() - timedelta(days=len(doses))
     scenarios.prepare(trial, team, at=start - timedelta(hours=2))
     for i, dose in enumerate(doses):
-        if i:
-            workflow.attempt_plan_next(trial_id=trial.pk, actor=team.neurologist, dose_mcg=dose)
         given_at = start + timedelta(days=i, hours=i)
+        if i:
+            plan_at = given_at - timedelta(hours=1)
+            scenarios.plan_next(trial, team, dose_mcg=dose, at=plan_at)
         scenarios.inject(trial, team, given_at=given_at)
-        scenarios.observe(trial, team, post_grade="3", given_at=given_at)
-        for minutes in (300, 360, 420, 480):
-            scenarios.vitals(trial, team, at=given_at + timedelta(minutes=minutes))
         onset = given_at + timedelta(hours=1)
-        records.adverse_event_record(
-            trial_id=trial.pk, actor=team.nurse,
-            data={"kind": "headache", "severity": "mild", "onset_at": onset,
-                  "action_taken": "Fluids", "resolution": "", "resolved_at": None},
-        )  # fmt: skip
-        records.pain_medication_record(
-            trial_id=trial.pk, actor=team.nurse,
-            data={"drug": "Paracetamol", "dose": "1 g", "route": "oral", "given_at": onset},
-        )  # fmt: skip
-        scenarios.discharge(trial, team)
-        scenarios.decide(trial, team, responder=False)
+        scenarios.adverse_event(trial, team, onset=onset, action_taken="Fluids")
+        scenarios.pain_medication(trial, team, at=onset)
+        end = given_at + timedelta(minutes=485)
+        with scenarios.clock(end):
+            scenarios.observe(trial, team, post_grade="3", given_at=given_at)
+            for minutes in (300, 360, 420, 480):
+                scenarios.vitals(trial, team, at=given_at + timedelta(minutes=minutes))
+        scenarios.discharge(trial, team, at=end)
+        scenarios.decide(trial, team, responder=False, at=end + timedelta(minutes=5))
     trial.refresh_from_db()
     return trial
 

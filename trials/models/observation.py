@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from trials import procedure
 
@@ -34,9 +35,14 @@ class VitalSigns(models.Model):
     attempt = models.ForeignKey(
         "trials.DoseAttempt", on_delete=models.PROTECT, related_name="vitals"
     )
-    recorded_at = models.DateTimeField()
+    recorded_at = models.DateTimeField("Measured at")
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    entered_at = models.DateTimeField(default=timezone.now, editable=False)
+    late_reason = models.TextField(blank=True)
+    pre_dose = models.BooleanField(
+        default=False, help_text="The baseline set, measured on the day before the dose."
     )
     heart_rate = models.PositiveSmallIntegerField(
         "Heart rate (/min)", validators=ranged("heart_rate")
@@ -98,10 +104,13 @@ class AdverseEvent(models.Model):
     action_taken = models.TextField(blank=True)
     resolution = models.TextField(blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_entered_at = models.DateTimeField(null=True, blank=True, editable=False)
+    resolution_late_reason = models.TextField(blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    recorded_at = models.DateTimeField(auto_now_add=True)
+    entered_at = models.DateTimeField(default=timezone.now, editable=False)
+    late_reason = models.TextField(blank=True)
     submission = models.UUIDField(unique=True, null=True, blank=True, editable=False)
 
     class Meta:
@@ -132,6 +141,8 @@ class PainMedication(models.Model):
     given_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    entered_at = models.DateTimeField(default=timezone.now, editable=False)
+    late_reason = models.TextField(blank=True)
     submission = models.UUIDField(unique=True, null=True, blank=True, editable=False)
 
     class Meta:

@@ -321,6 +321,12 @@ class Trial(models.Model):
     def phase_label(self) -> str:
         return Phase.LABELS[self.status]
 
+    @property
+    def goal_list(self) -> list[str]:
+        """The treatment goals, one per line (or separated by semicolons)."""
+        parts = self.goals.replace(";", "\n").splitlines()
+        return [p.strip(" -•\t") for p in parts if p.strip(" -•\t")]
+
     def latest_attempt(self):
         """The newest attempt; uses prefetched attempts when present."""
         attempts = list(self.attempts.all())

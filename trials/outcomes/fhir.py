@@ -475,7 +475,7 @@ class TrialResources:
             "event": concept(ITB_ADVERSE_EVENT, event.kind, label, label),
             "subject": self.subject,
             "date": instant(event.onset_at),
-            "recordedDate": instant(event.recorded_at),
+            "recordedDate": instant(event.entered_at),
             "seriousness": concept(AE_SERIOUSNESS, *SERIOUSNESS[event.is_severe], severity),
             "severity": concept(AE_SEVERITY, *SEVERITY[event.severity], severity),
             "outcome": concept(
