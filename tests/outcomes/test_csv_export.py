@@ -121,7 +121,7 @@ def test_an_unknown_sheet_is_refused(client_for, admin_user):
 def count_queries(client, sheet: str) -> int:
     # A request first, so the session's activity stamp (written at most every 30 s) is fresh and
     # its write does not land in the count when building the trials took longer than that.
-    client.get(reverse("trials:outcomes"))
+    client.get(reverse("trials:outcomes_trials"))
     with CaptureQueriesContext(connection) as captured:
         response = client.get(URL, {"sheet": sheet})
         b"".join(response.streaming_content)

@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from trials import scenarios
 from trials.models import Trial
 from trials.outcomes.fhir import AE_RESOLVED_AT, trial_bundle
 from trials.services import records
@@ -31,20 +32,12 @@ def code(concept) -> tuple[str, str]:
 
 
 def record_event(trial, team, **data):
-    given_at = trial.attempts.get().given_at
-    return records.adverse_event_record(
-        trial_id=trial.pk,
-        actor=team.nurse,
-        data={
-            "kind": "hypotension",
-            "severity": "severe",
-            "onset_at": given_at + timedelta(minutes=95),
-            "action_taken": "",
-            "resolution": "",
-            "resolved_at": None,
-        }
-        | data,  # fmt: skip
-    )
+    """An event entered when it is over (or at its onset when not resolved): not a late entry."""
+    onset = trial.attempts.get().given_at + timedelta(minutes=95)
+    fields = {"kind": "hypotension", "severity": "severe", "onset_at": onset, "action_taken": "",
+              "resolution": "", "resolved_at": None} | data  # fmt: skip
+    with scenarios.clock(fields["resolved_at"] or onset):
+        return records.adverse_event_record(trial_id=trial.pk, actor=team.nurse, data=fields)
 
 
 def test_each_adverse_event_is_a_valid_adverse_event_resource(client_for, nurse, cohort):

@@ -9,7 +9,6 @@ mean falls 3.00 → 2.00, and the suggestion says "Responder, fall 1.00".
 from datetime import timedelta
 
 import pytest
-import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -32,32 +31,37 @@ def both_sides(grades: dict[str, str]) -> dict[tuple[str, str], str]:
     return {(g, side): grade for g, grade in grades.items() for side in ("left", "right")}
 
 
-def assess(trial, team, grades, *, at, minutes_after=None, baseline=False):
+def assess(trial, team, grades, *, at, baseline=False):
     records.assessment_record(
         trial_id=trial.pk, actor=team.neurologist, grades=grades, penn_frequency=2,
-        penn_severity=1, assessed_at=at, minutes_after=minutes_after, baseline=baseline,
+        penn_severity=1, assessed_at=at, baseline=baseline,
     )  # fmt: skip
 
 
 @pytest.fixture
 def given(team, patient):
-    """A trial with the five-group baseline and a dose given now; returns (trial, given_at)."""
+    """A trial with the five-group baseline and a dose given 5 h ago; returns (trial, given_at)."""
     trial = create_trial(patient, team)
-    scenarios.tick_all(trial.pk, "preparation", team)
-    assess(trial, team, both_sides(BASELINE), at=timezone.now(), baseline=True)
-    workflow.preparation_sign(
-        trial_id=trial.pk, actor=team.neurologist, password=team.password, first_dose_mcg=50
-    )
-    given_at = timezone.now()
+    given_at = timezone.now() - timedelta(hours=5)
+    with scenarios.clock(given_at - timedelta(hours=1)) as now:
+        scenarios.tick_all(trial.pk, "preparation", team)
+        assess(trial, team, both_sides(BASELINE), at=now, baseline=True)
+        workflow.preparation_sign(
+            trial_id=trial.pk, actor=team.neurologist, password=team.password, first_dose_mcg=50
+        )
     scenarios.inject(trial, team, given_at=given_at)
     return trial, given_at
+
+
+def assess_after(trial, team, grades, given_at, minutes):
+    with scenarios.clock(given_at + timedelta(minutes=minutes)) as now:
+        assess(trial, team, grades, at=now)
 
 
 @pytest.fixture
 def scored_at_2h(given, team):
     trial, given_at = given
-    with time_machine.travel(given_at + timedelta(minutes=121), tick=False):
-        assess(trial, team, both_sides(AT_2H), at=timezone.now(), minutes_after=120)
+    assess_after(trial, team, both_sides(AT_2H), given_at, 120)
     return trial
 
 
@@ -92,8 +96,7 @@ def test_no_column_shows_its_own_groups_mean(scored_at_2h):
 
 def test_columns_counting_different_groups_each_say_how_many(scored_at_2h, given, team):
     trial, given_at = given
-    with time_machine.travel(given_at + timedelta(minutes=241), tick=False):
-        assess(trial, team, AT_4H, at=timezone.now(), minutes_after=240)
+    assess_after(trial, team, AT_4H, given_at, 240)
 
     table, suggestion = table_and_suggestion(trial)
     assert table.mean_label == "Mean lower limb (groups scored at both times)"
@@ -107,8 +110,7 @@ def test_columns_counting_different_groups_each_say_how_many(scored_at_2h, given
 
 def test_a_time_with_no_group_in_common_says_so(given, team):
     trial, given_at = given
-    with time_machine.travel(given_at + timedelta(minutes=121), tick=False):
-        assess(trial, team, {("elbow_flexors", "left"): "1"}, at=timezone.now(), minutes_after=120)
+    assess_after(trial, team, {("elbow_flexors", "left"): "1"}, given_at, 120)
 
     table, suggestion = table_and_suggestion(trial)
     assert suggestion.responder is None
