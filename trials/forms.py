@@ -96,7 +96,7 @@ class TickForm(ClinicalTimesMixin, LateEntryMixin):
         return data
 
 
-class AssessmentForm(ClinicalTimesMixin, LateEntryMixin):
+class AssessmentForm(SubmissionMixin, ClinicalTimesMixin, LateEntryMixin):
     """Modified Ashworth per group and side (blank = not assessed) and the Penn scale. Nothing
     is preselected: an untouched field records no score. A post-dose assessment's scheduled time
     comes from the time it was done (the service decides)."""
@@ -317,7 +317,7 @@ class PainMedicationForm(SubmissionMixin, ClinicalTimesMixin, LateEntryMixin, fo
 
 
 class DischargeForm(ClinicalTimesMixin, LateEntryMixin, PasswordMixin):
-    at = ClinicalDateTimeField(label="Discharged at")
+    at = ClinicalDateTimeField(label="Discharged at", required=False, help_text="Empty: now.")
     note = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Discharge note"
     )
@@ -358,7 +358,7 @@ class DecisionForm(ClinicalTimesMixin, LateEntryMixin, PasswordMixin):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Required when you override the suggestion.",
     )
-    at = ClinicalDateTimeField(label="Decided at")
+    at = ClinicalDateTimeField(label="Decided at", required=False, help_text="Empty: now.")
 
     def __init__(self, *args, goals: list[str] = (), **kwargs):
         super().__init__(*args, **kwargs)

@@ -187,7 +187,6 @@ def trial_context(snap: TrialSnapshot, user) -> dict:
         "attempt": attempt,
         "stepper": stepper(snap.trial.status),
         "moves": moves_for(snap, user),
-        "can": can_flags(user),
         "decision_blockers": decision_blockers(snap) if attempt else [],
         "discharge_criteria": discharge_criteria(snap)
         if snap.trial.status == procedure.Phase.OBSERVATION and attempt and attempt.is_given

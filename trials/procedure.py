@@ -382,4 +382,7 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "amend_injection": D,
     "amend_discharge": N,
     "audit_review": frozenset({ADMIN}),
+    # Pages of their own (the navigation shows a link exactly to those who may open it).
+    "view_worklist": frozenset({NEUROLOGIST, ADMIN}),
+    "view_outcomes": frozenset({NEUROLOGIST, ADMIN}),
 }

@@ -250,16 +250,16 @@ def test_next_attempt_is_planned_24_hours_after_the_last_dose(trial_in, team):
 def test_injection_sooner_than_24_hours_after_the_last_is_refused(trial_in, team):
     trial = trial_in("follow_up_decided_nonresponder")
     first_given = _first_attempt(trial).given_at
-    workflow.attempt_plan_next(trial_id=trial.pk, actor=team.neurologist, dose_mcg=75)
-    factories.tick_day_of_and_injection(trial, team)
-
-    with pytest.raises(ProtocolError, match="24 h after the previous dose"):
-        factories.sign_injection(
-            trial, team, dose_mcg=75, given_at=first_given + timedelta(hours=23)
-        )
+    with scenarios.clock(first_given + timedelta(hours=22)):
+        workflow.attempt_plan_next(trial_id=trial.pk, actor=team.neurologist, dose_mcg=75)
+        factories.tick_day_of_and_injection(trial, team)
+    too_soon = first_given + timedelta(hours=23)
+    with scenarios.clock(too_soon), pytest.raises(ProtocolError, match="24 h after the previous"):
+        factories.sign_injection(trial, team, dose_mcg=75, given_at=too_soon)
     assert _status(trial) == Phase.INJECTION
 
-    factories.sign_injection(trial, team, dose_mcg=75, given_at=first_given + timedelta(hours=24))
+    with scenarios.clock(first_given + timedelta(hours=24)) as now:
+        factories.sign_injection(trial, team, dose_mcg=75, given_at=now)
     assert _status(trial) == Phase.OBSERVATION
 
 

@@ -34,7 +34,8 @@ def test_a_late_score_is_recorded_after_discharge_until_the_decision(left_early,
 def test_the_stranded_trial_names_the_way_forward(left_early):
     snap = TrialSnapshot.load(left_early.pk)
     assert snap.trial.status == Phase.FOLLOW_UP
-    assert ways_forward(snap) == ["record_assessment"]
+    ways = ways_forward(snap)
+    assert "record_assessment" in ways and "decide" not in ways
 
 
 def test_scores_are_closed_once_the_response_is_decided(left_early, team, clock):

@@ -36,6 +36,7 @@ class Assessment(models.Model):
         "Penn spasm severity", choices=procedure.PENN_SEVERITY_CHOICES, null=True, blank=True
     )
     note = models.TextField(blank=True)
+    submission = models.UUIDField(unique=True, null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["attempt_id", "minutes_after"]
@@ -62,6 +63,8 @@ class Assessment(models.Model):
                     & Q(penn_severity__lte=3)
                 ),
                 name="penn_severity_only_with_spasms",
+                violation_error_message="Give the Penn severity (1 to 3) only when spasms occur "
+                "(frequency 1 to 4).",
             ),  # fmt: skip
         ]
 
@@ -117,7 +120,9 @@ class MasScore(models.Model):
                 fields=["assessment", "group", "side"], name="one_grade_per_group_side"
             ),
             models.CheckConstraint(
-                condition=Q(grade__in=procedure.MAS_GRADES), name="mas_grade_valid"
+                condition=Q(grade__in=procedure.MAS_GRADES),
+                name="mas_grade_valid",
+                violation_error_message="A Modified Ashworth grade is 0, 1, 1+, 2, 3 or 4.",
             ),
         ]
 

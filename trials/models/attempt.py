@@ -129,14 +129,19 @@ class DoseAttempt(models.Model):
             models.CheckConstraint(
                 condition=Q(number__gte=1) & Q(number__lte=procedure.MAX_ATTEMPTS),
                 name="at_most_three_attempts",
+                violation_error_message="A trial has at most three dose attempts.",
             ),
             models.CheckConstraint(
-                condition=Q(dose_mcg__in=procedure.DOSE_LADDER_MCG), name="dose_on_ladder"
+                condition=Q(dose_mcg__in=procedure.DOSE_LADDER_MCG),
+                name="dose_on_ladder",
+                violation_error_message="The dose must be one of the protocol's: 25, 50, 75 or "
+                "100 mcg.",
             ),
             models.CheckConstraint(
                 condition=Q(given_at__isnull=True)
                 | Q(duration_seconds__gte=procedure.MIN_INJECTION_SECONDS),
                 name="given_over_at_least_one_minute",
+                violation_error_message="Baclofen is given by barbotage over at least 1 minute.",
             ),
         ]
 

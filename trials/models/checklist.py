@@ -50,6 +50,7 @@ class ChecklistEntry(models.Model):
             models.CheckConstraint(
                 condition=~Q(state=EntryState.NOT_APPLICABLE) | ~Q(na_reason=""),
                 name="not_applicable_needs_reason",
+                violation_error_message="“Not applicable” needs a reason.",
             ),
         ]
 

@@ -27,8 +27,17 @@ def range_check(name: str, field: str | None = None) -> models.CheckConstraint:
     low, high = VITAL_RANGES[name]
     field = field or name
     return models.CheckConstraint(
-        condition=Q(**{f"{field}__gte": low, f"{field}__lte": high}), name=f"vitals_{name}_range"
+        condition=Q(**{f"{field}__gte": low, f"{field}__lte": high}),
+        name=f"vitals_{name}_range",
+        violation_error_message=f"{VITAL_LABELS[name]} must be between {low} and {high}.",
     )
+
+
+VITAL_LABELS = {
+    "heart_rate": "Heart rate", "systolic": "Systolic pressure", "diastolic": "Diastolic pressure",
+    "respiratory_rate": "Respiratory rate", "spo2": "SpO₂", "temperature_c": "Temperature",
+    "pain": "Pain",
+}  # fmt: skip
 
 
 class VitalSigns(models.Model):
@@ -78,11 +87,14 @@ class VitalSigns(models.Model):
             range_check("temperature_c"),
             range_check("pain"),
             models.CheckConstraint(
-                condition=Q(sedation__gte=0) & Q(sedation__lte=3), name="vitals_sedation_range"
+                condition=Q(sedation__gte=0) & Q(sedation__lte=3),
+                name="vitals_sedation_range",
+                violation_error_message="The sedation level is 0 to 3.",
             ),
             models.CheckConstraint(
                 condition=Q(diastolic__lt=models.F("systolic")),
                 name="vitals_diastolic_below_systolic",
+                violation_error_message="The diastolic pressure must be lower than the systolic.",
             ),
         ]
 
@@ -119,6 +131,7 @@ class AdverseEvent(models.Model):
             models.CheckConstraint(
                 condition=Q(resolved_at__isnull=True) | Q(resolved_at__gte=models.F("onset_at")),
                 name="ae_resolved_after_onset",
+                violation_error_message="The resolution cannot be before the onset.",
             ),
         ]
 

@@ -78,7 +78,12 @@ class TrialQuerySet(models.QuerySet):
         from .observation import AdverseEvent, PainMedication, VitalSigns
 
         attempts = DoseAttempt.objects.select_related(
-            "performed_by", "assisting_nurse", "decided_by", "planned_by"
+            "performed_by",
+            "assisting_nurse",
+            "decided_by",
+            "planned_by",
+            "discharged_by",
+            "effect_worn_off_by",
         ).prefetch_related(
             Prefetch("vitals", queryset=VitalSigns.objects.select_related("recorded_by")),
             Prefetch("adverse_events", queryset=AdverseEvent.objects.select_related("recorded_by")),

@@ -108,13 +108,18 @@ def assessment_record(
     baseline: bool = False,
     note: str = "",
     late: str = "",
+    submission: uuid.UUID | None = None,
 ) -> Assessment:
     """Record a baseline (during preparation) or post-dose assessment. The slot of a post-dose
-    one comes from its time: within the site's window of a scheduled time, or unscheduled."""
+    one comes from its time: within the site's window of a scheduled time, or unscheduled.
+    The same form sent twice records once (and never replaces the baseline it just saved)."""
     require_role(actor, procedure.ACTION_ROLES["record_assessment"], "score spasticity")
     _check_penn(penn_frequency, penn_severity)
     rows = _scores(grades)
     snap = lock_trial(trial_id)
+    again = _assessment_sent_again(submission, rows, assessed_at, penn_frequency, penn_severity)
+    if again is not None:
+        return again
     if baseline:
         if snap.trial.status != Phase.PREPARATION:
             raise ProtocolError("The baseline can only be recorded during preparation.")
@@ -131,7 +136,7 @@ def assessment_record(
                 trial=snap.trial, attempt=attempt, minutes_after=minutes, slot_minutes=slot,
                 assessed_at=assessed_at, assessed_by=actor, penn_frequency=penn_frequency,
                 penn_severity=penn_severity, note=note.strip(), late_reason=reason,
-                entered_at=timezone.now(),
+                entered_at=timezone.now(), submission=submission,
             )  # fmt: skip
             for row in rows:
                 row.assessment = assessment
@@ -152,6 +157,27 @@ def assessment_record(
         reason=reason,
     )
     return assessment
+
+
+def _assessment_sent_again(submission, rows, assessed_at, frequency, severity):
+    """The assessment this form already saved, if it is the same; a refusal if it differs."""
+    if submission is None:
+        return None
+    existing = Assessment.objects.filter(submission=submission).prefetch_related("scores").first()
+    if existing is None:
+        return None
+    same = (
+        {(s.group, s.side, s.grade) for s in existing.scores.all()}
+        == {(r.group, r.side, r.grade) for r in rows}
+        and existing.assessed_at == assessed_at
+        and (existing.penn_frequency, existing.penn_severity) == (frequency, severity)
+    )
+    if not same:
+        raise ProtocolError(
+            "This form was already saved with other values; nothing was changed. "
+            "Open a new form to record another assessment."
+        )
+    return existing
 
 
 def _replace_baseline(snap: TrialSnapshot, actor) -> bool:
@@ -253,7 +279,7 @@ def _event_attempt(snap: TrialSnapshot, number: int | None):
         raise ProtocolError("Adverse events can be recorded while the trial is open.")
     given = [a for a in snap.attempts if a.is_given]
     if not given:
-        raise ProtocolError("Adverse events are recorded after a dose is given.")
+        raise ProtocolError("Adverse events are recorded after the dose is given.")
     if number is None:
         return given[-1]
     attempt = next((a for a in given if a.number == number), None)

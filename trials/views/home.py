@@ -52,7 +52,7 @@ def _neurologist_step(trial, site, now) -> str | None:
 
 
 @require_GET
-@roles_required(procedure.NEUROLOGIST, procedure.ADMIN)
+@roles_required(*procedure.ACTION_ROLES["view_worklist"])
 def worklist(request):
     now = timezone.now()
     site = request.site_settings

@@ -27,6 +27,7 @@ def baseline(request, pk: int):
             note=data["note"],
             baseline=True,
             late=data["late_reason"],
+            submission=data["submission"],
         )
 
     return submit(request, form, call, trial.get_absolute_url()) or action_page(
@@ -53,6 +54,7 @@ def assessment(request, pk: int):
             assessed_at=data["assessed_at"],
             note=data["note"],
             late=data["late_reason"],
+            submission=data["submission"],
         )
 
     return submit(request, form, call, trial.get_absolute_url()) or action_page(
