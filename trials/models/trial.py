@@ -233,7 +233,7 @@ class TrialQuerySet(models.QuerySet):
             Prefetch(
                 "attempts",
                 queryset=DoseAttempt.objects.select_related(
-                    "performed_by", "decided_by", "assisting_nurse"
+                    "performed_by", "decided_by", "assisting_nurse", "discharged_by"
                 )
                 .order_by("number")
                 .prefetch_related(

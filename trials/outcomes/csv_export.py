@@ -24,8 +24,10 @@ from types import SimpleNamespace
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
+from accounts.models import User
 from trials import procedure
 from trials.billing import NOT_RECORDED
+from trials.late import late_note
 from trials.models import Amendment, DoseAttempt
 from trials.services.amendments import amendment_note, current_values
 
@@ -223,6 +225,8 @@ ATTEMPT_HEADER = [
     "planned_at",
     "not_before",
     "given_at",
+    "given_entered_at",
+    "given_late_entry",
     "days_referral_to_injection",
     *AMENDED_COLUMNS,
     "j0476_units",
@@ -231,9 +235,15 @@ ATTEMPT_HEADER = [
     "billing_note",
     "cpt_code",
     "discharged_at",
+    "discharge_entered_at",
+    "discharge_late_entry",
+    "discharge_exception",
     "responder",
     "suggested_responder",
     "decided_at",
+    "decision_entered_at",
+    "decision_late_entry",
+    "goal_outcomes",
     "adverse_events",
     "severe_adverse_events",
     "mas_lower_limb_fall_best",
@@ -243,9 +253,28 @@ ATTEMPT_HEADER = [
 
 ATTEMPT_FIELDS = [
     "trial_id", "pk", "trial__patient__mrn", "trial__patient__diagnosis", "trial__referred_on",
-    "number", "dose_mcg", "planned_at", "not_before", "given_at", *AMENDED_COLUMNS.values(),
-    "discharged_at", "responder", "suggested_responder", "decided_at", "events", "severe",
+    "number", "dose_mcg", "planned_at", "not_before", "given_at", "given_entered_at",
+    "given_late_reason", "performed_by_id", *AMENDED_COLUMNS.values(), "discharged_at",
+    "discharge_entered_at", "discharge_late_reason", "discharge_exception", "discharged_by_id",
+    "responder", "suggested_responder", "decided_at", "decision_entered_at",
+    "decision_late_reason", "decided_by_id", "goal_outcomes", "events", "severe",
 ]  # fmt: skip
+# The attempt's own entries: (entry time, late reason, who entered it), as in trials/late.py.
+LATE_PARTS = {
+    "given": ("given_entered_at", "given_late_reason", "performed_by_id"),
+    "discharge": ("discharge_entered_at", "discharge_late_reason", "discharged_by_id"),
+    "decision": ("decision_entered_at", "decision_late_reason", "decided_by_id"),
+}
+
+
+def _late(r: dict, part: str, names: dict[int, str]) -> str:
+    entered, reason, by = LATE_PARTS[part]
+    return late_note(r[entered], names.get(r[by], ""), r[reason])
+
+
+def _goals(outcomes: dict) -> str:
+    """E.g. "Sleep through the night: met; Easier transfers: partly"."""
+    return "; ".join(f"{goal}: {mark}" for goal, mark in (outcomes or {}).items())
 
 
 def _amendments_by_attempt(attempts) -> Iterator[tuple[tuple[int, int], list[Amendment]]]:
@@ -275,6 +304,8 @@ def attempt_rows(trials) -> Iterator[list]:
     key = lambda r: (r[0], r[1])  # noqa: E731
     falls = mas.best_fall_by_attempt(trials)
     amended = _amendments_by_attempt(attempts)
+    # The few clinicians who entered things, for the late-entry notes (one query).
+    names = {u.pk: u.printed_name for u in User.objects.only("username", "first_name", "last_name")}
     for (row, fall), made in _in_step(_in_step(rows, key, falls), lambda p: key(p[0]), amended):
         r = dict(zip(ATTEMPT_FIELDS, row, strict=True))
         current = current_values({f: r[f] for f in AMENDED_COLUMNS.values()}, made or [])
@@ -289,6 +320,8 @@ def attempt_rows(trials) -> Iterator[list]:
             r["planned_at"],
             r["not_before"],
             r["given_at"],
+            r["given_entered_at"],
+            _late(r, "given", names),
             _days(r["trial__referred_on"], r["given_at"]),
             *(current[f].value for f in AMENDED_COLUMNS.values()),
             bill and bill.units,
@@ -297,9 +330,15 @@ def attempt_rows(trials) -> Iterator[list]:
             NOT_RECORDED if unknown else "",
             bill and bill.cpt,
             r["discharged_at"],
+            r["discharge_entered_at"],
+            _late(r, "discharge", names),
+            r["discharge_exception"],
             r["responder"],
             r["suggested_responder"],
             r["decided_at"],
+            r["decision_entered_at"],
+            _late(r, "decision", names),
+            _goals(r["goal_outcomes"]),
             r["events"],
             r["severe"],
             fall,

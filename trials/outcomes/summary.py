@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from trials import presenters, procedure
+from trials.late import entry_note, resolution_note
 from trials.services.amendments import current_values
 from trials.services.snapshot import TrialSnapshot
 
@@ -22,6 +23,23 @@ def when(moment) -> str:
 
 def day(value) -> str:
     return value.isoformat() if value else "–"
+
+
+def marked(text: str, *notes: str) -> str:
+    """`text` with its late-entry (or exception) notes beside it."""
+    return " · ".join(part for part in (text, *notes) if part)
+
+
+def discharge_text(a, note: str) -> str:
+    """When and by whom the patient was discharged, late mark and signed exception included."""
+    by = f" by {a.discharged_by.printed_name}" if a.discharged_by else ""
+    exception = (
+        f"signed exception: discharged before the criteria were met – {a.discharge_exception}"
+        if a.discharge_exception
+        else ""
+    )
+    text = when(a.discharged_at) + by + (f" – {note}" if note else "")
+    return marked(text, entry_note(a, "discharge"), exception)
 
 
 def yes_no(value) -> str:
@@ -92,7 +110,7 @@ def _preparation(snap: TrialSnapshot) -> Table:
             rows.append(
                 [
                     item.label,
-                    f"not applicable: {entry.na_reason}",
+                    marked(f"not applicable: {entry.na_reason}", entry_note(entry)),
                     entry.by.printed_name,
                     when(entry.at),
                 ]
@@ -101,7 +119,7 @@ def _preparation(snap: TrialSnapshot) -> Table:
             rows.append(
                 [
                     item.label,
-                    "done" + (f" – {entry.note}" if entry.note else ""),
+                    marked("done" + (f" – {entry.note}" if entry.note else ""), entry_note(entry)),
                     entry.by.printed_name,
                     when(entry.at),
                 ]
@@ -136,8 +154,11 @@ def _facts(a) -> list[tuple[str, str]]:
         ("Dose", f"{a.dose_mcg} mcg"),
         fact(
             "Time given",
-            when(a.given_at)
-            + (f" over {v['duration_seconds']} s" if v["duration_seconds"] else ""),
+            marked(
+                when(a.given_at)
+                + (f" over {v['duration_seconds']} s" if v["duration_seconds"] else ""),
+                entry_note(a, "given"),
+            ),
             "duration_seconds",
         ),
         ("Physician", a.performed_by.printed_name if a.performed_by else "–"),
@@ -167,21 +188,17 @@ def _facts(a) -> list[tuple[str, str]]:
             f"{v['discarded_mcg']} mcg" if v["discarded_mcg"] else "not recorded",
             "discarded_mcg",
         ),
-        fact(
-            "Discharged",
-            when(a.discharged_at) + (f" – {v['discharge_note']}" if v["discharge_note"] else ""),
-            "discharge_note",
-        ),
+        fact("Discharged", discharge_text(a, v["discharge_note"]), "discharge_note"),
     ]  # fmt: skip
 
 
 def _attempt(snap: TrialSnapshot, a) -> AttemptSummary:
     facts = _facts(a)
     vitals = Table(
-        ["Time", "HR", "BP", "RR", "SpO₂", "T °C", "Sedation", "Pain", "Headache", "By"],
+        ["Time", "HR", "BP", "RR", "SpO₂", "T °C", "Sedation", "Pain", "Headache", "By", "Note"],
         [
             [
-                when(v.recorded_at)[11:],
+                ("Baseline (pre-dose) " if v.pre_dose else "") + when(v.recorded_at)[11:],
                 str(v.heart_rate),
                 v.blood_pressure,
                 str(v.respiratory_rate),
@@ -191,12 +208,13 @@ def _attempt(snap: TrialSnapshot, a) -> AttemptSummary:
                 str(v.pain),
                 yes_no(v.headache),
                 v.recorded_by.printed_name,
+                marked(v.note, entry_note(v)),
             ]
             for v in a.vitals.all()
         ],
     )
     events = Table(
-        ["Event", "Severity", "Onset", "Action taken", "Resolved"],
+        ["Event", "Severity", "Onset", "Action taken", "Resolved", "Entry"],
         [
             [
                 e.get_kind_display(),
@@ -206,6 +224,7 @@ def _attempt(snap: TrialSnapshot, a) -> AttemptSummary:
                 (when(e.resolved_at) + (f": {e.resolution}" if e.resolution else ""))
                 if e.resolved_at
                 else "not resolved",
+                marked(e.recorded_by.printed_name, entry_note(e), resolution_note(e)),
             ]
             for e in a.adverse_events.all()
         ],
@@ -216,7 +235,12 @@ def _attempt(snap: TrialSnapshot, a) -> AttemptSummary:
     if a.is_decided:
         decision += [
             ("Decision", "Responder" if a.responder else "Not a responder"),
-            ("Decided by", f"{a.decided_by.printed_name}, {when(a.decided_at)}"),
+            (
+                "Decided by",
+                marked(
+                    f"{a.decided_by.printed_name}, {when(a.decided_at)}", entry_note(a, "decision")
+                ),
+            ),
         ]
         if a.decision_reason:
             decision.append(("Reason", a.decision_reason))
@@ -228,18 +252,24 @@ def _attempt(snap: TrialSnapshot, a) -> AttemptSummary:
     return AttemptSummary(a.number, a.dose_mcg, title, facts, vitals, events, decision)
 
 
+def _assessed(assessment) -> str:
+    by = assessment.assessed_by.printed_name
+    return marked(f"{when(assessment.assessed_at)} by {by}", entry_note(assessment))
+
+
 def _scores(snap: TrialSnapshot) -> tuple[Table, Table]:
     table = presenters.score_table(snap)
     headers = ["Muscle group"] + [f"{c.title} {c.subtitle}".strip() for c in table.columns]
     rows = [[f"{label} ({side.lower()})", *cells] for label, side, cells in table.rows]
     if table.columns:
         rows.append([table.mean_label, *table.mean_cells])
+        rows.append(["Assessed", *(_assessed(c.assessment) for c in table.columns)])
     penn = Table(
         ["Assessment", "Assessed", "Penn frequency", "Penn severity"],
         [
             [
                 f"{c.title} {c.subtitle}".strip(),
-                when(c.assessment.assessed_at),
+                _assessed(c.assessment),
                 c.assessment.get_penn_frequency_display(),
                 c.assessment.get_penn_severity_display() or "– (no spasms)",
             ]
