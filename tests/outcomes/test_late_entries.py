@@ -28,6 +28,7 @@ EVENT_LATE = "Recorded once the patient was stable"
 SCORE_LATE = "Scored on paper during the transfer"
 DECISION_LATE = "Decided in clinic, charted the next day"
 TRANSFER = "Transfer to the regional spinal unit"
+MEDICATION_LATE = "Given by the night team, charted in the morning"
 
 
 @pytest.fixture
@@ -56,6 +57,11 @@ def late(team, patient):
             data={"kind": "hypotension", "severity": "severe",
                   "onset_at": given + timedelta(minutes=30), "action_taken": "IV fluids",
                   "resolution": "", "resolved_at": None, "late_reason": EVENT_LATE},
+        )  # fmt: skip
+        records.pain_medication_record(
+            trial_id=trial.pk, actor=team.nurse,
+            data={"drug": "Paracetamol", "dose": "1 g", "route": "oral",
+                  "given_at": given + timedelta(minutes=40), "late_reason": MEDICATION_LATE},
         )  # fmt: skip
     with scenarios.clock(given + timedelta(hours=3, minutes=30)):
         records.assessment_record(
@@ -130,6 +136,10 @@ def test_the_summary_marks_late_vitals_events_and_scores(late, attempt):
     assert assessed[0] == "Assessed"
     assert "late entry" not in assessed[1] and SCORE_LATE in assessed[2]
     assert SCORE_LATE in data.penn.rows[1][1]
+    (medication,) = part.pain_medication.rows
+    assert medication[1:4] == ["Paracetamol", "1 g", "oral"]
+    assert medication[-1].startswith("Nadia Okafor · late entry · entered ")
+    assert medication[-1].endswith(MEDICATION_LATE)
 
 
 def test_entries_made_in_time_are_not_marked(late):
@@ -142,7 +152,9 @@ def test_the_summary_page_and_pdf_carry_the_marks(late, client_for, nurse):
     client = client_for(nurse)
     html = client.get(reverse("trials:summary", args=[late.pk])).content.decode()
 
-    for text in (DOSE_LATE, VITALS_LATE, EVENT_LATE, SCORE_LATE, DECISION_LATE, TRANSFER):
+    for text in (
+        DOSE_LATE, VITALS_LATE, EVENT_LATE, SCORE_LATE, DECISION_LATE, TRANSFER, MEDICATION_LATE
+    ):  # fmt: skip
         assert text in html, text
     assert client.get(reverse("trials:summary_pdf", args=[late.pk])).status_code == 200
 

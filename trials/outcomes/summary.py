@@ -61,6 +61,7 @@ class AttemptSummary:
     vitals: Table
     adverse_events: Table
     decision: list[tuple[str, str]]
+    pain_medication: Table | None = None
 
 
 @dataclass
@@ -249,7 +250,22 @@ def _attempt(snap: TrialSnapshot, a) -> AttemptSummary:
     title = f"Attempt {a.number} · {a.dose_mcg} mcg" + (
         "" if a.given_at else " (planned, not given)"
     )
-    return AttemptSummary(a.number, a.dose_mcg, title, facts, vitals, events, decision)
+    medication = Table(
+        ["Given", "Drug", "Dose", "Route", "By"],
+        [
+            [
+                when(m.given_at),
+                m.drug,
+                m.dose,
+                m.route,
+                marked(m.given_by.printed_name, entry_note(m)),
+            ]
+            for m in a.pain_medications.all()
+        ],
+    )
+    return AttemptSummary(
+        a.number, a.dose_mcg, title, facts, vitals, events, decision, pain_medication=medication
+    )
 
 
 def _assessed(assessment) -> str:

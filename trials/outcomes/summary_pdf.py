@@ -104,6 +104,8 @@ def render(summary: Summary) -> bytes:
         w.table(attempt.vitals)
         w.flow.append(w.text("Adverse events", w.small))
         w.table(attempt.adverse_events)
+        w.flow.append(w.text("Pain medication", w.small))
+        w.table(attempt.pain_medication, "None given.")
         if attempt.decision:
             w.pairs(attempt.decision)
     w.heading("Modified Ashworth Scale (baseline against each post-dose time)")
