@@ -36,3 +36,13 @@ def entry_note(obj, part: str = "") -> str:
         )
     person = next((getattr(obj, name) for name in _BY if hasattr(obj, name)), None)
     return late_note(obj.entered_at, getattr(person, "printed_name", ""), obj.late_reason)
+
+
+def resolution_note(event) -> str:
+    """The late mark of an adverse event's resolution, entered after the event itself (who
+    entered it is not kept on the event; the audit trail has it)."""
+    if not event.resolution_late_reason:
+        return ""
+    entered = event.resolution_entered_at
+    when = timezone.localtime(entered).strftime(SHOWN) if entered else "at an unknown time"
+    return f"resolution: late entry · entered {when}: {event.resolution_late_reason}"

@@ -1,13 +1,12 @@
 """Shape an already-loaded trial for its pages. No queries happen here."""
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.utils import timezone
 
 from trials import procedure
 from trials.models import Assessment, ChecklistEntry, DoseAttempt
-from trials.responder import LOWER_LIMB
+from trials.responder import Comparison
 from trials.schedule import Schedule, vitals_schedule
 from trials.services.phase import decision_blockers, discharge_criteria, next_moves
 from trials.services.snapshot import TrialSnapshot
@@ -67,17 +66,8 @@ class ScoreColumn:
     subtitle: str
     assessment: Assessment
     attempt: DoseAttempt | None
-
-    @property
-    def lower_limb_mean(self) -> Decimal | None:
-        values = [
-            procedure.MAS_VALUE[s.grade]
-            for s in self.assessment.scores.all()
-            if s.group in LOWER_LIMB
-        ]
-        if not values:
-            return None
-        return (sum(values, Decimal(0)) / len(values)).quantize(Decimal("0.01"))
+    # Post-dose columns: the suggestion's own comparison with the baseline (trials/responder.py).
+    comparison: Comparison | None = None
 
 
 @dataclass
@@ -85,16 +75,47 @@ class ScoreTable:
     columns: list[ScoreColumn]
     rows: list[tuple[str, str, list[str]]]
 
+    @property
+    def _counts(self) -> set[int]:
+        return {len(c.comparison.counted) for c in self.columns if c.comparison}
+
+    @property
+    def mean_label(self) -> str:
+        """The mean row's name, with the number of groups when every column counts as many."""
+        counts = self._counts
+        if len(counts) == 1 and (n := counts.pop()):
+            return f"Mean lower limb ({n} group{'' if n == 1 else 's'} scored at both times)"
+        return "Mean lower limb (groups scored at both times)"
+
+    @property
+    def mean_cells(self) -> list[str]:
+        """Per column: the paired means the suggestion compares, baseline → this time."""
+        uniform = len(self._counts) == 1
+        cells = []
+        for c in self.columns:
+            cmp = c.comparison
+            if cmp is None:
+                cells.append("")
+            elif not cmp.counted:
+                cells.append("– (no group scored at both times)")
+            else:
+                cells.append(
+                    f"{cmp.baseline_mean} → {cmp.post_mean} (fall {cmp.fall})"
+                    + ("" if uniform else f", {cmp.counted_text}")
+                )
+        return cells
+
 
 def score_table(snap: TrialSnapshot) -> ScoreTable:
-    """Baseline against each post-dose time, by muscle group and side."""
+    """Baseline against each post-dose time, by muscle group and side, with the mean row of the
+    responder suggestion (the same Comparison objects, so the two cannot disagree)."""
     columns = []
     if snap.baseline:
         columns.append(ScoreColumn("Baseline", "", snap.baseline, None))
     for attempt in snap.attempts:
-        for a in snap.post_dose(attempt):
-            title = f"#{attempt.number} · {attempt.dose_mcg} mcg"
-            columns.append(ScoreColumn(title, a.label, a, attempt))
+        title = f"#{attempt.number} · {attempt.dose_mcg} mcg"
+        for cmp in snap.suggestion(attempt).comparisons:
+            columns.append(ScoreColumn(title, cmp.label, cmp.assessment, attempt, cmp))
     grades = [{(s.group, s.side): s.grade for s in c.assessment.scores.all()} for c in columns]
     rows = []
     for group in procedure.MUSCLE_GROUPS:

@@ -259,8 +259,9 @@ MUSCLE_GROUPS: tuple[MuscleGroup, ...] = (
     MuscleGroup("wrist_flexors", "Wrist flexors", False),
 )
 MUSCLE_GROUP_LABELS = {g.key: g.label for g in MUSCLE_GROUPS}
-# The groups the responder rule averages (DOMAIN §4).
-LOWER_LIMB_GROUPS = frozenset(g.key for g in MUSCLE_GROUPS if g.lower_limb)
+# The groups of the responder rule (DOMAIN.md §4), and the others.
+LOWER_LIMB_GROUPS: tuple[str, ...] = tuple(g.key for g in MUSCLE_GROUPS if g.lower_limb)
+UPPER_LIMB_GROUPS: tuple[str, ...] = tuple(g.key for g in MUSCLE_GROUPS if not g.lower_limb)
 SIDES = (("left", "Left"), ("right", "Right"))
 
 PENN_FREQUENCY_CHOICES = [

@@ -3,14 +3,20 @@
 Mean lower-limb Modified Ashworth over the group/side pairs scored at both times; 1+ counts as
 1.5; a group not assessed is left out, not counted as zero. A responder's mean falls by at least
 the site threshold (default 1.0) at any post-dose assessment.
+
+`compare` is the one computation of that mean: the suggestion, the decision form, the scores
+table on the trial page, the summary and its PDF all show its Comparison. The outcome figures
+and the CSV compute the same fall in SQL (trials/outcomes/mas.py) for speed; a test holds the
+two equal.
 """
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from trials import procedure
 
-LOWER_LIMB = {g.key for g in procedure.MUSCLE_GROUPS if g.lower_limb}
+TWO_PLACES = Decimal("0.01")
 
 
 def lower_limb_grades(scores) -> dict[tuple[str, str], Decimal]:
@@ -18,27 +24,55 @@ def lower_limb_grades(scores) -> dict[tuple[str, str], Decimal]:
     return {
         (s.group, s.side): procedure.MAS_VALUE[s.grade]
         for s in scores
-        if s.group in LOWER_LIMB and s.grade in procedure.MAS_VALUE
+        if s.group in procedure.LOWER_LIMB_GROUPS and s.grade in procedure.MAS_VALUE
     }
 
 
 @dataclass
 class Comparison:
+    """One post-dose assessment against the baseline, over the pairs scored at both times.
+
+    The means and the fall are rounded to 0.01 for showing; the rule and the choice of the best
+    time use the exact fall, so a fall just under the threshold never rounds over it.
+    """
+
     label: str
     minutes_after: int | None
-    baseline_mean: Decimal | None
-    post_mean: Decimal | None
+    baseline_total: Decimal = Decimal(0)
+    post_total: Decimal = Decimal(0)
     counted: list[tuple[str, str]] = field(default_factory=list)
+    assessment: Any = None  # the post-dose Assessment compared, when compare() was given it
+
+    def _mean(self, total: Decimal) -> Decimal | None:
+        return (total / len(self.counted)).quantize(TWO_PLACES) if self.counted else None
+
+    @property
+    def baseline_mean(self) -> Decimal | None:
+        return self._mean(self.baseline_total)
+
+    @property
+    def post_mean(self) -> Decimal | None:
+        return self._mean(self.post_total)
 
     @property
     def fall(self) -> Decimal | None:
-        if self.baseline_mean is None or self.post_mean is None:
+        return self._mean(self.baseline_total - self.post_total)
+
+    @property
+    def exact_fall(self) -> Decimal | None:
+        if not self.counted:
             return None
-        return self.baseline_mean - self.post_mean
+        return (self.baseline_total - self.post_total) / len(self.counted)
 
     @property
     def counted_labels(self) -> list[str]:
         return [f"{procedure.MUSCLE_GROUP_LABELS[g]} ({side})" for g, side in self.counted]
+
+    @property
+    def counted_text(self) -> str:
+        """E.g. "4 groups scored at both times" (a group is one muscle group on one side)."""
+        n = len(self.counted)
+        return f"{n} group{'' if n == 1 else 's'} scored at both times"
 
 
 @dataclass
@@ -48,8 +82,8 @@ class Suggestion:
 
     @property
     def best(self) -> Comparison | None:
-        scored = [c for c in self.comparisons if c.fall is not None]
-        return max(scored, key=lambda c: c.fall) if scored else None
+        scored = [c for c in self.comparisons if c.counted]
+        return max(scored, key=lambda c: c.exact_fall) if scored else None
 
     @property
     def responder(self) -> bool | None:
@@ -57,7 +91,7 @@ class Suggestion:
         best = self.best
         if best is None:
             return None
-        return best.fall >= self.threshold
+        return best.exact_fall >= self.threshold
 
     @property
     def text(self) -> str:
@@ -76,21 +110,18 @@ class Suggestion:
         )
 
 
-def _mean(values) -> Decimal:
-    values = list(values)
-    return (sum(values, Decimal(0)) / len(values)).quantize(Decimal("0.01"))
-
-
-def compare(baseline: dict, post: dict, *, label: str, minutes_after: int | None) -> Comparison:
+def compare(
+    baseline: dict, post: dict, *, label: str, minutes_after: int | None, assessment=None
+) -> Comparison:
+    """The lower-limb means of `baseline` and `post` ({(group, side): value}) over their pairs."""
     both = sorted(set(baseline) & set(post))
-    if not both:
-        return Comparison(label, minutes_after, None, None, [])
     return Comparison(
         label,
         minutes_after,
-        _mean(baseline[k] for k in both),
-        _mean(post[k] for k in both),
+        sum((baseline[k] for k in both), Decimal(0)),
+        sum((post[k] for k in both), Decimal(0)),
         both,
+        assessment,
     )
 
 
@@ -103,6 +134,7 @@ def suggest(baseline_scores, post_assessments, threshold: Decimal) -> Suggestion
             lower_limb_grades(a.scores.all()),
             label=a.label,
             minutes_after=a.minutes_after,
+            assessment=a,
         )
         for a in post_assessments
     ]

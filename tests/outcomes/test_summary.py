@@ -66,9 +66,10 @@ def test_mas_table_sets_baseline_against_each_post_dose_time(cohort):
 def test_billing_block_has_one_line_per_dose_given(cohort):
     data = summary.build(TrialSnapshot.load(cohort.pump.pk))
 
-    assert [(b.units, b.modifier, b.cpt) for b in data.billing] == [
-        (1, "JZ", "62322"), (2, "JZ", "62322"),
-    ]  # fmt: skip
+    assert [([line.text for line in b.lines], b.cpt) for b in data.billing] == [
+        (["J0476-JZ × 1 (50 mcg given, nothing discarded)"], "62322"),
+        (["J0476-JZ × 2 (75 mcg given, nothing discarded)"], "62322"),
+    ]
 
 
 def test_pdf_download_is_a_pdf_and_is_recorded(client_for, nurse, cohort):

@@ -163,9 +163,5 @@ class DoseAttempt(models.Model):
         return self.given_at + timedelta(hours=procedure.MIN_HOURS_BETWEEN_ATTEMPTS)
 
     @property
-    def j0476_units(self) -> int:
-        return -(-self.dose_mcg // procedure.J0476_UNIT_MCG)
-
-    @property
     def pump_daily_dose_mcg(self) -> int:
         return procedure.PUMP_DOSE_FACTOR * self.dose_mcg

@@ -201,7 +201,6 @@ class TrialQuerySet(models.QuerySet):
         """Trials with a lower-limb group/side scored at baseline and again after a dose."""
         from .assessment import MasScore
 
-        lower = [g.key for g in procedure.MUSCLE_GROUPS if g.lower_limb]
         at_baseline = MasScore.objects.filter(
             assessment__trial=OuterRef("assessment__trial"),
             assessment__attempt__isnull=True,
@@ -211,7 +210,7 @@ class TrialQuerySet(models.QuerySet):
         post_dose = MasScore.objects.filter(
             assessment__trial=OuterRef("pk"),
             assessment__attempt__isnull=False,
-            group__in=lower,
+            group__in=procedure.LOWER_LIMB_GROUPS,
         ).filter(Exists(at_baseline))
         return self.filter(Exists(post_dose))
 
@@ -222,16 +221,20 @@ class TrialQuerySet(models.QuerySet):
         )
 
     def for_fhir(self) -> "TrialQuerySet":
-        """What the FHIR export reads: attempts with their vitals, scores and signatures."""
+        """What the FHIR export reads: attempts with their vitals, amendments, adverse events,
+        scores and signatures."""
+        from .amendment import Amendment
         from .assessment import Assessment
         from .attempt import DoseAttempt
         from .audit import Signature
-        from .observation import VitalSigns
+        from .observation import AdverseEvent, VitalSigns
 
         return self.select_related("patient").prefetch_related(
             Prefetch(
                 "attempts",
-                queryset=DoseAttempt.objects.select_related("performed_by", "decided_by")
+                queryset=DoseAttempt.objects.select_related(
+                    "performed_by", "decided_by", "assisting_nurse", "discharged_by"
+                )
                 .order_by("number")
                 .prefetch_related(
                     Prefetch(
@@ -239,7 +242,19 @@ class TrialQuerySet(models.QuerySet):
                         queryset=VitalSigns.objects.select_related("recorded_by").order_by(
                             "recorded_at", "pk"
                         ),
-                    )
+                    ),
+                    Prefetch(
+                        "amendments",
+                        queryset=Amendment.objects.select_related("amended_by").order_by(
+                            "amended_at", "pk"
+                        ),
+                    ),
+                    Prefetch(
+                        "adverse_events",
+                        queryset=AdverseEvent.objects.select_related("recorded_by").order_by(
+                            "onset_at", "pk"
+                        ),
+                    ),
                 ),
             ),
             Prefetch(

@@ -1,19 +1,17 @@
-"""The billing block of a trial summary (DOMAIN.md §5), one line per dose given.
-
-- HCPCS J0476 "Injection, baclofen, 50 mcg for intrathecal trial": units = dose / 50, rounded up.
-- JW modifier when drug was discarded, with the amount (and its units, also rounded up); JZ when
-  nothing was discarded. An amount never recorded gets neither: the line says so.
-- The lumbar injection: CPT 62323 with imaging guidance, 62322 without.
+"""The billing block of a trial summary (DOMAIN.md §5): per dose given, its J0476 lines
+(trials/billing.py) and the lumbar injection, CPT 62323 with imaging guidance, 62322 without.
 """
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from trials import procedure
+from trials.billing import Line, billing_lines
+from trials.services.amendments import Current, amendment_note, current_values
 
-HCPCS = "J0476"
+# The fields of the record that billing reads: amended values are billed.
+BILLED_FIELDS = ("discarded_mcg", "image_guidance")
+
 CPT_WITH_IMAGING = "62323"
 CPT_WITHOUT_IMAGING = "62322"
 CPT_TEXT = {
@@ -22,65 +20,62 @@ CPT_TEXT = {
 }
 
 
-def units_for(mcg) -> int:
-    """J0476 units for an amount in mcg: one unit per 50 mcg or part of it."""
-    # math.ceil, not -(-x // 50): Decimal's // truncates toward zero.
-    return math.ceil(Decimal(mcg) / procedure.J0476_UNIT_MCG)
+def cpt_for(image_guidance) -> str:
+    return CPT_WITH_IMAGING if image_guidance else CPT_WITHOUT_IMAGING
 
 
 @dataclass(frozen=True)
-class BillingLine:
+class AttemptBilling:
     attempt_number: int
     given_at: datetime
     dose_mcg: int
-    units: int
-    modifier: str  # "JW", "JZ" or "" when the discarded amount was not recorded
     discarded_mcg: Decimal | None
-    discarded_units: int
+    lines: list[Line]
     cpt: str
-
-    @property
-    def hcpcs(self) -> str:
-        return HCPCS
+    amended: tuple[str, ...] = ()  # notes of the amendments billed from
 
     @property
     def cpt_text(self) -> str:
         return CPT_TEXT[self.cpt]
 
     @property
-    def modifier_detail(self) -> str:
-        if self.modifier == "JW":
-            units = self.discarded_units
-            return (
-                f"{self.discarded_mcg.normalize():f} mcg discarded "
-                f"({units} unit{'s' if units != 1 else ''})"
-            )
-        if self.modifier == "JZ":
-            return "no drug discarded"
-        return "discarded amount not recorded: neither JW nor JZ can be chosen"
+    def units(self) -> int:
+        """Units of the dose given (the first line)."""
+        return self.lines[0].units if self.lines else 0
 
     @property
-    def modifier_text(self) -> str:
-        return (
-            f"{self.modifier} – {self.modifier_detail}" if self.modifier else self.modifier_detail
-        )
+    def modifier(self) -> str:
+        """The first line's modifier: JZ, or "" beside a JW line or when the discard is unknown."""
+        return self.lines[0].modifier if self.lines else ""
+
+    @property
+    def jw_units(self) -> int | None:
+        """Units billed as discarded; None when the discarded amount was not recorded."""
+        if self.discarded_mcg is None:
+            return None
+        return sum(line.units for line in self.lines if line.modifier == "JW")
 
 
-def billing_line(attempt) -> BillingLine:
-    discarded = attempt.discarded_mcg
-    modifier = "" if discarded is None else ("JW" if discarded > 0 else "JZ")
-    return BillingLine(
+def attempt_billing(attempt, current: dict[str, Current] | None = None) -> AttemptBilling | None:
+    """The billing of one attempt from its current (amended) record; None for a planned dose not
+    given. `current`: the record's current values when the caller has them already (the CSV)."""
+    if attempt.given_at is None:
+        return None
+    if current is None:
+        signed = {name: getattr(attempt, name) for name in BILLED_FIELDS}
+        current = current_values(signed, attempt.amendments.all())
+    discarded, imaging = current["discarded_mcg"], current["image_guidance"]
+    return AttemptBilling(
         attempt_number=attempt.number,
         given_at=attempt.given_at,
         dose_mcg=attempt.dose_mcg,
-        units=units_for(attempt.dose_mcg),
-        modifier=modifier,
-        discarded_mcg=discarded,
-        discarded_units=units_for(discarded) if modifier == "JW" else 0,
-        cpt=CPT_WITH_IMAGING if attempt.image_guidance else CPT_WITHOUT_IMAGING,
+        discarded_mcg=discarded.value,
+        lines=billing_lines(attempt.dose_mcg, discarded.value),
+        cpt=cpt_for(imaging.value),
+        amended=tuple(amendment_note(c.amendment) for c in (discarded, imaging) if c.amendment),
     )
 
 
-def billing_lines(attempts) -> list[BillingLine]:
-    """Lines for the attempts given (a planned dose not given is not billed)."""
-    return [billing_line(a) for a in attempts if a.given_at is not None]
+def trial_billing(attempts) -> list[AttemptBilling]:
+    """One block per dose given (a planned dose not given is not billed)."""
+    return [b for b in map(attempt_billing, attempts) if b is not None]

@@ -8,23 +8,31 @@
   spasticity).
 - Dates are ISO 8601 (YYYY-MM-DD); times ISO 8601 in the clinic's zone with the UTC offset.
   Booleans are 1 / 0, empty when unknown or not decided yet.
-- Streamed: two queries whatever the number of rows (the rows, and the MAS comparison walked in
-  step with them), both read through server-side cursors on PostgreSQL.
+- Amended records are exported as amended: the injection columns and the billing hold the
+  current values, and the `amendments` column says what was amended, by whom, when and why.
+- Streamed: a fixed number of queries whatever the number of rows (the rows, the MAS comparison
+  and, for attempts, the amendments, walked in step), read through server-side cursors on
+  PostgreSQL.
 """
 
 import csv
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
+from itertools import groupby
 from types import SimpleNamespace
 
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
+from accounts.models import User
 from trials import procedure
-from trials.models import DoseAttempt
+from trials.billing import NOT_RECORDED
+from trials.late import late_note
+from trials.models import Amendment, DoseAttempt
+from trials.services.amendments import amendment_note, current_values
 
 from . import mas
-from .billing import billing_line
+from .billing import attempt_billing
 
 CHUNK = 2000
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -196,6 +204,18 @@ def trial_rows(trials) -> Iterator[list]:
         ]
 
 
+# The injection columns an amendment may correct: exported as amended.
+AMENDED_COLUMNS = {
+    "spinal_level": "spinal_level",
+    "needle_type": "needle_type",
+    "needle_gauge": "needle_gauge",
+    "needle_passes": "passes",
+    "clear_csf": "clear_csf",
+    "image_guidance": "image_guidance",
+    "product": "product",
+    "concentration_mcg_ml": "concentration_mcg_ml",
+    "discarded_mcg": "discarded_mcg",
+}
 ATTEMPT_HEADER = [
     "trial_id",
     "patient_mrn",
@@ -205,27 +225,67 @@ ATTEMPT_HEADER = [
     "planned_at",
     "not_before",
     "given_at",
+    "given_entered_at",
+    "given_late_entry",
     "days_referral_to_injection",
-    "spinal_level",
-    "needle_type",
-    "needle_gauge",
-    "needle_passes",
-    "clear_csf",
-    "image_guidance",
-    "product",
-    "concentration_mcg_ml",
-    "discarded_mcg",
+    *AMENDED_COLUMNS,
     "j0476_units",
     "j0476_modifier",
+    "j0476_jw_units",
+    "billing_note",
     "cpt_code",
     "discharged_at",
+    "discharge_entered_at",
+    "discharge_late_entry",
+    "discharge_exception",
     "responder",
     "suggested_responder",
     "decided_at",
+    "decision_entered_at",
+    "decision_late_entry",
+    "goal_outcomes",
     "adverse_events",
     "severe_adverse_events",
     "mas_lower_limb_fall_best",
+    "amendments",
 ]
+
+
+ATTEMPT_FIELDS = [
+    "trial_id", "pk", "trial__patient__mrn", "trial__patient__diagnosis", "trial__referred_on",
+    "number", "dose_mcg", "planned_at", "not_before", "given_at", "given_entered_at",
+    "given_late_reason", "performed_by_id", *AMENDED_COLUMNS.values(), "discharged_at",
+    "discharge_entered_at", "discharge_late_reason", "discharge_exception", "discharged_by_id",
+    "responder", "suggested_responder", "decided_at", "decision_entered_at",
+    "decision_late_reason", "decided_by_id", "goal_outcomes", "events", "severe",
+]  # fmt: skip
+# The attempt's own entries: (entry time, late reason, who entered it), as in trials/late.py.
+LATE_PARTS = {
+    "given": ("given_entered_at", "given_late_reason", "performed_by_id"),
+    "discharge": ("discharge_entered_at", "discharge_late_reason", "discharged_by_id"),
+    "decision": ("decision_entered_at", "decision_late_reason", "decided_by_id"),
+}
+
+
+def _late(r: dict, part: str, names: dict[int, str]) -> str:
+    entered, reason, by = LATE_PARTS[part]
+    return late_note(r[entered], names.get(r[by], ""), r[reason])
+
+
+def _goals(outcomes: dict) -> str:
+    """E.g. "Sleep through the night: met; Easier transfers: partly"."""
+    return "; ".join(f"{goal}: {mark}" for goal, mark in (outcomes or {}).items())
+
+
+def _amendments_by_attempt(attempts) -> Iterator[tuple[tuple[int, int], list[Amendment]]]:
+    """((trial id, attempt id), amendments oldest first), ascending, streamed."""
+    made = (
+        Amendment.objects.filter(attempt__in=attempts.values("pk"))
+        .order_by("trial_id", "attempt_id", "amended_at", "pk")
+        .iterator(chunk_size=CHUNK)
+    )
+    for key, group in groupby(made, key=lambda m: (m.trial_id, m.attempt_id)):
+        yield key, list(group)
 
 
 def attempt_rows(trials) -> Iterator[list]:
@@ -238,104 +298,51 @@ def attempt_rows(trials) -> Iterator[list]:
                 "adverse_events", filter=Q(adverse_events__severity__in=procedure.SEVERE_AE)
             ),
         )
-        .values_list(
-            "trial_id",
-            "pk",
-            "trial__patient__mrn",
-            "trial__patient__diagnosis",
-            "trial__referred_on",
-            "number",
-            "dose_mcg",
-            "planned_at",
-            "not_before",
-            "given_at",
-            "spinal_level",
-            "needle_type",
-            "needle_gauge",
-            "passes",
-            "clear_csf",
-            "image_guidance",
-            "product",
-            "concentration_mcg_ml",
-            "discarded_mcg",
-            "discharged_at",
-            "responder",
-            "suggested_responder",
-            "decided_at",
-            "events",
-            "severe",
-        )
+        .values_list(*ATTEMPT_FIELDS)
         .iterator(chunk_size=CHUNK)
     )
+    key = lambda r: (r[0], r[1])  # noqa: E731
     falls = mas.best_fall_by_attempt(trials)
-    for row, fall in _in_step(rows, lambda r: (r[0], r[1]), falls):
-        (
-            trial_id,
-            _pk,
-            mrn,
-            diagnosis,
-            referred,
-            number,
-            dose,
-            planned,
-            not_before,
-            given,
-            level,
-            needle,
-            gauge,
-            passes,
-            csf,
-            imaging,
-            product,
-            concentration,
-            discarded,
-            discharged,
-            responder,
-            suggested,
-            decided,
-            events,
-            severe_n,
-        ) = row
-        bill = None
-        if given is not None:
-            bill = billing_line(
-                SimpleNamespace(
-                    number=number,
-                    given_at=given,
-                    dose_mcg=dose,
-                    discarded_mcg=discarded,
-                    image_guidance=imaging,
-                )
-            )
+    amended = _amendments_by_attempt(attempts)
+    # The few clinicians who entered things, for the late-entry notes (one query).
+    names = {u.pk: u.printed_name for u in User.objects.only("username", "first_name", "last_name")}
+    for (row, fall), made in _in_step(_in_step(rows, key, falls), lambda p: key(p[0]), amended):
+        r = dict(zip(ATTEMPT_FIELDS, row, strict=True))
+        current = current_values({f: r[f] for f in AMENDED_COLUMNS.values()}, made or [])
+        bill = attempt_billing(SimpleNamespace(**r), current)
+        unknown = bill is not None and bill.jw_units is None
         yield [
-            trial_id,
-            mrn,
-            diagnosis,
-            number,
-            dose,
-            planned,
-            not_before,
-            given,
-            _days(referred, given),
-            level,
-            needle,
-            gauge,
-            passes,
-            csf,
-            imaging,
-            product,
-            concentration,
-            discarded,
+            r["trial_id"],
+            r["trial__patient__mrn"],
+            r["trial__patient__diagnosis"],
+            r["number"],
+            r["dose_mcg"],
+            r["planned_at"],
+            r["not_before"],
+            r["given_at"],
+            r["given_entered_at"],
+            _late(r, "given", names),
+            _days(r["trial__referred_on"], r["given_at"]),
+            *(current[f].value for f in AMENDED_COLUMNS.values()),
             bill and bill.units,
             bill and bill.modifier,
+            bill and bill.jw_units,
+            NOT_RECORDED if unknown else "",
             bill and bill.cpt,
-            discharged,
-            responder,
-            suggested,
-            decided,
-            events,
-            severe_n,
+            r["discharged_at"],
+            r["discharge_entered_at"],
+            _late(r, "discharge", names),
+            r["discharge_exception"],
+            r["responder"],
+            r["suggested_responder"],
+            r["decided_at"],
+            r["decision_entered_at"],
+            _late(r, "decision", names),
+            _goals(r["goal_outcomes"]),
+            r["events"],
+            r["severe"],
             fall,
+            " | ".join(amendment_note(m) for m in made or []),
         ]
 
 

@@ -23,7 +23,6 @@ from patients.models import Patient
 from trials import procedure
 from trials.models import Assessment, MasScore, Trial
 
-LOWER_LIMB = [g.key for g in procedure.MUSCLE_GROUPS if g.lower_limb]
 TWO_PLACES = Decimal("0.01")
 
 
@@ -37,8 +36,8 @@ def _scores_sql(*, baseline: bool, trial_ids: tuple[str, list] | None) -> tuple[
     value = "CASE s.grade " + " ".join("WHEN %s THEN %s" for _ in procedure.MAS_VALUE) + " END"
     params: list = [p for grade, v in procedure.MAS_VALUE.items() for p in (grade, float(v))]
     # Parameters follow the SQL text: the CASE, then the groups, then the trials.
-    groups = ", ".join("%s" for _ in LOWER_LIMB)
-    params += LOWER_LIMB
+    groups = ", ".join("%s" for _ in procedure.LOWER_LIMB_GROUPS)
+    params += procedure.LOWER_LIMB_GROUPS
     where = "a.attempt_id IS NULL" if baseline else "a.attempt_id IS NOT NULL"
     where += f" AND s.{_q('group')} IN ({groups})"
     if trial_ids is not None:

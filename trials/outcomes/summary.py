@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from trials import presenters, procedure
+from trials.late import entry_note, resolution_note
+from trials.services.amendments import current_values
 from trials.services.snapshot import TrialSnapshot
 
-from .billing import BillingLine, billing_lines
+from .billing import AttemptBilling, trial_billing
 
 
 def when(moment) -> str:
@@ -21,6 +23,23 @@ def when(moment) -> str:
 
 def day(value) -> str:
     return value.isoformat() if value else "–"
+
+
+def marked(text: str, *notes: str) -> str:
+    """`text` with its late-entry (or exception) notes beside it."""
+    return " · ".join(part for part in (text, *notes) if part)
+
+
+def discharge_text(a, note: str) -> str:
+    """When and by whom the patient was discharged, late mark and signed exception included."""
+    by = f" by {a.discharged_by.printed_name}" if a.discharged_by else ""
+    exception = (
+        f"signed exception: discharged before the criteria were met – {a.discharge_exception}"
+        if a.discharge_exception
+        else ""
+    )
+    text = when(a.discharged_at) + by + (f" – {note}" if note else "")
+    return marked(text, entry_note(a, "discharge"), exception)
 
 
 def yes_no(value) -> str:
@@ -42,6 +61,7 @@ class AttemptSummary:
     vitals: Table
     adverse_events: Table
     decision: list[tuple[str, str]]
+    pain_medication: Table | None = None
 
 
 @dataclass
@@ -56,9 +76,9 @@ class Summary:
     penn: Table
     outcome: list[tuple[str, str]]
     signatures: Table
-    billing: list[BillingLine]
+    billing: list[AttemptBilling]
     printed_at: str = field(default_factory=lambda: when(timezone.now()))
-    # Corrections of signed records, beside the originals the record keeps as signed.
+    # Corrections of signed records: the facts above show the amended values, this the history.
     amendments: Table | None = None
 
 
@@ -91,7 +111,7 @@ def _preparation(snap: TrialSnapshot) -> Table:
             rows.append(
                 [
                     item.label,
-                    f"not applicable: {entry.na_reason}",
+                    marked(f"not applicable: {entry.na_reason}", entry_note(entry)),
                     entry.by.printed_name,
                     when(entry.at),
                 ]
@@ -100,7 +120,7 @@ def _preparation(snap: TrialSnapshot) -> Table:
             rows.append(
                 [
                     item.label,
-                    "done" + (f" – {entry.note}" if entry.note else ""),
+                    marked("done" + (f" – {entry.note}" if entry.note else ""), entry_note(entry)),
                     entry.by.printed_name,
                     when(entry.at),
                 ]
@@ -114,48 +134,72 @@ def _signed(sig) -> str:
     return f"{sig.printed_name} ({sig.signer_role}), {when(sig.signed_at)} – {sig.statement}"
 
 
-def _attempt(snap: TrialSnapshot, a) -> AttemptSummary:
+AMENDED_MARK = " (amended; see Amendments)"
+
+
+def _facts(a) -> list[tuple[str, str]]:
+    """The injection and discharge as they stand: amended values, marked as amended."""
+    signed = {
+        name: getattr(a, name) for record in procedure.AMENDABLE_FIELDS.values() for name in record
+    }
+    cur = current_values(signed, a.amendments.all())
+
+    def fact(label: str, text: str, *names: str) -> tuple[str, str]:
+        return label, text + (AMENDED_MARK if any(cur[n].amendment for n in names) else "")
+
+    v = {name: c.display for name, c in cur.items()}
     needle = " ".join(
-        x
-        for x in (a.get_needle_type_display(), f"{a.needle_gauge} G" if a.needle_gauge else "")
-        if x
+        x for x in (v["needle_type"], f"{v['needle_gauge']} G" if v["needle_gauge"] else "") if x
     )
-    facts = [
+    return [
         ("Dose", f"{a.dose_mcg} mcg"),
-        (
+        fact(
             "Time given",
-            when(a.given_at) + (f" over {a.duration_seconds} s" if a.duration_seconds else ""),
+            marked(
+                when(a.given_at)
+                + (f" over {v['duration_seconds']} s" if v["duration_seconds"] else ""),
+                entry_note(a, "given"),
+            ),
+            "duration_seconds",
         ),
         ("Physician", a.performed_by.printed_name if a.performed_by else "–"),
-        ("Assisting nurse", a.assisting_nurse.printed_name if a.assisting_nurse else "–"),
-        ("Spinal level", a.get_spinal_level_display() or "–"),
-        (
+        fact("Assisting nurse", v["assisting_nurse"] or "–", "assisting_nurse"),
+        fact("Spinal level", v["spinal_level"] or "–", "spinal_level"),
+        fact(
             "Needle",
             (needle or "–")
-            + (f", {a.passes} pass(es)" if a.passes else "")
-            + (f", clear CSF: {yes_no(a.clear_csf)}" if a.clear_csf is not None else ""),
+            + (f", {v['passes']} pass(es)" if v["passes"] else "")
+            + (f", clear CSF: {v['clear_csf']}" if v["clear_csf"] else ""),
+            "needle_type", "needle_gauge", "passes", "clear_csf",
         ),
-        (
+        fact(
             "Image guidance",
-            yes_no(a.image_guidance) + (f" ({a.radiologist})" if a.radiologist else ""),
+            (v["image_guidance"] or "–") + (f" ({v['radiologist']})" if v["radiologist"] else ""),
+            "image_guidance", "radiologist",
         ),
-        (
+        fact(
             "Product",
-            f"{a.get_product_display() or '–'}"
-            + (f", {a.concentration_mcg_ml} mcg/mL" if a.concentration_mcg_ml else "")
-            + (f", lot {a.lot}, expiry {day(a.expiry)}" if a.lot else ""),
+            (v["product"] or "–")
+            + (f", {v['concentration_mcg_ml']} mcg/mL" if v["concentration_mcg_ml"] else "")
+            + (f", lot {v['lot']}, expiry {v['expiry']}" if v["lot"] else ""),
+            "product", "concentration_mcg_ml", "lot", "expiry",
         ),
-        ("Discarded", f"{a.discarded_mcg} mcg" if a.discarded_mcg is not None else "not recorded"),
-        (
-            "Discharged",
-            when(a.discharged_at) + (f" – {a.discharge_note}" if a.discharge_note else ""),
+        fact(
+            "Discarded",
+            f"{v['discarded_mcg']} mcg" if v["discarded_mcg"] else "not recorded",
+            "discarded_mcg",
         ),
-    ]
+        fact("Discharged", discharge_text(a, v["discharge_note"]), "discharge_note"),
+    ]  # fmt: skip
+
+
+def _attempt(snap: TrialSnapshot, a) -> AttemptSummary:
+    facts = _facts(a)
     vitals = Table(
-        ["Time", "HR", "BP", "RR", "SpO₂", "T °C", "Sedation", "Pain", "Headache", "By"],
+        ["Time", "HR", "BP", "RR", "SpO₂", "T °C", "Sedation", "Pain", "Headache", "By", "Note"],
         [
             [
-                when(v.recorded_at)[11:],
+                ("Baseline (pre-dose) " if v.pre_dose else "") + when(v.recorded_at)[11:],
                 str(v.heart_rate),
                 v.blood_pressure,
                 str(v.respiratory_rate),
@@ -165,12 +209,13 @@ def _attempt(snap: TrialSnapshot, a) -> AttemptSummary:
                 str(v.pain),
                 yes_no(v.headache),
                 v.recorded_by.printed_name,
+                marked(v.note, entry_note(v)),
             ]
             for v in a.vitals.all()
         ],
     )
     events = Table(
-        ["Event", "Severity", "Onset", "Action taken", "Resolved"],
+        ["Event", "Severity", "Onset", "Action taken", "Resolved", "Entry"],
         [
             [
                 e.get_kind_display(),
@@ -180,6 +225,7 @@ def _attempt(snap: TrialSnapshot, a) -> AttemptSummary:
                 (when(e.resolved_at) + (f": {e.resolution}" if e.resolution else ""))
                 if e.resolved_at
                 else "not resolved",
+                marked(e.recorded_by.printed_name, entry_note(e), resolution_note(e)),
             ]
             for e in a.adverse_events.all()
         ],
@@ -190,7 +236,12 @@ def _attempt(snap: TrialSnapshot, a) -> AttemptSummary:
     if a.is_decided:
         decision += [
             ("Decision", "Responder" if a.responder else "Not a responder"),
-            ("Decided by", f"{a.decided_by.printed_name}, {when(a.decided_at)}"),
+            (
+                "Decided by",
+                marked(
+                    f"{a.decided_by.printed_name}, {when(a.decided_at)}", entry_note(a, "decision")
+                ),
+            ),
         ]
         if a.decision_reason:
             decision.append(("Reason", a.decision_reason))
@@ -199,7 +250,27 @@ def _attempt(snap: TrialSnapshot, a) -> AttemptSummary:
     title = f"Attempt {a.number} · {a.dose_mcg} mcg" + (
         "" if a.given_at else " (planned, not given)"
     )
-    return AttemptSummary(a.number, a.dose_mcg, title, facts, vitals, events, decision)
+    medication = Table(
+        ["Given", "Drug", "Dose", "Route", "By"],
+        [
+            [
+                when(m.given_at),
+                m.drug,
+                m.dose,
+                m.route,
+                marked(m.given_by.printed_name, entry_note(m)),
+            ]
+            for m in a.pain_medications.all()
+        ],
+    )
+    return AttemptSummary(
+        a.number, a.dose_mcg, title, facts, vitals, events, decision, pain_medication=medication
+    )
+
+
+def _assessed(assessment) -> str:
+    by = assessment.assessed_by.printed_name
+    return marked(f"{when(assessment.assessed_at)} by {by}", entry_note(assessment))
 
 
 def _scores(snap: TrialSnapshot) -> tuple[Table, Table]:
@@ -207,13 +278,14 @@ def _scores(snap: TrialSnapshot) -> tuple[Table, Table]:
     headers = ["Muscle group"] + [f"{c.title} {c.subtitle}".strip() for c in table.columns]
     rows = [[f"{label} ({side.lower()})", *cells] for label, side, cells in table.rows]
     if table.columns:
-        rows.append(["Mean lower limb", *(str(c.lower_limb_mean or "–") for c in table.columns)])
+        rows.append([table.mean_label, *table.mean_cells])
+        rows.append(["Assessed", *(_assessed(c.assessment) for c in table.columns)])
     penn = Table(
         ["Assessment", "Assessed", "Penn frequency", "Penn severity"],
         [
             [
                 f"{c.title} {c.subtitle}".strip(),
-                when(c.assessment.assessed_at),
+                _assessed(c.assessment),
                 c.assessment.get_penn_frequency_display(),
                 c.assessment.get_penn_severity_display() or "– (no spasms)",
             ]
@@ -290,6 +362,6 @@ def build(snap: TrialSnapshot) -> Summary:
         penn=penn,
         outcome=_outcome(snap),
         signatures=signatures,
-        billing=billing_lines(snap.attempts),
+        billing=trial_billing(snap.attempts),
         amendments=amendments,
     )

@@ -104,6 +104,8 @@ def render(summary: Summary) -> bytes:
         w.table(attempt.vitals)
         w.flow.append(w.text("Adverse events", w.small))
         w.table(attempt.adverse_events)
+        w.flow.append(w.text("Pain medication", w.small))
+        w.table(attempt.pain_medication, "None given.")
         if attempt.decision:
             w.pairs(attempt.decision)
     w.heading("Modified Ashworth Scale (baseline against each post-dose time)")
@@ -116,25 +118,33 @@ def render(summary: Summary) -> bytes:
     w.heading("Signatures")
     w.table(summary.signatures, "No signatures.")
     if summary.amendments and summary.amendments.rows:
-        w.heading("Amendments (the signed values above are kept as signed)")
+        w.heading("Amendments (shown above as amended; the signed record is kept)")
         w.table(summary.amendments)
     billing = Rows(
-        ["Attempt", "Given", "HCPCS", "Units", "Modifier", "CPT"],
+        ["Attempt", "Given", "HCPCS", "Units", "Detail", "Lumbar injection"],
         [
             [
-                str(b.attempt_number),
-                when(b.given_at),
-                f"{b.hcpcs} ({b.dose_mcg} mcg)",
-                str(b.units),
-                b.modifier_text,
-                f"{b.cpt} – {b.cpt_text}",
+                str(b.attempt_number) if i == 0 else "",
+                when(b.given_at) if i == 0 else "",
+                line.billed_code,
+                str(line.units),
+                line.note,
+                f"CPT {b.cpt} – {b.cpt_text}" if i == 0 else "",
             ]
             for b in summary.billing
+            for i, line in enumerate(b.lines)
         ],
     )
     w.flow.append(Spacer(1, 4))
     w.heading("Billing")
     w.table(billing, "No dose given: nothing to bill.")
+    for b in summary.billing:
+        for note in b.amended:
+            w.flow.append(
+                w.text(
+                    f"Attempt {b.attempt_number} billed from the amended record: {note}", w.small
+                )
+            )
 
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(

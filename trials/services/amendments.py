@@ -5,11 +5,14 @@ beside the original: old and new value, the reason, and the amender's signature 
 again, printed name, time, meaning "amended"), with one audit row for each, in one transaction.
 """
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django.db import models, transaction
+from django.utils import timezone
 
 from trials import procedure
 from trials.concurrency import ConflictRow, refuse_if_stale, version_of
@@ -51,19 +54,59 @@ def display_value(name: str, value: Any) -> str:
     return str(raw_value(name, value))
 
 
+@dataclass(frozen=True)
+class Current:
+    """One field of a signed record as it stands: its value, how it reads, and the newest
+    amendment that set it (None when it is as signed)."""
+
+    value: Any  # the Python value (a person's id when amended, the user when as signed)
+    display: str
+    amendment: Amendment | None = None
+
+
+def typed_value(name: str, raw: Any) -> Any:
+    """An amendment's JSON value as the field's Python value (Decimal, date, bool, int, id)."""
+    return None if raw is None else DoseAttempt._meta.get_field(name).to_python(raw)
+
+
+def current_values(signed: Mapping[str, Any], amendments: Iterable[Amendment]) -> dict:
+    """{field: Current} for the fields of `signed` ({name: signed value}), the amendments
+    (oldest first) applied in order. The one place that says what an amended record holds."""
+    current = {name: Current(value, display_value(name, value)) for name, value in signed.items()}
+    for amendment in amendments:
+        if amendment.field in current:
+            current[amendment.field] = Current(
+                typed_value(amendment.field, amendment.new_value), amendment.new_display, amendment
+            )
+    return current
+
+
+def current_value(attempt: DoseAttempt, name: str) -> Current:
+    """Field `name` of `attempt` as it stands, from the prefetched amendments when present."""
+    return current_values({name: getattr(attempt, name)}, attempt.amendments.all())[name]
+
+
+def amendment_note(amendment: Amendment) -> str:
+    """E.g. "Amount discarded (mcg) amended from 0.0 to 50.0 by Hugo Lindqvist (neurologist),
+    2026-03-02 10:15: vial count corrected"."""
+    at = timezone.localtime(amendment.amended_at).strftime("%Y-%m-%d %H:%M")
+    return (
+        f"{amendment.field_label} amended from {amendment.old_display or '–'} to "
+        f"{amendment.new_display or '–'} by {amendment.printed_name} ({amendment.signer_role}), "
+        f"{at}: {amendment.reason}"
+    )
+
+
 def current_record(attempt: DoseAttempt, record: str) -> dict[str, tuple[Any, str]]:
     """{field: (raw value, shown value)}: the signed values with the amendments applied in order.
 
     Reads the attempt's prefetched amendments when there are some (TrialSnapshot).
     """
-    current = {
-        name: (raw_value(name, getattr(attempt, name)), display_value(name, getattr(attempt, name)))
-        for name in procedure.AMENDABLE_FIELDS[record]
+    signed = {name: getattr(attempt, name) for name in procedure.AMENDABLE_FIELDS[record]}
+    return {
+        name: (raw_value(name, c.value), c.display)
+        for name, c in current_values(signed, attempt.amendments.all()).items()
     }
-    for amendment in attempt.amendments.all():
-        if amendment.record == record and amendment.field in current:
-            current[amendment.field] = (amendment.new_value, amendment.new_display)
-    return current
 
 
 def record_version(attempt: DoseAttempt, record: str) -> str:

@@ -39,7 +39,7 @@ from accounts.demo import DEMO_TOTP_KEYS, demo_authenticators_ensure
 from accounts.models import Role, User
 from patients.models import Diagnosis, Patient, Sex
 from patients.services import patient_create
-from trials import procedure, scenarios
+from trials import procedure, responder, scenarios
 from trials.models import (
     AdverseEvent,
     Assessment,
@@ -704,8 +704,8 @@ AE_ACTIONS = {
     ),
 }
 
-LOWER = [g.key for g in procedure.MUSCLE_GROUPS if g.lower_limb]
-UPPER = [g.key for g in procedure.MUSCLE_GROUPS if not g.lower_limb]
+LOWER = list(procedure.LOWER_LIMB_GROUPS)
+UPPER = list(procedure.UPPER_LIMB_GROUPS)
 SIDES = [s for s, _ in procedure.SIDES]
 GRADE_INDEX = {g: i for i, g in enumerate(procedure.MAS_GRADES)}
 
@@ -1249,16 +1249,15 @@ class SyntheticData:
 
     def suggest(self, baseline, posts) -> bool | None:
         """The responder rule (trials/responder.py) on the generated grades."""
-        best = None
-        for post in posts:
-            both = [k for k in baseline if k in post and k[0] in LOWER]
-            if not both:
-                continue
-            fall = sum(
-                procedure.MAS_VALUE[baseline[k]] - procedure.MAS_VALUE[post[k]] for k in both
-            ) / len(both)
-            best = fall if best is None else max(best, fall)
-        return None if best is None else best.quantize(Decimal("0.01")) >= self.threshold
+
+        def values(grades):
+            return {k: procedure.MAS_VALUE[g] for k, g in grades.items() if k[0] in LOWER}
+
+        comparisons = [
+            responder.compare(values(baseline), values(post), label="", minutes_after=None)
+            for post in posts
+        ]
+        return responder.Suggestion(self.threshold, comparisons).responder
 
     def assessment(self, rows, trial, attempt, grades, at, minutes) -> None:
         rng = self.rng

@@ -1,99 +1,37 @@
-"""A trial as FHIR R4 resources (DOMAIN.md §5).
+"""The resources of one trial: Patient, EpisodeOfCare, per dose a Procedure and a
+MedicationAdministration, and the Observations (vital signs, scores, decisions, outcome)."""
 
-Patient; the trial as an EpisodeOfCare; per dose given a Procedure (SNOMED 277762005 lumbar
-puncture, reason SNOMED 221360009 spasticity) and a MedicationAdministration (baclofen SNOMED
-387342009, route intrathecal SNOMED 72607000, dose in UCUM ug); vital-sign Observations with
-their LOINC codes; Modified Ashworth and Penn scores, the responder decisions and the outcome as
-Observations under local code systems; each signature as a Provenance; a Practitioner for each
-clinician named.
-
-Resource ids are UUIDs derived from the database ids, so every export of the same record carries
-the same ids. In a Bundle the entries are addressed as urn:uuid: and refer to each other that
-way; in NDJSON (bulk) references are relative ("Patient/<id>").
-"""
-
-import json
-import uuid
-from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC
-
-from django.utils import timezone
+from collections.abc import Callable
 
 from trials import procedure
+from trials.late import entry_note
+from trials.services.amendments import Current, amendment_note, current_values
 
-SNOMED = "http://snomed.info/sct"
-LOINC = "http://loinc.org"
-UCUM = "http://unitsofmeasure.org"
-SPASTICITY = "https://itb-trials.example/fhir/CodeSystem/spasticity"
-ITB_TRIAL = "https://itb-trials.example/fhir/CodeSystem/itb-trial"
-MRN_SYSTEM = "https://itb-trials.example/fhir/NamingSystem/mrn"
-OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
-PARTICIPANT_TYPE = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
-SIGNATURE_TYPE = "urn:iso-astm:E1762-95:2013"
-CONTENT_TYPE = "application/fhir+json"
-NDJSON_CONTENT_TYPE = "application/fhir+ndjson"
-
-NAMESPACE = uuid.UUID("6f1c2a52-4b0e-4d55-9a0c-1b2f3e4d5a60")
-
-# Signature meaning -> (ASTM E1762 signature type, provenance participant type).
-SIGNATURE_TYPES = {
-    "performed": ("1.2.840.10065.1.12.1.1", "Author's Signature", "performer"),
-    "approved": ("1.2.840.10065.1.12.1.6", "Validation Signature", "verifier"),
-    "reviewed": ("1.2.840.10065.1.12.1.13", "Review Signature", "verifier"),
-}
-EPISODE_STATUS = {
-    procedure.Phase.COMPLETED: "finished",
-    procedure.Phase.CANCELLED: "cancelled",
-}
+from . import events
+from .codes import (
+    DISCHARGE_EXCEPTION,
+    EPISODE_STATUS,
+    ITB_TRIAL,
+    LOINC,
+    MEDICATION_FIELDS,
+    MRN_SYSTEM,
+    OBSERVATION_CATEGORY,
+    PENN_FREQUENCY,
+    PENN_SEVERITY,
+    PROCEDURE_FIELDS,
+    SNOMED,
+    SPASTICITY,
+    VITAL_CODES,
+    bundle_ref,
+    concept,
+    entered,
+    instant,
+    late_entry,
+    quantity,
+    resource_id,
+)
 
 Ref = Callable[[str, str], dict]
-
-
-def resource_id(kind: str, pk) -> str:
-    return str(uuid.uuid5(NAMESPACE, f"{kind}/{pk}"))
-
-
-def bundle_ref(kind: str, rid: str) -> dict:
-    return {"reference": f"urn:uuid:{rid}"}
-
-
-def relative_ref(kind: str, rid: str) -> dict:
-    return {"reference": f"{kind}/{rid}"}
-
-
-def instant(moment) -> str:
-    return moment.astimezone(UTC).isoformat()
-
-
-def coding(system: str, code: str, display: str) -> dict:
-    return {"system": system, "code": code, "display": display}
-
-
-def concept(system: str, code: str, display: str, text: str = "") -> dict:
-    out = {"coding": [coding(system, code, display)]}
-    if text:
-        out["text"] = text
-    return out
-
-
-def quantity(value, unit: str, code: str) -> dict:
-    return {"value": value, "unit": unit, "system": UCUM, "code": code}
-
-
-VITAL_CODES = {
-    "hr": concept(LOINC, "8867-4", "Heart rate"),
-    "bp": concept(LOINC, "85354-9", "Blood pressure panel with all children optional"),
-    "temp": concept(LOINC, "8310-5", "Body temperature"),
-    "rr": concept(LOINC, "9279-1", "Respiratory rate"),
-    "spo2": {
-        "coding": [
-            coding(LOINC, "59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry"),
-            coding(LOINC, "2708-6", "Oxygen saturation in Arterial blood"),
-        ]
-    },
-}
-PENN_FREQUENCY = concept(SPASTICITY, "penn-frequency", "Penn Spasm Frequency Scale: frequency")
-PENN_SEVERITY = concept(SPASTICITY, "penn-severity", "Penn Spasm Frequency Scale: severity")
 
 
 class TrialResources:
@@ -106,11 +44,11 @@ class TrialResources:
         self.episode_id = resource_id("EpisodeOfCare", trial.pk)
         self.practitioners: dict[str, dict] = {}
 
-    def _id(self, kind: str, pk) -> str:
+    def id_of(self, kind: str, pk) -> str:
         return resource_id(kind, pk)
 
     def practitioner(self, user) -> dict:
-        rid = self._id("Practitioner", user.pk)
+        rid = self.id_of("Practitioner", user.pk)
         if rid not in self.practitioners:
             name = {"text": user.printed_name}
             if user.last_name:
@@ -159,19 +97,48 @@ class TrialResources:
             "period": period,
         }
 
-    def procedure(self, a) -> dict:
-        details = [
-            f"Spinal level {a.get_spinal_level_display() or 'not recorded'}",
-            f"needle {a.get_needle_type_display() or 'not recorded'}"
-            + (f" {a.needle_gauge} G" if a.needle_gauge else ""),
-            f"passes {a.passes or '–'}",
-            "image guidance "
-            + ("yes" if a.image_guidance else "no")
-            + (f" ({a.radiologist})" if a.radiologist else ""),
+    def current(self, a, names: tuple[str, ...]) -> dict[str, Current]:
+        """The record's fields as they stand: amended values are the exported values."""
+        return current_values({n: getattr(a, n) for n in names}, a.amendments.all())
+
+    def amendment_notes(self, current: dict[str, Current]) -> list[dict]:
+        """An Annotation per amended field: the export carries the amended value, this says so."""
+        return [
+            {
+                "authorReference": self.practitioner(c.amendment.amended_by),
+                "time": instant(c.amendment.amended_at),
+                "text": f"Amended: {amendment_note(c.amendment)}",
+            }
+            for c in current.values()
+            if c.amendment is not None
         ]
+
+    def procedure(self, a) -> dict:
+        cur = self.current(a, PROCEDURE_FIELDS)
+        v = {name: c.display for name, c in cur.items()}
+        details = [
+            f"Spinal level {v['spinal_level'] or 'not recorded'}",
+            f"needle {v['needle_type'] or 'not recorded'}"
+            + (f" {v['needle_gauge']} G" if v["needle_gauge"] else ""),
+            f"passes {v['passes'] or '–'}",
+            f"clear CSF {v['clear_csf'] or 'not recorded'}",
+            "image guidance "
+            + (v["image_guidance"] or "no")
+            + (f" ({v['radiologist']})" if v["radiologist"] else ""),
+            f"assisting nurse {v['assisting_nurse'] or 'not recorded'}",
+        ]
+        given_late = entry_note(a, "given")
+        notes = [{"text": "; ".join(details)}]
+        if given_late:
+            notes.append({"text": f"Time given: {given_late}"})
+        extension = entered(a.given_entered_at) + late_entry(given_late).get("extension", [])
+        if a.discharged_at:
+            notes.append({"time": instant(a.discharged_at), "text": self.discharge_text(a, v)})
+        if a.discharge_exception:
+            extension.append({"url": DISCHARGE_EXCEPTION, "valueString": a.discharge_exception})
         out = {
             "resourceType": "Procedure",
-            "id": self._id("Procedure", a.pk),
+            "id": self.id_of("Procedure", a.pk),
             "status": "completed",
             "code": concept(
                 SNOMED,
@@ -182,48 +149,75 @@ class TrialResources:
             "subject": self.subject,
             "performedDateTime": instant(a.given_at),
             "reasonCode": [concept(SNOMED, "221360009", "Spasticity")],
-            "note": [{"text": "; ".join(details)}],
+            "note": notes + self.amendment_notes(cur),
         }
-        if a.spinal_level:
-            out["bodySite"] = [{"text": f"Lumbar interspace {a.get_spinal_level_display()}"}]
+        if extension:
+            out["extension"] = extension
+        if v["spinal_level"]:
+            out["bodySite"] = [{"text": f"Lumbar interspace {v['spinal_level']}"}]
         if a.performed_by:
             out["performer"] = [{"actor": self.practitioner(a.performed_by)}]
         return out
 
+    def discharge_text(self, a, v: dict[str, str]) -> str:
+        parts = ["Discharged" + (f" by {a.discharged_by.printed_name}" if a.discharged_by else "")]
+        if v["discharge_note"]:
+            parts.append(v["discharge_note"])
+        if a.discharge_exception:
+            parts.append(
+                "signed exception: discharged before the criteria were met – "
+                + a.discharge_exception
+            )
+        if note := entry_note(a, "discharge"):
+            parts.append(note)
+        return "; ".join(parts)
+
     def medication(self, a) -> dict:
-        seconds = f" over {a.duration_seconds} s" if a.duration_seconds else ""
+        cur = self.current(a, MEDICATION_FIELDS)
+        v = {name: c.display for name, c in cur.items()}
+        seconds = f" over {v['duration_seconds']} s" if v["duration_seconds"] else ""
         note = []
-        if a.lot:
-            note.append(f"{a.get_product_display()}, lot {a.lot}, expiry {a.expiry.isoformat()}")
-        if a.discarded_mcg is not None:
-            note.append(f"Discarded {a.discarded_mcg} mcg")
+        if v["lot"]:
+            note.append(f"{v['product']}, lot {v['lot']}, expiry {v['expiry']}")
+        if v["concentration_mcg_ml"]:
+            note.append(f"{v['concentration_mcg_ml']} mcg/mL")
+        note.append(
+            f"Discarded {v['discarded_mcg']} mcg"
+            if v["discarded_mcg"]
+            else "Discarded amount not recorded"
+        )
         out = {
             "resourceType": "MedicationAdministration",
-            "id": self._id("MedicationAdministration", a.pk),
+            "id": self.id_of("MedicationAdministration", a.pk),
             "status": "completed",
             "medicationCodeableConcept": concept(
-                SNOMED, "387342009", "Baclofen", a.get_product_display() or "Baclofen intrathecal"
+                SNOMED, "387342009", "Baclofen", v["product"] or "Baclofen intrathecal"
             ),
             "subject": self.subject,
             "context": self.ref("EpisodeOfCare", self.episode_id),
             "effectiveDateTime": instant(a.given_at),
-            "partOf": [self.ref("Procedure", self._id("Procedure", a.pk))],
+            "partOf": [self.ref("Procedure", self.id_of("Procedure", a.pk))],
             "dosage": {
                 "text": f"{a.dose_mcg} mcg intrathecal bolus by barbotage{seconds}",
                 "route": concept(SNOMED, "72607000", "Intrathecal route"),
                 "dose": quantity(a.dose_mcg, "ug", "ug"),
             },
+            "note": [{"text": "; ".join(note)}, *self.amendment_notes(cur)],
         }
-        if note:
-            out["note"] = [{"text": "; ".join(note)}]
+        given_late = entry_note(a, "given")
+        if extension := entered(a.given_entered_at) + late_entry(given_late).get("extension", []):
+            out["extension"] = extension
         if a.performed_by:
             out["performer"] = [{"actor": self.practitioner(a.performed_by)}]
         return out
 
-    def _observation(self, key: str, *, code: dict, category: str, when, by, **rest) -> dict:
+    def _observation(
+        self, key: str, *, code: dict, category: str, when, by, issued=None, late="", **rest
+    ) -> dict:
+        """An Observation; `issued` is when it was entered, `late` its late-entry note."""
         out = {
             "resourceType": "Observation",
-            "id": self._id("Observation", key),
+            "id": self.id_of("Observation", key),
             "status": "final",
             "category": [
                 concept(OBSERVATION_CATEGORY, category, category.replace("-", " ").title())
@@ -232,12 +226,17 @@ class TrialResources:
             "subject": self.subject,
             "effectiveDateTime": instant(when),
         }
+        if issued is not None:
+            out["issued"] = instant(issued)
         if by is not None:
             out["performer"] = [self.practitioner(by)]
-        return out | rest
+        out |= rest | late_entry(late)
+        if late:
+            out["note"] = [*out.get("note", []), {"text": late}]
+        return out
 
     def vitals(self, a) -> list[dict]:
-        part_of = [self.ref("Procedure", self._id("Procedure", a.pk))]
+        part_of = [self.ref("Procedure", self.id_of("Procedure", a.pk))]
         return [obs for v in a.vitals.all() for obs in self._vital_signs(v, part_of)]
 
     def _vital_signs(self, v, part_of: list[dict]) -> list[dict]:
@@ -263,7 +262,10 @@ class TrialResources:
                 category="vital-signs",
                 when=v.recorded_at,
                 by=v.recorded_by,
+                issued=v.entered_at,
+                late=entry_note(v),
                 partOf=part_of,
+                **({"note": [{"text": "Pre-dose baseline"}]} if v.pre_dose else {}),
                 **value,
             )
             for name, value in values.items()
@@ -280,9 +282,9 @@ class TrialResources:
         if a.attempt_id is None:
             extra["note"] = [{"text": "Baseline, before the trial dose"}]
         else:
-            extra["note"] = [{"text": f"{a.minutes_after} min after the injection"}]
+            extra["note"] = [{"text": f"{a.label} ({a.minutes_after} min after the injection)"}]
             if a.attempt_id in attempt_ids:
-                extra["partOf"] = [self.ref("Procedure", self._id("Procedure", a.attempt_id))]
+                extra["partOf"] = [self.ref("Procedure", self.id_of("Procedure", a.attempt_id))]
         items = [
             (
                 f"mas/{s.group}/{s.side}",
@@ -306,6 +308,8 @@ class TrialResources:
                 category="exam",
                 when=a.assessed_at,
                 by=a.assessed_by,
+                issued=a.entered_at,
+                late=entry_note(a),
                 **extra,
                 **value,
             )
@@ -313,15 +317,25 @@ class TrialResources:
         ]
 
     def decision(self, a) -> dict:
-        extra = {"partOf": [self.ref("Procedure", self._id("Procedure", a.pk))]}
+        extra = {"partOf": [self.ref("Procedure", self.id_of("Procedure", a.pk))]}
         if a.decision_reason:
             extra["note"] = [{"text": a.decision_reason}]
+        if a.goal_outcomes:
+            extra["component"] = [
+                {
+                    "code": {"text": f"Treatment goal: {goal}"},
+                    "valueCodeableConcept": {"text": mark},
+                }
+                for goal, mark in a.goal_outcomes.items()
+            ]
         return self._observation(
             f"decision/{a.pk}",
             code=concept(ITB_TRIAL, "responder", f"Responder to {a.dose_mcg} mcg (neurologist)"),
             category="exam",
             when=a.decided_at,
             by=a.decided_by,
+            issued=a.decision_entered_at,
+            late=entry_note(a, "decision"),
             valueBoolean=a.responder,
             **extra,
         )
@@ -340,31 +354,6 @@ class TrialResources:
             **extra,
         )
 
-    def provenance(self, sig, targets: list[dict]) -> dict:
-        code, display, participant = SIGNATURE_TYPES.get(sig.meaning, SIGNATURE_TYPES["approved"])
-        who = self.practitioner(sig.signer)
-        return {
-            "resourceType": "Provenance",
-            "id": self._id("Provenance", sig.pk),
-            "target": targets,
-            "recorded": instant(sig.signed_at),
-            "activity": {"text": sig.statement},
-            "agent": [
-                {
-                    "type": concept(PARTICIPANT_TYPE, participant, participant.title()),
-                    "role": [{"text": sig.signer_role}],
-                    "who": who,
-                }
-            ],
-            "signature": [
-                {
-                    "type": [coding(SIGNATURE_TYPE, code, display)],
-                    "when": instant(sig.signed_at),
-                    "who": who,
-                }
-            ],
-        }
-
     def resources(self) -> list[dict]:
         t = self.trial
         out = [self.patient(), self.episode()]
@@ -379,6 +368,12 @@ class TrialResources:
                 self.ref("MedicationAdministration", med["id"]),
             ]
             targets[("discharge", a.pk)] = [proc_ref]
+            suspects = [proc_ref, self.ref("MedicationAdministration", med["id"])]
+            out += [events.adverse_event(self, e, suspects) for e in a.adverse_events.all()]
+            for amendment in a.amendments.all():
+                target = med if amendment.field in MEDICATION_FIELDS else proc
+                ref = self.ref(target["resourceType"], target["id"])
+                out.append(events.amendment_provenance(self, amendment, [ref]))
             targets[("decision", a.pk)] = [proc_ref]
             if a.responder is not None:
                 decision = self.decision(a)
@@ -394,33 +389,5 @@ class TrialResources:
             target = targets.get((sig.kind, sig.attempt_id)) or [
                 self.ref("EpisodeOfCare", self.episode_id)
             ]
-            out.append(self.provenance(sig, target))
+            out.append(events.signature_provenance(self, sig, target))
         return out + list(self.practitioners.values())
-
-
-def trial_bundle(trial) -> dict:
-    """The trial as a Bundle of type collection, entries addressed by urn:uuid."""
-    resources = TrialResources(trial, bundle_ref).resources()
-    return {
-        "resourceType": "Bundle",
-        "id": resource_id("Bundle", trial.pk),
-        "type": "collection",
-        "timestamp": instant(timezone.now()),
-        "entry": [{"fullUrl": f"urn:uuid:{r['id']}", "resource": r} for r in resources],
-    }
-
-
-def ndjson(trials: Iterable) -> Iterator[str]:
-    """One resource per line for many trials; a Patient or Practitioner shared by several trials
-    is written once."""
-    seen: set[tuple[str, str]] = set()
-    for trial in trials:
-        lines = []
-        for resource in TrialResources(trial, relative_ref).resources():
-            key = (resource["resourceType"], resource["id"])
-            if key in seen:
-                continue
-            if key[0] in ("Patient", "Practitioner"):
-                seen.add(key)
-            lines.append(json.dumps(resource, ensure_ascii=False, separators=(",", ":")) + "\n")
-        yield "".join(lines)
