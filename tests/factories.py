@@ -55,26 +55,33 @@ def record_baseline(trial: Trial, team: scenarios.Team, *, grade: str = BASELINE
         grades=scenarios.grades(grade),
         penn_frequency=3,
         penn_severity=2,
-        assessed_at=timezone.now() - timedelta(days=5),
+        assessed_at=timezone.now(),
         baseline=True,
     )
 
 
-def prepare(trial: Trial, team: scenarios.Team, *, first_dose_mcg: int = 50) -> Trial:
+def prepare(
+    trial: Trial, team: scenarios.Team, *, first_dose_mcg: int = 50, at: datetime | None = None,
+    reason: str = "",
+) -> Trial:  # fmt: skip
     """Like scenarios.prepare, with a choice of first dose (25 mcg for small children)."""
-    scenarios.tick_all(trial.pk, "preparation", team)
-    record_baseline(trial, team)
-    return workflow.preparation_sign(
-        trial_id=trial.pk, actor=team.neurologist, password=PASSWORD, first_dose_mcg=first_dose_mcg
-    )
+    with scenarios.clock(at):
+        scenarios.tick_all(trial.pk, "preparation", team)
+        record_baseline(trial, team)
+        return workflow.preparation_sign(
+            trial_id=trial.pk,
+            actor=team.neurologist,
+            password=PASSWORD,
+            first_dose_mcg=first_dose_mcg,
+            reason=reason,
+        )
 
 
 injection_data = scenarios.injection_data
 
 
 def tick_day_of_and_injection(trial: Trial, team: scenarios.Team) -> None:
-    scenarios.tick_all(trial.pk, "day_of", team)
-    scenarios.tick_all(trial.pk, "injection", team)
+    scenarios.ready_for_injection(trial, team)
 
 
 def sign_injection(trial: Trial, team: scenarios.Team, *, dose_mcg: int, given_at: datetime):
@@ -88,21 +95,31 @@ def sign_injection(trial: Trial, team: scenarios.Team, *, dose_mcg: int, given_a
 
 
 def attempt_series(trial: Trial, team: scenarios.Team, doses: list[int]) -> Trial:
-    """Prepare, then give each dose a day apart, each judged not effective (baseline 3, post 3)."""
-    prepare(trial, team, first_dose_mcg=doses[0])
+    """Prepare, then give each dose a day apart, each judged not effective (baseline 3, post 3).
+    A dose that leaves the ladder is planned with a reason."""
     start = timezone.now() - timedelta(days=len(doses))
+    prepare(trial, team, first_dose_mcg=doses[0], at=start - timedelta(hours=2), reason="Test.")
     for i, dose in enumerate(doses):
-        if i:
-            workflow.attempt_plan_next(trial_id=trial.pk, actor=team.neurologist, dose_mcg=dose)
         given_at = start + timedelta(days=i, hours=i)
+        if i:
+            with scenarios.clock(given_at - timedelta(hours=1)):
+                workflow.attempt_plan_next(
+                    trial_id=trial.pk, actor=team.neurologist, dose_mcg=dose, reason="Test."
+                )
         scenarios.full_attempt(trial, team, given_at=given_at, post_grade=BASELINE_GRADE)
-        scenarios.decide(trial, team, responder=False)
+        scenarios.decide(
+            trial, team, responder=False, at=given_at + timedelta(minutes=OBSERVED + 5)
+        )
     return trial
 
 
+OBSERVED = scenarios.OBSERVED_MINUTES
+
+
 def _observation(trial, team):
-    scenarios.prepare(trial, team, at=timezone.now() - timedelta(hours=5))
-    given_at = timezone.now() - timedelta(hours=3)
+    now = timezone.now()
+    scenarios.prepare(trial, team, at=now - timedelta(hours=5))
+    given_at = now - timedelta(hours=3)
     scenarios.inject(trial, team, given_at=given_at)
     for minutes in (15, 30, 45, 60):
         scenarios.vitals(trial, team, at=given_at + timedelta(minutes=minutes))
@@ -117,7 +134,8 @@ def _follow_up(trial, team):
 
 def _decided(trial, team):
     _follow_up(trial, team)
-    scenarios.decide(trial, team, responder=False)
+    given_at = trial.attempts.get(number=1).given_at
+    scenarios.decide(trial, team, responder=False, at=given_at + timedelta(minutes=OBSERVED + 5))
     return trial
 
 
@@ -127,10 +145,27 @@ def _preparation_ready(trial, team):
     return trial
 
 
+def _follow_up_ready(trial, team):
+    _decided(trial, team)
+    scenarios.tick_all(trial.pk, "follow_up", team)
+    return trial
+
+
 def _cancel(trial, team):
     return workflow.trial_cancel(
         trial_id=trial.pk, actor=team.neurologist, reason="Patient moved to another city."
     )
+
+
+def _observation_ready(trial, team):
+    """Observation past the 4 h score, the discharge checklist ticked: every move out is free."""
+    now = timezone.now()
+    given_at = now - timedelta(minutes=OBSERVED)
+    scenarios.prepare(trial, team, at=given_at - timedelta(hours=2))
+    scenarios.inject(trial, team, given_at=given_at)
+    scenarios.observe(trial, team, post_grade=BASELINE_GRADE, given_at=given_at)
+    scenarios.tick_all(trial.pk, "observation", team)
+    return trial
 
 
 STEPS: dict[str, Callable] = {
@@ -138,15 +173,13 @@ STEPS: dict[str, Callable] = {
     "preparation_ready": _preparation_ready,
     "injection": lambda trial, team: scenarios.prepare(trial, team),
     "injection_ready": lambda trial, team: tick_day_of_and_injection(
-        scenarios.prepare(trial, team), team
+        scenarios.prepare(trial, team, at=timezone.now() - timedelta(hours=1)), team
     ),
     "observation": _observation,
-    "observation_ready": lambda trial, team: scenarios.tick_all(
-        _observation(trial, team).pk, "observation", team
-    ),
+    "observation_ready": _observation_ready,
     "follow_up": _follow_up,
     "follow_up_decided_nonresponder": _decided,
-    "follow_up_ready": _decided,
+    "follow_up_ready": _follow_up_ready,
     "completed": lambda trial, team: scenarios.close_as_candidate(trial, team),
     "cancelled": _cancel,
 }

@@ -11,7 +11,7 @@ from urllib.parse import quote
 import pytest
 from django.urls import URLResolver, get_resolver, reverse
 
-from trials.services import records
+from trials import scenarios
 
 OK, REDIRECT, FORBIDDEN, POST_ONLY = 200, 302, 403, 405
 LOGIN = "login"  # 302 to /login/?next=<the page>
@@ -64,6 +64,8 @@ URLS: dict[str, Row] = {
     "trials:adverse_event_resolve": Row(OK, OK, FORBIDDEN, needs="event"),
     "trials:pain_medication": Row(OK, OK, FORBIDDEN, needs="observation"),
     "trials:discharge": Row(OK, FORBIDDEN, FORBIDDEN, needs="observation"),
+    "trials:discharge_exception": Row(FORBIDDEN, OK, FORBIDDEN, needs="observation"),
+    "trials:effect_worn_off": Row(FORBIDDEN, OK, FORBIDDEN, needs="observation"),
     "trials:decide": Row(FORBIDDEN, OK, FORBIDDEN, needs="follow_up"),
     "trials:plan_next": Row(FORBIDDEN, OK, FORBIDDEN, needs="follow_up_decided_nonresponder"),
     "trials:close": Row(FORBIDDEN, OK, FORBIDDEN, needs="follow_up_decided_nonresponder"),
@@ -113,18 +115,7 @@ def _kwargs(needs: str | None, trial_in, patient, team) -> dict:
     if needs == "event":
         trial = trial_in("observation")
         given_at = trial.attempts.get().given_at
-        event = records.adverse_event_record(
-            trial_id=trial.pk,
-            actor=team.nurse,
-            data={
-                "kind": "headache",
-                "severity": "mild",
-                "onset_at": given_at + timedelta(hours=1),
-                "action_taken": "",
-                "resolution": "",
-                "resolved_at": None,
-            },  # fmt: skip
-        )
+        event = scenarios.adverse_event(trial, team, onset=given_at + timedelta(hours=1))
         return {"pk": trial.pk, "event_pk": event.pk}
     return {"pk": trial_in(needs).pk}
 

@@ -7,9 +7,15 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from trials import procedure
+from trials.fields import (
+    ClinicalDateTimeField,
+    ClinicalTimesMixin,
+    DateTimeLocalInput,
+    LateEntryMixin,
+    now_local,
+)
 from trials.models import AdverseEvent, DoseAttempt, PainMedication, SiteSettings, Trial, VitalSigns
-
-DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+from trials.models.site import parse_minutes
 
 # Impossible clinical values are refused in the clinician's words, not Django's generic ones.
 LADDER = ", ".join(str(d) for d in procedure.DOSE_LADDER_MCG)
@@ -19,22 +25,11 @@ NOT_A_MAS_GRADE = {
 }
 
 
-class DateTimeLocalInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs):
-        super().__init__(format=DATETIME_FORMAT, **kwargs)
-
-
 class DateInput(forms.DateInput):
     input_type = "date"
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-def now_local() -> str:
-    return timezone.localtime().strftime(DATETIME_FORMAT)
 
 
 class PasswordMixin(forms.Form):
@@ -52,7 +47,12 @@ class PasswordMixin(forms.Form):
 class SubmissionMixin(forms.Form):
     """A hidden id per form load, so a double submit saves once."""
 
-    submission = forms.UUIDField(widget=forms.HiddenInput, required=False)
+    submission = forms.UUIDField(
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": "This form is out of date; reload the page and enter it again."
+        },
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -81,10 +81,13 @@ class NotApplicableForm(forms.Form):
     na_reason = forms.CharField(label="Reason not applicable", max_length=500)
 
 
-class TickForm(forms.Form):
+class TickForm(ClinicalTimesMixin, LateEntryMixin):
+    """A tick is done now unless the user says when it was done (then perhaps a late entry)."""
+
     note = forms.CharField(required=False, max_length=500)
     not_applicable = forms.BooleanField(required=False)
     na_reason = forms.CharField(required=False, max_length=500)
+    at = ClinicalDateTimeField(required=False, label="Done at")
 
     def clean(self):
         data = super().clean()
@@ -93,18 +96,18 @@ class TickForm(forms.Form):
         return data
 
 
-class AssessmentForm(forms.Form):
-    """Modified Ashworth per group and side (blank = not assessed) and the Penn scale."""
+class AssessmentForm(SubmissionMixin, ClinicalTimesMixin, LateEntryMixin):
+    """Modified Ashworth per group and side (blank = not assessed) and the Penn scale. Nothing
+    is preselected: an untouched field records no score. A post-dose assessment's scheduled time
+    comes from the time it was done (the service decides)."""
 
-    assessed_at = forms.DateTimeField(widget=DateTimeLocalInput(), label="Assessed at")
-    minutes_after = forms.IntegerField(
-        required=False,
-        min_value=0,
-        max_value=24 * 60,
-        label="Scheduled time (minutes after injection)",
-    )
+    assessed_at = ClinicalDateTimeField(label="Assessed at")
     penn_frequency = forms.TypedChoiceField(
-        choices=procedure.PENN_FREQUENCY_CHOICES, coerce=int, label="Penn spasm frequency"
+        choices=[("", "— choose —")] + procedure.PENN_FREQUENCY_CHOICES,
+        coerce=int,
+        empty_value=None,
+        label="Penn spasm frequency",
+        error_messages={"required": "Choose the Penn spasm frequency (0 to 4)."},
     )
     penn_severity = forms.TypedChoiceField(
         choices=[("", "– (no spasms)")] + procedure.PENN_SEVERITY_CHOICES,
@@ -115,17 +118,9 @@ class AssessmentForm(forms.Form):
     )
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, baseline: bool = False, schedule: list[int] | None = None, **kw):
+    def __init__(self, *args, baseline: bool = False, **kw):
         super().__init__(*args, **kw)
         self.initial.setdefault("assessed_at", now_local())
-        if baseline:
-            del self.fields["minutes_after"]
-        elif schedule:
-            self.fields["minutes_after"] = forms.TypedChoiceField(
-                choices=[(m, f"{m // 60} h" if m % 60 == 0 else f"{m} min") for m in schedule],
-                coerce=int,
-                label="Scheduled time",
-            )
         for group in procedure.MUSCLE_GROUPS:
             for side, side_label in procedure.SIDES:
                 self.fields[self.mas_name(group.key, side)] = forms.ChoiceField(
@@ -170,22 +165,28 @@ class AssessmentForm(forms.Form):
 class SignPreparationForm(PasswordMixin):
     first_dose_mcg = forms.TypedChoiceField(
         label="First dose",
-        choices=[(25, "25 mcg (very small children)"), (50, "50 mcg")],
+        choices=[
+            (procedure.FIRST_DOSE_MCG, f"{procedure.FIRST_DOSE_MCG} mcg"),
+            (
+                procedure.SMALL_FIRST_DOSE_MCG,
+                f"{procedure.SMALL_FIRST_DOSE_MCG} mcg (children; adults only with a reason)",
+            ),
+        ],
         coerce=int,
         initial=procedure.FIRST_DOSE_MCG,
         error_messages={"invalid_choice": "The first dose is 50 mcg (25 mcg for small children)."},
     )
-
-
-INJECTION_REQUIRED = (
-    "spinal_level", "needle_type", "needle_gauge", "passes", "product", "concentration_mcg_ml",
-    "lot", "expiry", "given_at", "duration_seconds", "discarded_mcg", "assisting_nurse",
-)  # fmt: skip
+    reason = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Reason for 25 mcg",
+        help_text="Needed for an adult (e.g. relies on spasticity to walk).",
+    )
 
 
 def shape_injection_fields(fields: dict) -> None:
     """Required fields, yes/no questions and the nurse list of an injection record form."""
-    for name in INJECTION_REQUIRED:
+    for name in procedure.INJECTION_REQUIRED_FIELDS:
         if name in fields:
             fields[name].required = True
     yes_no = [("", "—"), ("true", "Yes"), ("false", "No")]
@@ -199,7 +200,7 @@ def shape_injection_fields(fields: dict) -> None:
     fields["assisting_nurse"].label = "Assisting nurse"
 
 
-class InjectionForm(forms.ModelForm):
+class InjectionForm(ClinicalTimesMixin, LateEntryMixin, forms.ModelForm):
     dose_mcg = forms.TypedChoiceField(
         choices=procedure.DOSE_CHOICES,
         coerce=int,
@@ -216,11 +217,8 @@ class InjectionForm(forms.ModelForm):
 
     class Meta:
         model = DoseAttempt
-        fields = [
-            "spinal_level", "needle_type", "needle_gauge", "clear_csf", "passes",
-            "image_guidance", "radiologist", "product", "concentration_mcg_ml", "lot", "expiry",
-            "given_at", "duration_seconds", "discarded_mcg", "assisting_nurse",
-        ]  # fmt: skip
+        fields = list(procedure.INJECTION_RECORD_FIELDS)
+        field_classes = {"given_at": ClinicalDateTimeField}
         widgets = {"given_at": DateTimeLocalInput(), "expiry": DateInput()}
 
     def __init__(self, *args, **kwargs):
@@ -238,13 +236,14 @@ class InjectionForm(forms.ModelForm):
         return data
 
 
-class VitalSignsForm(SubmissionMixin, forms.ModelForm):
+class VitalSignsForm(SubmissionMixin, ClinicalTimesMixin, LateEntryMixin, forms.ModelForm):
     class Meta:
         model = VitalSigns
         fields = [
             "recorded_at", "heart_rate", "systolic", "diastolic", "respiratory_rate", "spo2",
             "temperature_c", "sedation", "pain", "headache", "note",
         ]  # fmt: skip
+        field_classes = {"recorded_at": ClinicalDateTimeField}
         widgets = {"recorded_at": DateTimeLocalInput(), "note": forms.Textarea(attrs={"rows": 2})}
         error_messages = {
             "spo2": {
@@ -265,10 +264,15 @@ class VitalSignsForm(SubmissionMixin, forms.ModelForm):
         return data
 
 
-class AdverseEventForm(SubmissionMixin, forms.ModelForm):
+class AdverseEventForm(SubmissionMixin, ClinicalTimesMixin, LateEntryMixin, forms.ModelForm):
+    """An adverse event of any given dose of the trial (the latest by default)."""
+
+    attempt_number = forms.TypedChoiceField(coerce=int, label="After the dose of", choices=[])
+
     class Meta:
         model = AdverseEvent
         fields = ["kind", "severity", "onset_at", "action_taken", "resolution", "resolved_at"]
+        field_classes = {"onset_at": ClinicalDateTimeField, "resolved_at": ClinicalDateTimeField}
         widgets = {
             "onset_at": DateTimeLocalInput(),
             "resolved_at": DateTimeLocalInput(),
@@ -276,25 +280,35 @@ class AdverseEventForm(SubmissionMixin, forms.ModelForm):
             "resolution": forms.Textarea(attrs={"rows": 2}),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, attempts=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.initial.setdefault("onset_at", now_local())
+        given = [a for a in attempts if a.is_given]
+        self.fields["attempt_number"].choices = [
+            (a.number, f"Attempt {a.number} ({a.dose_mcg} mcg, given "
+             f"{timezone.localtime(a.given_at):%Y-%m-%d %H:%M})")
+            for a in reversed(given)
+        ]  # fmt: skip
+        if given:
+            self.initial.setdefault("attempt_number", given[-1].number)
+        self.order_fields(["attempt_number"])
 
 
-class ResolveAdverseEventForm(forms.Form):
+class ResolveAdverseEventForm(ClinicalTimesMixin, LateEntryMixin):
     action_taken = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     resolution = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
-    resolved_at = forms.DateTimeField(widget=DateTimeLocalInput())
+    resolved_at = ClinicalDateTimeField(label="Resolved at")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.initial.setdefault("resolved_at", now_local())
 
 
-class PainMedicationForm(SubmissionMixin, forms.ModelForm):
+class PainMedicationForm(SubmissionMixin, ClinicalTimesMixin, LateEntryMixin, forms.ModelForm):
     class Meta:
         model = PainMedication
         fields = ["drug", "dose", "route", "given_at"]
+        field_classes = {"given_at": ClinicalDateTimeField}
         widgets = {"given_at": DateTimeLocalInput()}
 
     def __init__(self, *args, **kwargs):
@@ -302,13 +316,37 @@ class PainMedicationForm(SubmissionMixin, forms.ModelForm):
         self.initial.setdefault("given_at", now_local())
 
 
-class DischargeForm(PasswordMixin):
+class DischargeForm(ClinicalTimesMixin, LateEntryMixin, PasswordMixin):
+    at = ClinicalDateTimeField(label="Discharged at", required=False, help_text="Empty: now.")
     note = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Discharge note"
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("at", now_local())
 
-class DecisionForm(PasswordMixin):
+
+class DischargeExceptionForm(DischargeForm):
+    """The physician's discharge before the criteria are met: a signed exception."""
+
+    exception = forms.CharField(
+        label="Reason for the exception",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="E.g. leaving against medical advice; transfer to another hospital.",
+    )
+
+
+class EffectWornOffForm(ClinicalTimesMixin, LateEntryMixin):
+    at = ClinicalDateTimeField(label="Effect worn off at")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("at", now_local())
+
+
+class DecisionForm(ClinicalTimesMixin, LateEntryMixin, PasswordMixin):
     responder = forms.TypedChoiceField(
         choices=[("true", "Responder"), ("false", "Not a responder")],
         coerce=lambda v: v == "true",
@@ -320,20 +358,46 @@ class DecisionForm(PasswordMixin):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Required when you override the suggestion.",
     )
+    at = ClinicalDateTimeField(label="Decided at", required=False, help_text="Empty: now.")
+
+    def __init__(self, *args, goals: list[str] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("at", now_local())
+        self.goals = list(goals)
+        for i, goal in enumerate(self.goals):
+            self.fields[f"goal_{i}"] = forms.ChoiceField(
+                choices=procedure.GOAL_OUTCOMES,
+                widget=forms.RadioSelect,
+                label=f"Goal: {goal}",
+                error_messages={"required": f"Mark the goal “{goal}”."},
+            )
+        self.order_fields(["responder", "reason"] + [f"goal_{i}" for i in range(len(self.goals))])
+
+    def goal_outcomes(self) -> dict[str, str]:
+        return {goal: self.cleaned_data[f"goal_{i}"] for i, goal in enumerate(self.goals)}
 
 
 class NextAttemptForm(forms.Form):
+    """Every dose of the protocol; the next rung preselected; a reason to leave the ladder."""
+
     dose_mcg = forms.TypedChoiceField(
         choices=procedure.DOSE_CHOICES, coerce=int, label="Next dose", error_messages=NOT_ON_LADDER
+    )
+    reason = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Reason (to skip or repeat a step)",
+        help_text="Needed when the dose is not the next step of the ladder.",
     )
 
     def __init__(self, *args, last_dose: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        if last_dose is not None:
-            higher = [(d, f"{d} mcg") for d in procedure.DOSE_LADDER_MCG if d > last_dose]
-            self.fields["dose_mcg"].choices = higher or procedure.DOSE_CHOICES
-            if higher:
-                self.initial.setdefault("dose_mcg", higher[0][0])
+        rung = procedure.next_rung(last_dose) if last_dose is not None else None
+        if rung is not None:
+            self.initial.setdefault("dose_mcg", rung)
+            self.fields[
+                "dose_mcg"
+            ].help_text = f"After {last_dose} mcg the ladder's next step is {rung} mcg."
 
 
 class CloseForm(PasswordMixin):
@@ -353,12 +417,28 @@ class SiteSettingsForm(forms.ModelForm):
         model = SiteSettings
         fields = [
             "fasting_policy", "fasting_hours", "vitals_minutes", "assessment_minutes",
+            "discharge_assessment_minutes", "assessment_window_minutes", "late_entry_minutes",
             "responder_threshold", "time_zone", "session_idle_minutes",
         ]  # fmt: skip
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["session_idle_minutes"].required = False
+
+    def clean(self):
+        data = super().clean()
+        try:
+            scheduled = set(parse_minutes(data.get("assessment_minutes") or ""))
+            required = set(parse_minutes(data.get("discharge_assessment_minutes") or ""))
+        except forms.ValidationError:
+            return data  # the field's own error is shown
+        if not required <= scheduled:
+            self.add_error(
+                "discharge_assessment_minutes",
+                "Each assessment required before discharge must be one of the scheduled "
+                "assessment times.",
+            )
+        return data
 
     def clean_session_idle_minutes(self) -> int:
         # Left empty (or out of an older form): the current limit stays.

@@ -8,8 +8,8 @@ from django.utils import timezone
 from trials import procedure
 from trials.models import Assessment, ChecklistEntry, DoseAttempt
 from trials.responder import LOWER_LIMB
-from trials.schedule import Schedule, assessment_schedule, vitals_schedule
-from trials.services.phase import next_moves
+from trials.schedule import Schedule, vitals_schedule
+from trials.services.phase import decision_blockers, discharge_criteria, next_moves
 from trials.services.snapshot import TrialSnapshot
 
 
@@ -118,12 +118,42 @@ def observation(snap: TrialSnapshot, now=None) -> ObservationView | None:
         return None
     now = now or timezone.now()
     recorded = [v.recorded_at for v in snap.vitals_after_injection(attempt)]
-    done_minutes = {a.minutes_after for a in snap.post_dose(attempt)}
     return ObservationView(
         attempt,
         vitals_schedule(attempt.given_at, snap.site.vitals_schedule, recorded, now),
-        assessment_schedule(attempt.given_at, snap.site.assessment_schedule, done_minutes, now),
+        snap.assessment_plan(attempt, now),
     )
+
+
+@dataclass
+class NextMove:
+    move: procedure.Move
+    blockers: list[str]
+    can: bool  # this user's role may make it
+
+    @property
+    def url_name(self) -> str:
+        return self.move.url_name
+
+
+def moves_for(snap: TrialSnapshot, user) -> list[NextMove]:
+    return [NextMove(m, b, user.role in m.roles) for m, b in next_moves(snap)]
+
+
+def can_flags(user) -> dict[str, bool]:
+    """{action: may this user do it} for every action of procedure.ACTION_ROLES and move."""
+    flags = {action: user.role in roles for action, roles in procedure.ACTION_ROLES.items()}
+    flags |= {m.action: user.role in m.roles for m in procedure.MOVES}
+    return flags
+
+
+def vitals_baseline(snap: TrialSnapshot, attempt: DoseAttempt | None) -> dict:
+    """The last set since the dose beside the pre-dose baseline ("vital signs stable")."""
+    if attempt is None:
+        return {}
+    pre = snap.pre_dose_vitals(attempt)
+    post = snap.vitals_after_injection(attempt)
+    return {"baseline": pre[-1] if pre else None, "last": post[-1] if post else None}
 
 
 def trial_context(snap: TrialSnapshot, user) -> dict:
@@ -135,7 +165,12 @@ def trial_context(snap: TrialSnapshot, user) -> dict:
         "patient": snap.trial.patient,
         "attempt": attempt,
         "stepper": stepper(snap.trial.status),
-        "moves": next_moves(snap),
+        "moves": moves_for(snap, user),
+        "decision_blockers": decision_blockers(snap) if attempt else [],
+        "discharge_criteria": discharge_criteria(snap)
+        if snap.trial.status == procedure.Phase.OBSERVATION and attempt and attempt.is_given
+        else [],
+        "vitals_compare": vitals_baseline(snap, attempt),
         "checklists": checklists(snap, user),
         "history_checklists": signed_checklists(snap),
         "scores": score_table(snap),

@@ -45,22 +45,28 @@ class Move:
     target: str
     roles: frozenset[str]
     label: str
+    url_name: str
 
 
 # The only allowed moves between phases, read as a table. Anything not listed is refused.
 MOVES: tuple[Move, ...] = (
     Move("sign_preparation", Phase.PREPARATION, Phase.INJECTION, frozenset({NEUROLOGIST}),
-         "Sign preparation complete"),
+         "Sign preparation complete", "trials:sign_preparation"),
     Move("sign_injection", Phase.INJECTION, Phase.OBSERVATION, frozenset({NEUROLOGIST}),
-         "Sign the injection"),
+         "Sign the injection", "trials:injection"),
     Move("discharge", Phase.OBSERVATION, Phase.FOLLOW_UP, frozenset({NURSE}),
-         "Sign the discharge"),
+         "Sign the discharge", "trials:discharge"),
+    # Leaving before the criteria are met (against advice, transfer): the physician's signed
+    # exception with its reason, never a silent one (DOMAIN §3).
+    Move("discharge_exception", Phase.OBSERVATION, Phase.FOLLOW_UP, frozenset({NEUROLOGIST}),
+         "Discharge as a signed exception", "trials:discharge_exception"),
     Move("plan_next_attempt", Phase.FOLLOW_UP, Phase.INJECTION, frozenset({NEUROLOGIST}),
-         "Plan the next attempt"),
+         "Plan the next attempt", "trials:plan_next"),
     Move("close", Phase.FOLLOW_UP, Phase.COMPLETED, frozenset({NEUROLOGIST}),
-         "Close the trial with an outcome"),
+         "Close the trial with an outcome", "trials:close"),
     *(
-        Move("cancel", source, Phase.CANCELLED, frozenset({NEUROLOGIST}), "Cancel the trial")
+        Move("cancel", source, Phase.CANCELLED, frozenset({NEUROLOGIST}), "Cancel the trial",
+             "trials:cancel")
         for source in Phase.OPEN
     ),
 )  # fmt: skip
@@ -207,7 +213,20 @@ PHASE_CHECKLISTS: dict[str, tuple[str, ...]] = {
 DOSE_LADDER_MCG = (25, 50, 75, 100)
 DOSE_CHOICES = [(d, f"{d} mcg") for d in DOSE_LADDER_MCG]
 FIRST_DOSE_MCG = 50
+# 25 mcg as a first dose: children without a reason, adults only with one (DOMAIN §2).
+SMALL_FIRST_DOSE_MCG = 25
+ADULT_AGE_YEARS = 18
+# The label's minimum age, checked against the date of birth when preparation is signed.
+MIN_AGE_YEARS = 4
 MAX_ATTEMPTS = 3
+
+
+def next_rung(dose_mcg: int) -> int | None:
+    """The ladder's default next dose (50 → 75 → 100); None after the highest."""
+    higher = [d for d in DOSE_LADDER_MCG if d > dose_mcg and d >= FIRST_DOSE_MCG]
+    return higher[0] if higher else None
+
+
 MIN_HOURS_BETWEEN_ATTEMPTS = 24
 MIN_INJECTION_SECONDS = 60  # barbotage over at least 1 minute
 J0476_UNIT_MCG = 50
@@ -240,6 +259,8 @@ MUSCLE_GROUPS: tuple[MuscleGroup, ...] = (
     MuscleGroup("wrist_flexors", "Wrist flexors", False),
 )
 MUSCLE_GROUP_LABELS = {g.key: g.label for g in MUSCLE_GROUPS}
+# The groups the responder rule averages (DOMAIN §4).
+LOWER_LIMB_GROUPS = frozenset(g.key for g in MUSCLE_GROUPS if g.lower_limb)
 SIDES = (("left", "Left"), ("right", "Right"))
 
 PENN_FREQUENCY_CHOICES = [
@@ -257,6 +278,12 @@ PENN_SEVERITY_CHOICES = [(1, "1 – mild"), (2, "2 – moderate"), (3, "3 – se
 DEFAULT_VITALS_MINUTES = (15, 30, 45, 60, 90, 120, 180, 240, 300, 360, 420, 480)
 # Spasticity at 2 h and 4 h, plus 6 h and 8 h if the effect lasts.
 DEFAULT_ASSESSMENT_MINUTES = (120, 240, 360, 480)
+# Discharge waits for these (DOMAIN §3); the later ones are owed only while the effect lasts.
+DEFAULT_DISCHARGE_ASSESSMENT_MINUTES = (120, 240)
+# An assessment belongs to the slot within ± this many minutes of it (DOMAIN §2a, site setting).
+DEFAULT_ASSESSMENT_WINDOW_MINUTES = 30
+# An entry made longer than this after the event is a late entry (DOMAIN §2a, site setting).
+DEFAULT_LATE_ENTRY_MINUTES = 60
 
 SEDATION_CHOICES = [
     (0, "0 – alert"),
@@ -297,6 +324,8 @@ DISCHARGE_INSTRUCTIONS = (
     "treatment options.",
 )
 
+GOAL_OUTCOMES = [("met", "Met"), ("partly", "Partly met"), ("not_met", "Not met")]
+
 # --- Follow-up --------------------------------------------------------------------------------
 
 OUTCOME_CHOICES = [
@@ -309,6 +338,10 @@ SIGNATURE_MEANINGS = {
     "preparation": ("approved", "Preparation complete; patient approved for the trial dose"),
     "injection": ("performed", "Injection performed"),
     "discharge": ("performed", "Discharge performed; recovery instructions given"),
+    "discharge_exception": (
+        "approved",
+        "Discharge approved as an exception before the discharge criteria were met",
+    ),
     "decision": ("reviewed", "Response reviewed and decided"),
     "close": ("approved", "Trial outcome approved"),
 }
@@ -316,14 +349,20 @@ SIGNATURE_MEANINGS = {
 AMENDMENT_MEANING = "amended"
 # The fields of a signed record an amendment may correct. The time given is not among them: the
 # observation schedule and the 24 h interval to the next dose were run from the signed time.
+# The injection record the performing physician fills in and signs (DOMAIN §3, Injection).
+INJECTION_RECORD_FIELDS: tuple[str, ...] = (
+    "spinal_level", "needle_type", "needle_gauge", "clear_csf", "passes", "image_guidance",
+    "radiologist", "product", "concentration_mcg_ml", "lot", "expiry", "given_at",
+    "duration_seconds", "discarded_mcg", "assisting_nurse",
+)  # fmt: skip
+# Those the signer must fill in (the radiologist only with image guidance).
+INJECTION_REQUIRED_FIELDS: tuple[str, ...] = tuple(
+    f for f in INJECTION_RECORD_FIELDS if f not in ("clear_csf", "image_guidance", "radiologist")
+)
 AMENDABLE_FIELDS: dict[str, tuple[str, ...]] = {
-    "injection": (
-        "spinal_level", "needle_type", "needle_gauge", "clear_csf", "passes", "image_guidance",
-        "radiologist", "product", "concentration_mcg_ml", "lot", "expiry", "duration_seconds",
-        "discarded_mcg", "assisting_nurse",
-    ),
+    "injection": tuple(f for f in INJECTION_RECORD_FIELDS if f != "given_at"),
     "discharge": ("discharge_note",),
-}  # fmt: skip
+}
 
 # --- Who may do what outside the phase moves ---------------------------------------------------
 
@@ -337,8 +376,12 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "record_adverse_event": ND,
     "record_pain_medication": ND,
     "decide": D,
+    "record_effect_worn_off": D,
     "site_settings": frozenset({ADMIN}),
     "amend_injection": D,
     "amend_discharge": N,
     "audit_review": frozenset({ADMIN}),
+    # Pages of their own (the navigation shows a link exactly to those who may open it).
+    "view_worklist": frozenset({NEUROLOGIST, ADMIN}),
+    "view_outcomes": frozenset({NEUROLOGIST, ADMIN}),
 }

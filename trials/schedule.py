@@ -17,6 +17,8 @@ class Slot:
     done: bool
     overdue: bool
     missed: bool
+    # Not owed: a later assessment once the physician recorded that the effect had worn off.
+    not_owed: bool = False
 
     @property
     def label(self) -> str:
@@ -33,7 +35,7 @@ class Schedule:
     @property
     def next_due(self) -> Slot | None:
         """The slot to do now (overdue) or next; None when the schedule is complete."""
-        return next((s for s in self.slots if not s.done and not s.missed), None)
+        return next((s for s in self.slots if not s.done and not s.missed and not s.not_owed), None)
 
     @property
     def overdue(self) -> list[Slot]:
@@ -75,13 +77,57 @@ def vitals_schedule(
     return Schedule(slots)
 
 
+def assessment_slot(minutes_after: int, schedule: list[int], window: int) -> int | None:
+    """The scheduled time (minutes) whose ± window holds this assessment, or None: unscheduled.
+    Where two windows overlap, the nearer scheduled time."""
+    near = [m for m in schedule if abs(minutes_after - m) <= window]
+    return min(near, key=lambda m: (abs(minutes_after - m), m)) if near else None
+
+
 def assessment_schedule(
-    given_at: datetime, minutes: list[int], done_minutes: set[int], now: datetime
+    given_at: datetime,
+    minutes: list[int],
+    done_slots: set[int],
+    now: datetime,
+    *,
+    window: int,
+    required: list[int],
+    worn_off_at: datetime | None = None,
 ) -> Schedule:
-    """Assessments are recorded against their scheduled time, so a late one still counts."""
+    """Assessments count for the slot whose window holds their time (DOMAIN §2a). A slot is
+    overdue from its time until its window closes, then missed. A slot that is not required for
+    discharge is owed only while the effect lasts: not once the effect is recorded worn off."""
     slots = []
     for offset in minutes:
         due = given_at + timedelta(minutes=offset)
-        done = offset in done_minutes
-        slots.append(Slot(offset, due, done, overdue=not done and now > due, missed=False))
+        done = offset in done_slots
+        not_owed = (
+            not done and offset not in required and worn_off_at is not None and worn_off_at <= due
+        )
+        closed = now > due + timedelta(minutes=window)
+        open_due = not done and not not_owed
+        slots.append(
+            Slot(
+                offset,
+                due,
+                done,
+                overdue=open_due and now > due and not closed,
+                missed=open_due and closed,
+                not_owed=not_owed,
+            )
+        )
     return Schedule(slots)
+
+
+def attempt_assessment_schedule(attempt, assessments, site, now: datetime) -> Schedule:
+    """The assessment schedule of a given dose, from its post-dose assessments and the site's
+    settings (the one call every page and check uses)."""
+    return assessment_schedule(
+        attempt.given_at,
+        site.assessment_schedule,
+        {a.slot_minutes for a in assessments if a.slot_minutes is not None},
+        now,
+        window=site.assessment_window_minutes,
+        required=site.discharge_assessments,
+        worn_off_at=attempt.effect_worn_off_at,
+    )

@@ -44,6 +44,8 @@ urlpatterns = [
     ),
     path("<int:pk>/pain-medication/", records.pain_medication, name="pain_medication"),
     path("<int:pk>/discharge/", steps.discharge, name="discharge"),
+    path("<int:pk>/discharge-exception/", steps.discharge_exception, name="discharge_exception"),
+    path("<int:pk>/effect-worn-off/", steps.effect_worn_off, name="effect_worn_off"),
     path("<int:pk>/decide/", steps.decide, name="decide"),
     path("<int:pk>/next-attempt/", steps.plan_next, name="plan_next"),
     path("<int:pk>/close/", steps.close, name="close"),

@@ -49,13 +49,16 @@ class E2EUser:
     last_name: str
     totp_key: str = ""  # base32; the user gets a confirmed authenticator with it when set
 
-    def current_code(self) -> str:
-        """The code the user's authenticator app would show now."""
+    def current_code(self, offset: float = 0) -> str:
+        """The code the user's authenticator app would show now (on the app's moved clock)."""
         import base64
+        import time
 
         from django_otp.oath import TOTP
 
-        return str(TOTP(base64.b32decode(self.totp_key)).token()).zfill(6)
+        totp = TOTP(base64.b32decode(self.totp_key))
+        totp.time = time.time() + offset
+        return str(totp.token()).zfill(6)
 
     @property
     def printed_name(self) -> str:
@@ -91,6 +94,7 @@ class LiveApp:
     base_url: str
     database_url: str
     log_path: Path
+    clock_file: Path
     password: str = PASSWORD
     nurse: E2EUser = NURSE
     neurologist: E2EUser = NEUROLOGIST
@@ -98,6 +102,22 @@ class LiveApp:
 
     def url(self, path: str) -> str:
         return self.base_url + path
+
+    @property
+    def offset(self) -> float:
+        return float(self.clock_file.read_text() or 0)
+
+    def now(self):
+        """The app's clock (UTC): real time plus the offset the test moved it by."""
+        from datetime import UTC, datetime, timedelta
+
+        return datetime.now(UTC) + timedelta(seconds=self.offset)
+
+    def move_clock(self, **delta) -> None:
+        """Move the app's clock forward, e.g. move_clock(hours=2): time passes on the ward."""
+        from datetime import timedelta
+
+        self.clock_file.write_text(str(self.offset + timedelta(**delta).total_seconds()))
 
     def log_tail(self, lines: int = 60) -> str:
         try:
@@ -201,12 +221,15 @@ def live_app():
         "DJANGO_DEBUG": "1",
         "DATABASE_URL": database_url,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_SETTINGS_MODULE": "tests.browser.settings",
         "PYTHONUNBUFFERED": "1",
     }
     proc = None
     log_file = None
     log_path = workdir / "runserver.log"
+    clock_file = workdir / "clock-offset"
+    clock_file.write_text("0")
+    env["ITB_TEST_CLOCK_FILE"] = str(clock_file)
     try:
         _run(["migrate", "--no-input"], env, "migrate")
         users = [
@@ -229,7 +252,9 @@ def live_app():
         )
         base_url = f"http://127.0.0.1:{port}"
         _wait_until_up(proc, base_url + "/login/", log_path)
-        yield LiveApp(base_url=base_url, database_url=database_url, log_path=log_path)
+        yield LiveApp(
+            base_url=base_url, database_url=database_url, log_path=log_path, clock_file=clock_file
+        )
     finally:
         if proc is not None:
             proc.terminate()

@@ -7,9 +7,11 @@ neurologist finds no response (the app suggests the same) and plans 75 mcg; the 
 (mean lower-limb MAS 3 → 1.5), and the trial closes with a pump candidate at 150 mcg/day. The
 admin then finds it under "Completed".
 
-Doses must be at least 24 h apart and a browser cannot wait a day, so the first injection is
-entered as given 26 hours ago (its vital signs and assessment timed from then); the second is
-given now.
+Off the happy path too: the nurse tries to discharge before the 4 h score and is told why not;
+the 4 h score is charted late, with its reason, and shown as a late entry. Nothing is typed as
+if it happened in the past beyond the late-entry threshold: time passes on the app's own clock
+(tests/browser/clock.py), two hours for a score, a day for the second dose. Every time shown is
+the form's default "now" of that clock, except the one late entry.
 """
 
 import re
@@ -48,8 +50,8 @@ def clinic_input(moment: datetime) -> str:
     return local.strftime("%Y-%m-%dT%H:%M")
 
 
-def clinic_today() -> date:
-    return datetime.now(CLINIC_TZ).date()
+def clinic_today(app=None) -> date:
+    return (app.now() if app else datetime.now(UTC)).astimezone(CLINIC_TZ).date()
 
 
 # --- Screenshots ----------------------------------------------------------------------------
@@ -116,7 +118,7 @@ def log_in(page: Page, app, user, screens: Screens | None = None) -> Page:
     if user.totp_key:
         # The second step: the code from the user's authenticator app.
         expect(page.get_by_role("heading", name="Enter your code")).to_be_visible()
-        page.locator("#id_otp_token").fill(user.current_code())
+        page.locator("#id_otp_token").fill(user.current_code(app.offset))
         if screens:
             screens.take(page, "code")
         page.get_by_role("button", name="Verify").click()
@@ -183,12 +185,12 @@ def _wait_for_panel(page: Page, row) -> None:
     expect(error, "the panel refused the tick").to_have_count(0)
 
 
-def record_scores(page: Page, grade: str, *, at: str | None, minutes: str | None) -> None:
+def record_scores(page: Page, grade: str, *, at: str | None = None, late: str = "") -> None:
     """Fill the assessment form: every lower-limb group, both sides, at `grade`; Penn 3/2."""
     if at:
         page.locator("#id_assessed_at").fill(at)
-    if minutes:
-        page.locator("#id_minutes_after").select_option(minutes)
+    if late:
+        page.locator("#id_late_reason").fill(late)
     for group in LOWER_LIMB:
         for side in ("left", "right"):
             page.locator(f"#id_mas_{group}_{side}").select_option(grade)
@@ -196,10 +198,10 @@ def record_scores(page: Page, grade: str, *, at: str | None, minutes: str | None
     page.locator("#id_penn_severity").select_option("2")
 
 
-def record_baseline(neuro: Page, at: str, screens: Screens) -> None:
+def record_baseline(neuro: Page, at: str | None, screens: Screens) -> None:
     neuro.get_by_role("link", name="Record baseline").click()
     expect(neuro.get_by_role("heading", name="Baseline spasticity assessment")).to_be_visible()
-    record_scores(neuro, "3", at=at, minutes=None)
+    record_scores(neuro, "3", at=at)
     screens.take(neuro, "baseline-form")
     submit(neuro, "Save")
     expect(neuro.locator("#phase-panel")).to_contain_text(
@@ -235,7 +237,7 @@ def record_injection(
     """Fill and sign the injection record; given_at None keeps the form's default (now)."""
     neuro.reload()
     expect(neuro.locator("#phase-panel")).to_contain_text("Ready.")
-    neuro.get_by_role("link", name="Record and sign the injection").click()
+    neuro.get_by_role("link", name="Sign the injection").click()
     expect(
         neuro.get_by_role("heading", name=f"Injection record – attempt {attempt}")
     ).to_contain_text(f"{dose} mcg")
@@ -249,11 +251,11 @@ def record_injection(
     neuro.locator("#id_product").select_option("lioresal")
     neuro.locator("#id_concentration_mcg_ml").fill("50")
     neuro.locator("#id_lot").fill(lot)
-    neuro.locator("#id_expiry").fill((clinic_today() + timedelta(days=365)).isoformat())
+    neuro.locator("#id_expiry").fill((clinic_today(app) + timedelta(days=365)).isoformat())
     if given_at is None:
         given_at = neuro.locator("#id_given_at").input_value()
         shown = datetime.fromisoformat(given_at).replace(tzinfo=CLINIC_TZ)
-        assert abs(datetime.now(UTC) - shown) < timedelta(minutes=3), (
+        assert abs(app.now() - shown) < timedelta(minutes=3), (
             f"'Time given' should default to now (clinic time), shows {given_at!r}"
         )
     else:
@@ -271,8 +273,10 @@ def record_injection(
     expect(card).to_contain_text(f"assisted by {app.nurse.printed_name}")
 
 
-def record_vitals(nurse: Page, app, *, attempt: int, at: str | None = None) -> None:
-    nurse.get_by_role("link", name="Record vital signs").click()
+def record_vitals(
+    nurse: Page, app, *, attempt: int, at: str | None = None, link: str = "Record vital signs"
+) -> None:
+    nurse.get_by_role("link", name=link).click()
     if at:
         nurse.locator("#id_recorded_at").fill(at)
     values = {"heart_rate": "76", "systolic": "124", "diastolic": "78", "respiratory_rate": "16",
@@ -287,11 +291,13 @@ def record_vitals(nurse: Page, app, *, attempt: int, at: str | None = None) -> N
     expect(vitals).to_contain_text(app.nurse.printed_name)
 
 
-def record_post_dose(neuro: Page, grade: str, *, attempt: int, at: str | None, screens=None):
+def record_post_dose(
+    neuro: Page, grade: str, *, attempt: int, at: str | None = None, late: str = "", screens=None
+):
     neuro.reload()
     neuro.get_by_role("link", name="Post-dose assessment").click()
     expect(neuro.get_by_role("heading", name="Post-dose spasticity assessment")).to_be_visible()
-    record_scores(neuro, grade, at=at, minutes="120")
+    record_scores(neuro, grade, at=at, late=late)
     if screens:
         screens.take(neuro, "post-dose-form")
     submit(neuro, "Save")
@@ -299,10 +305,30 @@ def record_post_dose(neuro: Page, grade: str, *, attempt: int, at: str | None, s
     expect(neuro.locator(".score-table thead")).to_contain_text(f"#{attempt}")
 
 
-def discharge(nurse: Page, app, *, attempt: int) -> None:
+def tick_discharge_checklist(nurse: Page) -> None:
     nurse.reload()
+    expect(nurse.locator(".vitals-compare")).to_contain_text("Baseline (pre-dose): HR 76")
     for item in ("vitals_stable", "rest_today", "no_strenuous", "warning_signs"):
         tick(nurse, "observation", item)
+
+
+def discharge_refused_before_the_4h_score(nurse: Page, screens: Screens) -> None:
+    """The nurse tries to discharge after the 2 h score: the page says what is missing."""
+    tick_discharge_checklist(nurse)
+    move = nurse.locator('.next-move[data-action="discharge"]')
+    expect(move.locator(".blockers")).to_contain_text(
+        "The 4 h spasticity assessment is not recorded yet."
+    )
+    move.get_by_role("link", name="Sign the discharge").click()
+    expect(nurse.locator(".blockers")).to_contain_text("The 4 h spasticity assessment")
+    screens.take(nurse, "discharge-refused")
+    nurse.get_by_role("link", name="Back to the trial").click()
+
+
+def discharge(nurse: Page, app, *, attempt: int, ticked: bool = False) -> None:
+    if not ticked:
+        tick_discharge_checklist(nurse)
+    nurse.reload()
     nurse.get_by_role("link", name="Sign the discharge").click()
     expect(nurse.get_by_text("Rest for the remainder of the day")).to_be_visible()
     nurse.locator("#id_note").fill("Home with his partner; leaflet given.")
@@ -323,6 +349,8 @@ def decide(neuro: Page, app, verdict: str, screens: Screens, *, fall: str) -> No
     suggestion = neuro.locator(".alert-info")
     expect(suggestion).to_contain_text(f"Suggestion: {verdict}:")
     two_hours = suggestion.get_by_role("row").filter(has=neuro.get_by_role("cell", name="2 h"))
+    for i in range(neuro.locator("input[name^=goal_]").count() // 3):
+        neuro.locator(f"input[name=goal_{i}]").first.check()
     expect(two_hours.get_by_role("cell").nth(3), "the Fall column").to_have_text(fall)
     choice = neuro.get_by_label(verdict, exact=True)
     expect(choice, "the form preselects the suggestion").to_be_checked()
@@ -346,12 +374,17 @@ def test_nurse_and_neurologist_take_a_new_patient_through_the_trial(
         "diagnosis_detail": "Secondary progressive", "allergies": "None known",
         "anticoagulants": "None", "oral_antispasmodics": "Baclofen 20 mg three times daily",
     }  # fmt: skip
-    now = datetime.now(UTC)
-    first_given = clinic_input(now - timedelta(hours=26))
-    first_given_at = datetime.fromisoformat(first_given).replace(tzinfo=CLINIC_TZ).astimezone(UTC)
 
-    def after_first(minutes: int) -> str:
-        return clinic_input(first_given_at + timedelta(minutes=minutes))
+    def time_passes(**delta) -> None:
+        """The app's clock moves on; each tab comes back to its page, signing in again when the
+        session has ended meanwhile (idle limit, or the 12 h limit overnight)."""
+        app.move_clock(**delta)
+        for page, user in ((nurse, app.nurse), (neuro, app.neurologist)):
+            url = page.url
+            page.reload()
+            if "/login/" in page.url:
+                log_in(page, app, user)
+                page.goto(url)
 
     # The nurse registers the patient and starts the trial.
     nurse = log_in(new_tab("nurse").page, app, app.nurse, screens)
@@ -375,22 +408,42 @@ def test_nurse_and_neurologist_take_a_new_patient_through_the_trial(
     mark_not_applicable(neuro, "preparation", "imaging", "No spine imaging ordered")
     expect(neuro.locator("#checklist-preparation .card-header .badge")).to_have_text("9 / 9")
     screens.take(neuro, "preparation-ticked")
-    record_baseline(neuro, after_first(-60), screens)
+    record_baseline(neuro, None, screens)
     sign_preparation(neuro, app.password, screens)
 
-    # Attempt 1, 50 mcg, given 26 hours ago.
+    # Attempt 1, 50 mcg: the day-of checks, the pre-dose vital signs, the dose given now.
     nurse.goto(trial_url)
     expect_phase(nurse, "Injection")
     tick_injection_day(nurse, neuro, attempt=1, dose=50)
+    record_vitals(nurse, app, attempt=1, link="Record pre-dose vital signs")
+    expect(nurse.locator("#attempt-1 .vitals-baseline")).to_contain_text("Baseline")
     screens.take(nurse, "injection-checklists")
     record_injection(
-        neuro, app, attempt=1, dose=50, given_at=first_given, lot="LIO-24-0815", screens=screens
+        neuro, app, attempt=1, dose=50, given_at=None, lot="LIO-24-0815", screens=screens
     )
+    given_first = app.now()
     nurse.goto(trial_url)
     expect_phase(nurse, "Observation")
-    record_vitals(nurse, app, attempt=1, at=after_first(15))
-    record_post_dose(neuro, "3", attempt=1, at=after_first(120))
-    discharge(nurse, app, attempt=1)
+    time_passes(minutes=15)
+    record_vitals(nurse, app, attempt=1)
+    time_passes(minutes=105)
+    record_post_dose(neuro, "3", attempt=1)
+
+    # 2 h after the dose the nurse tries to discharge: the 4 h score is not there yet.
+    discharge_refused_before_the_4h_score(nurse, screens)
+
+    # The 4 h score is taken on time but charted 75 minutes later: a late entry, with its reason.
+    time_passes(minutes=120)
+    time_passes(minutes=75)
+    four_hours = clinic_input(given_first + timedelta(minutes=240))
+    record_post_dose(
+        neuro, "3", attempt=1, at=four_hours, late="Called to an emergency; scored on paper."
+    )
+    late_mark = neuro.locator(".late-entry").first
+    expect(late_mark).to_contain_text(f"late entry · entered {clinic_input(app.now())[:10]}")
+    expect(late_mark).to_contain_text("Theo Marsh: Called to an emergency; scored on paper.")
+    screens.take(neuro, "late-entry")
+    discharge(nurse, app, attempt=1, ticked=True)
 
     # No change from baseline: the app suggests "not a responder"; the neurologist agrees
     # and plans 75 mcg.
@@ -402,9 +455,11 @@ def test_nurse_and_neurologist_take_a_new_patient_through_the_trial(
     expect_phase(neuro, "Injection")
     expect(neuro.locator("#phase-panel")).to_contain_text("Attempt 2 of 3: 75 mcg, not before")
 
-    # Attempt 2, 75 mcg, given now (more than 24 h after the first).
+    # Attempt 2, 75 mcg, the next day (more than 24 h after the first dose).
+    time_passes(hours=20)
     nurse.goto(trial_url)
     tick_injection_day(nurse, neuro, attempt=2, dose=75)
+    record_vitals(nurse, app, attempt=2, link="Record pre-dose vital signs")
     record_injection(
         neuro, app, attempt=2, dose=75, given_at=None, lot="LIO-24-0816", screens=screens
     )
@@ -414,19 +469,25 @@ def test_nurse_and_neurologist_take_a_new_patient_through_the_trial(
     screens.take(nurse, "ward-board")
     board_row.get_by_role("link", name=patient["name"]).click()
     expect_phase(nurse, "Observation")
+    time_passes(minutes=15)
     record_vitals(nurse, app, attempt=2)
     screens.take(nurse, "observation")
-    record_post_dose(neuro, "1+", attempt=2, at=None, screens=screens)
+    time_passes(minutes=105)
+    record_post_dose(neuro, "1+", attempt=2, screens=screens)
+    time_passes(minutes=120)
+    record_post_dose(neuro, "1+", attempt=2)
     discharge(nurse, app, attempt=2)
 
     # Mean lower-limb MAS fell from 3 to 1.5: the app suggests "responder"; confirmed.
     decide(neuro, app, "Responder", screens, fall="1.50")
-    expect(neuro.locator("#decision")).to_contain_text("3.00 at baseline, 1.50 at 2 h (fall 1.50")
+    expect(neuro.locator("#decision")).to_contain_text(
+        re.compile(r"3\.00 at baseline, 1\.50 at 2 h.*\(fall 1\.50")
+    )
     tick(neuro, "follow_up", "appointment")
     neuro.get_by_role("link", name="Close the trial with an outcome").click()
     expect(neuro.get_by_text("Suggested starting daily pump dose: 150 mcg/day")).to_be_visible()
     expect(neuro.get_by_label("Pump candidate (refer for implant)")).to_be_checked()
-    follow_up = (clinic_today() + timedelta(days=14)).isoformat()
+    follow_up = (clinic_today(app) + timedelta(days=14)).isoformat()
     neuro.locator("#id_follow_up_on").fill(follow_up)
     screens.take(neuro, "close-trial")
     sign(neuro, app.password, button="Sign and close the trial")

@@ -55,19 +55,20 @@ def start_trial(team, make_patient):
 @pytest.fixture
 def adverse_event(team):
     def record(trial, *, kind="headache", severity="mild"):
-        given_at = trial.attempts.order_by("-number").first().given_at
-        return records.adverse_event_record(
-            trial_id=trial.pk,
-            actor=team.nurse,
-            data={
-                "kind": kind,
-                "severity": severity,
-                "onset_at": given_at + timedelta(hours=1),
-                "action_taken": "",
-                "resolution": "",
-                "resolved_at": None,
-            },  # fmt: skip
-        )
+        onset = trial.attempts.order_by("-number").first().given_at + timedelta(hours=1)
+        with scenarios.clock(onset):  # recorded when it happened, not as a late entry
+            return records.adverse_event_record(
+                trial_id=trial.pk,
+                actor=team.nurse,
+                data={
+                    "kind": kind,
+                    "severity": severity,
+                    "onset_at": onset,
+                    "action_taken": "",
+                    "resolution": "",
+                    "resolved_at": None,
+                },  # fmt: skip
+            )
 
     return record
 

@@ -11,10 +11,10 @@ from django.urls import reverse
 from tests import factories
 from trials import scenarios
 from trials.models import Amendment, AuditEvent, DoseAttempt
+from trials.procedure import INJECTION_RECORD_FIELDS as INJECTION_FIELDS
 from trials.services import workflow
 from trials.services.amendments import record_amend
 from trials.services.errors import ProtocolError
-from trials.services.workflow import INJECTION_FIELDS
 
 PASSWORD = factories.PASSWORD
 SIGNED_FIELDS = [

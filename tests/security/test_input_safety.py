@@ -1,6 +1,7 @@
 """Input the forms do not ask for changes nothing; script and SQL in every text field is stored as
 typed and shown escaped; an id that does not belong to the object in the URL answers 404."""
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -98,7 +99,7 @@ TEXT_CASES = {
     "baseline note": Case(
         "preparation", "neurologist", url("trials:baseline"),
         lambda ctx, p: {"assessed_at": local(timezone.now()), "penn_frequency": 0,
-                        "mas_hip_flexors_left": "2", "note": p},
+                        "mas_hip_flexors_left": "2", "note": p, "submission": uuid.uuid4()},
         lambda ctx: fields(ctx.trial.assessments.get(), "note"), shown=False,
     ),
     "injection record": Case(
@@ -115,7 +116,8 @@ TEXT_CASES = {
     "adverse event": Case(
         "observation", "nurse", url("trials:adverse_event"),
         lambda ctx, p: {"kind": "headache", "severity": "mild", "onset_at": local(timezone.now()),
-                        "action_taken": p, "resolution": p, "resolved_at": local(timezone.now())},
+                        "action_taken": p, "resolution": p, "resolved_at": local(timezone.now()),
+                        "attempt_number": 1, "submission": uuid.uuid4()},
         lambda ctx: fields(AdverseEvent.objects.get(attempt__trial=ctx.trial, kind="headache",
                                                     resolution__startswith="<"),
                            "action_taken", "resolution"),
@@ -127,7 +129,8 @@ TEXT_CASES = {
     ),
     "pain medication": Case(
         "observation", "nurse", url("trials:pain_medication"),
-        lambda ctx, p: {"drug": p, "dose": p, "route": p, "given_at": local(timezone.now())},
+        lambda ctx, p: {"drug": p, "dose": p, "route": p, "given_at": local(timezone.now()),
+                        "submission": uuid.uuid4()},
         lambda ctx: fields(attempt_of(ctx).pain_medications.get(), "drug", "dose", "route"),
         (("drug", 100), ("dose", 50), ("route", 30)),
     ),

@@ -25,8 +25,10 @@ def vitals_data(**overrides) -> dict:
 
 
 def ae_data(given_at, **overrides) -> dict:
+    """An adverse event noticed just now (after the dose given at `given_at`)."""
+    onset = max(given_at + timedelta(minutes=1), timezone.now() - timedelta(minutes=10))
     return {
-        "kind": "headache", "severity": "mild", "onset_at": given_at + timedelta(hours=1),
+        "kind": "headache", "severity": "mild", "onset_at": onset,
         "action_taken": "", "resolution": "", "resolved_at": None,
     } | overrides  # fmt: skip
 
@@ -103,7 +105,7 @@ def test_vital_signs_in_the_future_are_refused(observed, nurse):
 
 def test_vital_signs_timed_before_the_injection_are_refused(observed, nurse):
     earlier = given_at(observed) - timedelta(minutes=20)
-    with pytest.raises(ProtocolError, match="before the injection"):
+    with pytest.raises(ProtocolError, match="before the dose was given"):
         records.vitals_record(
             trial_id=observed.pk, actor=nurse, data=vitals_data(recorded_at=earlier)
         )
@@ -113,17 +115,31 @@ def test_double_submitted_vital_signs_are_stored_once(observed, nurse):
     submission = uuid.uuid4()
     before = VitalSigns.objects.count()
     audit_before = AuditEvent.objects.count()
+    form = vitals_data()
 
     first = records.vitals_record(
-        trial_id=observed.pk, actor=nurse, data=vitals_data(), submission=submission
+        trial_id=observed.pk, actor=nurse, data=form, submission=submission
     )
     second = records.vitals_record(
-        trial_id=observed.pk, actor=nurse, data=vitals_data(), submission=submission
+        trial_id=observed.pk, actor=nurse, data=form, submission=submission
     )
 
     assert first.pk == second.pk
     assert VitalSigns.objects.count() == before + 1
     assert AuditEvent.objects.count() == audit_before + 1
+
+
+def test_the_same_form_sent_again_with_other_values_is_refused(observed, nurse):
+    submission = uuid.uuid4()
+    records.vitals_record(
+        trial_id=observed.pk, actor=nurse, data=vitals_data(heart_rate=72), submission=submission
+    )
+    with pytest.raises(ProtocolError, match="already saved with other values"):
+        records.vitals_record(
+            trial_id=observed.pk, actor=nurse, data=vitals_data(heart_rate=91),
+            submission=submission,
+        )  # fmt: skip
+    assert observed.attempts.get().vitals.filter(heart_rate=91).count() == 0
 
 
 def test_two_submissions_store_two_sets_of_vital_signs(observed, nurse):
@@ -168,7 +184,7 @@ def test_severe_adverse_event_flags_the_trial(trial_in, nurse, severity, flagged
 
 def test_adverse_event_onset_before_the_injection_is_refused(observed, nurse):
     onset = given_at(observed) - timedelta(hours=1)
-    with pytest.raises(ProtocolError, match="onset cannot be before the injection"):
+    with pytest.raises(ProtocolError, match="onset cannot be before the dose of attempt 1"):
         records.adverse_event_record(
             trial_id=observed.pk, actor=nurse, data=ae_data(given_at(observed), onset_at=onset)
         )
@@ -198,18 +214,18 @@ def test_adverse_event_can_still_be_recorded_at_follow_up(trial_in, nurse):
 # --- Spasticity scores ---------------------------------------------------------------------------
 
 
-def _score(trial, actor, *, grades=None, frequency=2, severity=1, baseline=False, minutes=120):
+def _score(trial, actor, *, grades=None, frequency=2, severity=1, baseline=False):
     return records.assessment_record(
         trial_id=trial.pk, actor=actor, grades=grades or scenarios.grades("2"),
         penn_frequency=frequency, penn_severity=severity, assessed_at=timezone.now(),
-        minutes_after=None if baseline else minutes, baseline=baseline,
+        baseline=baseline,
     )  # fmt: skip
 
 
 @pytest.mark.parametrize(
     ("frequency", "severity", "message"),
     [(0, 1, "Leave Penn severity empty"), (2, None, "Give the Penn spasm severity"),
-     (5, 1, "frequency is 0 to 4"), (3, 4, "Give the Penn spasm severity")],
+     (5, 1, "frequency .0 to 4."), (3, 4, "Give the Penn spasm severity")],
 )  # fmt: skip
 def test_inconsistent_penn_scores_are_refused(observed, neurologist, frequency, severity, message):
     with pytest.raises(ProtocolError, match=message):
@@ -254,9 +270,10 @@ def test_nurse_cannot_score_spasticity(observed, nurse):
 
 
 def test_second_assessment_at_the_same_time_point_is_refused(observed, neurologist):
-    _score(observed, neurologist, minutes=120)
-    with pytest.raises(ProtocolError, match="at 120 min is already recorded"):
-        _score(observed, neurologist, minutes=120)
+    with scenarios.clock(given_at(observed) + timedelta(minutes=120)):
+        _score(observed, neurologist)
+        with pytest.raises(ProtocolError, match="2 h assessment of attempt 1 is already"):
+            _score(observed, neurologist)
 
 
 def test_recording_the_baseline_again_replaces_it_and_audits_the_old_scores(trial_in, neurologist):

@@ -6,8 +6,10 @@ next one; a recording in that window fulfils it.
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from trials import procedure
-from trials.schedule import assessment_schedule, vitals_schedule
+from trials.schedule import assessment_schedule, assessment_slot, vitals_schedule
 
 GIVEN = datetime(2025, 3, 4, 10, 0, tzinfo=UTC)
 FIRST_HOUR = [15, 30, 45, 60]
@@ -75,12 +77,40 @@ def test_default_site_schedule_has_every_15_min_then_30_then_hourly_to_8_h():
     assert schedule.slots[-1].due_at == at(480)
 
 
+def _assessments(done, now, **kw):
+    return assessment_schedule(GIVEN, [120, 240, 360], done, now, window=30, required=[120, 240],
+                               **kw)  # fmt: skip
+
+
 def test_assessment_due_at_2_h_is_overdue_until_recorded():
-    schedule = assessment_schedule(GIVEN, [120, 240], set(), now=at(130))
+    schedule = _assessments(set(), now=at(130))
     assert [s.minutes for s in schedule.overdue] == [120]
-    schedule = assessment_schedule(GIVEN, [120, 240], {120}, now=at(130))
+    schedule = _assessments({120}, now=at(130))
     assert schedule.overdue == []
     assert schedule.next_due.minutes == 240
+
+
+def test_an_assessment_slot_is_missed_once_its_window_closes():
+    schedule = _assessments(set(), now=at(151))
+    assert [s.minutes for s in schedule.missed] == [120]
+    assert schedule.overdue == []
+
+
+def test_an_optional_slot_after_the_effect_wore_off_is_not_owed():
+    schedule = _assessments({120, 240}, now=at(500), worn_off_at=at(300))
+    assert [s.minutes for s in schedule.slots if s.not_owed] == [360]
+    assert schedule.missed == [] and schedule.next_due is None
+
+
+def test_a_required_slot_is_owed_even_after_the_effect_wore_off():
+    schedule = _assessments({120}, now=at(250), worn_off_at=at(150))
+    assert [s.minutes for s in schedule.overdue] == [240]
+
+
+@pytest.mark.parametrize(("minutes", "slot"), [(89, None), (90, 120), (150, 120), (151, None),
+                                               (240, 240), (35, None)])  # fmt: skip
+def test_an_assessment_belongs_to_the_slot_whose_window_holds_it(minutes, slot):
+    assert assessment_slot(minutes, [120, 240, 360], 30) == slot
 
 
 def test_a_slot_is_not_overdue_at_its_exact_time():

@@ -160,7 +160,7 @@ def _vitals(trial, team):
 def _post_dose_score(trial, team):
     records.assessment_record(
         trial_id=trial.pk, actor=team.neurologist, grades=scenarios.grades("2"),
-        penn_frequency=1, penn_severity=1, assessed_at=timezone.now(), minutes_after=120,
+        penn_frequency=1, penn_severity=1, assessed_at=timezone.now(),
     )  # fmt: skip
 
 
@@ -172,8 +172,13 @@ def _pain_medication(trial, team):
 OBSERVATION_ENTRIES = [_vitals, _post_dose_score, _pain_medication]
 
 
-@pytest.mark.parametrize("record", OBSERVATION_ENTRIES, ids=lambda f: f.__name__.strip("_"))
-@pytest.mark.parametrize("state", ["preparation", "injection"])
+@pytest.mark.parametrize(
+    ("state", "record"),
+    [("preparation", r) for r in OBSERVATION_ENTRIES]
+    # In the injection phase vital signs are the pre-dose baseline (tests/ward/).
+    + [("injection", r) for r in OBSERVATION_ENTRIES if r is not _vitals],
+    ids=lambda v: v if isinstance(v, str) else v.__name__.strip("_"),
+)
 def test_no_observation_entry_before_the_dose_is_given(trial_in, team, record, state):
     trial = trial_in(state)
     audit_before = AuditEvent.objects.count()
@@ -190,7 +195,9 @@ def test_observation_entries_are_accepted_once_the_dose_is_given(trial_in, team,
 
 def test_no_decision_before_a_post_dose_assessment_exists(trial_in, team):
     trial = trial_in("observation")
-    with pytest.raises(ProtocolError, match="Record a post-dose spasticity assessment"):
+    with pytest.raises(
+        ProtocolError, match="No post-dose spasticity assessment of attempt 1 is recorded"
+    ):
         scenarios.decide(trial, team, responder=False)
     assert trial.attempts.get().responder is None
 
@@ -216,15 +223,15 @@ def test_overriding_the_suggestion_needs_a_reason(trial_in, team):
 
 def test_next_attempt_is_not_planned_before_the_response_is_decided(trial_in, team):
     trial = trial_in("follow_up")
-    with pytest.raises(ProtocolError, match="has not been decided"):
+    with pytest.raises(ProtocolError, match="Decide the response to attempt 1 first"):
         workflow.attempt_plan_next(trial_id=trial.pk, actor=team.neurologist, dose_mcg=75)
     assert _status(trial) == Phase.FOLLOW_UP
 
 
 @pytest.mark.parametrize("dose", [25, 50, 60])
-def test_next_dose_must_be_a_higher_step_of_the_ladder(trial_in, team, dose):
+def test_a_next_dose_off_the_ladder_is_refused_without_a_reason(trial_in, team, dose):
     trial = trial_in("follow_up_decided_nonresponder")
-    with pytest.raises(ProtocolError, match="higher step of the protocol: 75, 100 mcg"):
+    with pytest.raises(ProtocolError, match="next step is 75 mcg|not a dose of the protocol"):
         workflow.attempt_plan_next(trial_id=trial.pk, actor=team.neurologist, dose_mcg=dose)
     assert _status(trial) == Phase.FOLLOW_UP
     assert trial.attempts.count() == 1
@@ -243,16 +250,16 @@ def test_next_attempt_is_planned_24_hours_after_the_last_dose(trial_in, team):
 def test_injection_sooner_than_24_hours_after_the_last_is_refused(trial_in, team):
     trial = trial_in("follow_up_decided_nonresponder")
     first_given = _first_attempt(trial).given_at
-    workflow.attempt_plan_next(trial_id=trial.pk, actor=team.neurologist, dose_mcg=75)
-    factories.tick_day_of_and_injection(trial, team)
-
-    with pytest.raises(ProtocolError, match="may not be given before"):
-        factories.sign_injection(
-            trial, team, dose_mcg=75, given_at=first_given + timedelta(hours=23)
-        )
+    with scenarios.clock(first_given + timedelta(hours=22)):
+        workflow.attempt_plan_next(trial_id=trial.pk, actor=team.neurologist, dose_mcg=75)
+        factories.tick_day_of_and_injection(trial, team)
+    too_soon = first_given + timedelta(hours=23)
+    with scenarios.clock(too_soon), pytest.raises(ProtocolError, match="24 h after the previous"):
+        factories.sign_injection(trial, team, dose_mcg=75, given_at=too_soon)
     assert _status(trial) == Phase.INJECTION
 
-    factories.sign_injection(trial, team, dose_mcg=75, given_at=first_given + timedelta(hours=24))
+    with scenarios.clock(first_given + timedelta(hours=24)) as now:
+        factories.sign_injection(trial, team, dose_mcg=75, given_at=now)
     assert _status(trial) == Phase.OBSERVATION
 
 
@@ -347,7 +354,7 @@ def test_wrong_password_signs_nothing(trial_in, team, state, sign, password):
 
 
 def test_pump_candidate_requires_a_responder_decision(trial_in, team):
-    trial = trial_in("follow_up_decided_nonresponder")
+    trial = trial_in("follow_up_ready")
     with pytest.raises(ProtocolError, match="Only a patient who responded"):
         workflow.trial_close(
             trial_id=trial.pk, actor=team.neurologist, password=PASSWORD, outcome="pump_candidate"
@@ -358,7 +365,7 @@ def test_pump_candidate_requires_a_responder_decision(trial_in, team):
 
 def test_trial_cannot_be_closed_before_the_response_is_decided(trial_in, team):
     trial = trial_in("follow_up")
-    with pytest.raises(ProtocolError, match="has not been decided"):
+    with pytest.raises(ProtocolError, match="Decide the response to attempt 1 first"):
         _close(trial, team, PASSWORD)
 
 

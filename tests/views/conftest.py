@@ -9,7 +9,6 @@ from django.utils import timezone
 from tests import factories
 from trials import scenarios
 from trials.models import AdverseEvent
-from trials.services import records
 
 
 @pytest.fixture
@@ -33,18 +32,8 @@ def record_adverse_event(team):
 
     def record(trial, *, severity: str = "mild", kind: str = "headache") -> AdverseEvent:
         given_at = trial.attempts.order_by("-number").first().given_at
-        return records.adverse_event_record(
-            trial_id=trial.pk,
-            actor=team.nurse,
-            data={
-                "kind": kind,
-                "severity": severity,
-                "onset_at": min(given_at + timedelta(minutes=40), timezone.now()),
-                "action_taken": "",
-                "resolution": "",
-                "resolved_at": None,
-            },  # fmt: skip
-        )
+        onset = min(given_at + timedelta(minutes=40), timezone.now())
+        return scenarios.adverse_event(trial, team, onset=onset, severity=severity, kind=kind)
 
     return record
 

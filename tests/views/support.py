@@ -1,6 +1,7 @@
 """Small helpers for driving the pages: form values as a browser sends them, pieces of HTML."""
 
 import re
+import uuid
 import zoneinfo
 from datetime import datetime, timedelta
 
@@ -16,7 +17,9 @@ def local(moment: datetime) -> str:
 
 
 def vitals_post(at: datetime | None = None, **overrides) -> dict:
+    """A vital-signs form as the page sends it, with its own submission id."""
     return {
+        "submission": str(uuid.uuid4()),
         "recorded_at": local(at or timezone.now()),
         "heart_rate": 72, "systolic": 124, "diastolic": 78, "respiratory_rate": 14,
         "spo2": 98, "temperature_c": "36.8", "sedation": 0, "pain": 1, "note": "",

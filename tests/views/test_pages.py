@@ -204,7 +204,8 @@ def test_times_are_shown_in_the_clinic_time_zone(trial_in, as_admin, as_nurse):
         "fasting_policy": "midnight", "fasting_hours": 6,
         "vitals_minutes": "15, 30, 45, 60, 90, 120, 180, 240, 300, 360, 420, 480",
         "assessment_minutes": "120, 240, 360, 480", "responder_threshold": "1.0",
-        "time_zone": "Asia/Tokyo",
+        "discharge_assessment_minutes": "120, 240", "assessment_window_minutes": 30,
+        "late_entry_minutes": 60, "time_zone": "Asia/Tokyo",
     }  # fmt: skip
     assert as_admin.post(reverse("trials:site_settings"), settings_form).status_code == 302
     assert SiteSettings.current().time_zone == "Asia/Tokyo"
@@ -214,7 +215,7 @@ def test_times_are_shown_in_the_clinic_time_zone(trial_in, as_admin, as_nurse):
     tokyo = given_at.astimezone(zoneinfo.ZoneInfo("Asia/Tokyo"))
     new_york = given_at.astimezone(zoneinfo.ZoneInfo("America/New_York"))
     assert f"{tokyo:%Y-%m-%d %H:%M} over 90 s" in page
-    assert f"given {tokyo:%H:%M}" in page
+    assert f"given {tokyo:%Y-%m-%d %H:%M}" in page
     assert f"{new_york:%Y-%m-%d %H:%M} over 90 s" not in page
 
 
@@ -243,11 +244,11 @@ def test_decision_page_shows_baseline_and_best_post_dose_means_and_the_groups_co
     trial = injected(given_at, vitals_at=[15, 30])
     groups = ["hip_flexors", "knee_extensors"]  # scored after the dose; baseline scored all five
     for minutes, grade in ((120, "2"), (240, "1+")):
-        records.assessment_record(
-            trial_id=trial.pk, actor=team.neurologist, grades=scenarios.grades(grade, groups),
-            penn_frequency=1, penn_severity=1, minutes_after=minutes,
-            assessed_at=given_at + timedelta(minutes=minutes),
-        )  # fmt: skip
+        with scenarios.clock(given_at + timedelta(minutes=minutes)) as at:
+            records.assessment_record(
+                trial_id=trial.pk, actor=team.neurologist, grades=scenarios.grades(grade, groups),
+                penn_frequency=1, penn_severity=1, assessed_at=at,
+            )  # fmt: skip
 
     page = html(as_neurologist.get(reverse("trials:decide", args=[trial.pk])))
 

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from trials import procedure
 
@@ -16,10 +17,15 @@ class Assessment(models.Model):
         blank=True,
         related_name="assessments",
     )
+    # The real minutes from the dose to the assessment, and the scheduled slot (minutes) whose
+    # window holds that time; no slot: an unscheduled assessment. Both come from assessed_at.
     minutes_after = models.PositiveSmallIntegerField(
         "Minutes after injection", null=True, blank=True
     )
+    slot_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
     assessed_at = models.DateTimeField()
+    entered_at = models.DateTimeField(default=timezone.now, editable=False)
+    late_reason = models.TextField(blank=True)
     assessed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -30,6 +36,7 @@ class Assessment(models.Model):
         "Penn spasm severity", choices=procedure.PENN_SEVERITY_CHOICES, null=True, blank=True
     )
     note = models.TextField(blank=True)
+    submission = models.UUIDField(unique=True, null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["attempt_id", "minutes_after"]
@@ -38,9 +45,10 @@ class Assessment(models.Model):
                 fields=["trial"], condition=Q(attempt__isnull=True), name="one_baseline_per_trial"
             ),
             models.UniqueConstraint(
-                fields=["attempt", "minutes_after"],
-                condition=Q(attempt__isnull=False),
-                name="one_assessment_per_time",
+                fields=["attempt", "slot_minutes"],
+                condition=Q(attempt__isnull=False, slot_minutes__isnull=False),
+                name="one_assessment_per_slot",
+                violation_error_message="An assessment for this scheduled time is recorded.",
             ),
             models.CheckConstraint(
                 condition=Q(attempt__isnull=True) | Q(minutes_after__isnull=False),
@@ -55,6 +63,8 @@ class Assessment(models.Model):
                     & Q(penn_severity__lte=3)
                 ),
                 name="penn_severity_only_with_spasms",
+                violation_error_message="Give the Penn severity (1 to 3) only when spasms occur "
+                "(frequency 1 to 4).",
             ),  # fmt: skip
         ]
 
@@ -67,10 +77,30 @@ class Assessment(models.Model):
 
     @property
     def label(self) -> str:
+        """ "Baseline", "4 h (242 min after the dose)" or "unscheduled, 35 min after the dose"."""
         if self.is_baseline:
             return "Baseline"
-        hours, minutes = divmod(self.minutes_after, 60)
-        return f"{hours} h" if not minutes else f"{hours} h {minutes} min"
+        if self.slot_minutes is None:
+            return f"unscheduled, {self.minutes_after} min after the dose"
+        slot = duration_label(self.slot_minutes)
+        if self.minutes_after == self.slot_minutes:
+            return slot
+        return f"{slot} ({self.minutes_after} min after the dose)"
+
+    @property
+    def short_label(self) -> str:
+        if self.is_baseline:
+            return "Baseline"
+        if self.slot_minutes is None:
+            return f"{self.minutes_after} min (unscheduled)"
+        return duration_label(self.slot_minutes)
+
+
+def duration_label(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h" if not rest else f"{hours} h {rest} min"
 
 
 class MasScore(models.Model):
@@ -90,7 +120,9 @@ class MasScore(models.Model):
                 fields=["assessment", "group", "side"], name="one_grade_per_group_side"
             ),
             models.CheckConstraint(
-                condition=Q(grade__in=procedure.MAS_GRADES), name="mas_grade_valid"
+                condition=Q(grade__in=procedure.MAS_GRADES),
+                name="mas_grade_valid",
+                violation_error_message="A Modified Ashworth grade is 0, 1, 1+, 2, 3 or 4.",
             ),
         ]
 

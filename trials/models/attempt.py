@@ -40,6 +40,9 @@ class DoseAttempt(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     planned_at = models.DateTimeField(auto_now_add=True)
+    plan_reason = models.TextField(
+        blank=True, help_text="Why the dose leaves the ladder (a skipped or repeated step, 25 mcg)."
+    )
 
     # The injection record (filled and signed by the performing physician).
     spinal_level = models.CharField(max_length=8, choices=SpinalLevel.choices, blank=True)
@@ -68,6 +71,8 @@ class DoseAttempt(models.Model):
     lot = models.CharField(max_length=64, blank=True)
     expiry = models.DateField(null=True, blank=True)
     given_at = models.DateTimeField("Time given", null=True, blank=True)
+    given_entered_at = models.DateTimeField(null=True, blank=True, editable=False)
+    given_late_reason = models.TextField(blank=True)
     duration_seconds = models.PositiveIntegerField(
         "Injected over (seconds)", null=True, blank=True, help_text="Barbotage over at least 60 s."
     )
@@ -86,8 +91,22 @@ class DoseAttempt(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
-    # Discharge.
+    # The physician's note that the effect has worn off: later optional assessments not owed.
+    effect_worn_off_at = models.DateTimeField(null=True, blank=True)
+    effect_worn_off_entered_at = models.DateTimeField(null=True, blank=True, editable=False)
+    effect_worn_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    # Discharge (clinical time, entry time) and, when the criteria were not met, the reason of
+    # the physician's signed exception.
     discharged_at = models.DateTimeField(null=True, blank=True)
+    discharge_entered_at = models.DateTimeField(null=True, blank=True, editable=False)
+    discharge_late_reason = models.TextField(blank=True)
+    discharge_exception = models.TextField(blank=True)
+    discharged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     discharge_note = models.TextField(blank=True)
 
     # The neurologist's decision on this dose.
@@ -98,6 +117,10 @@ class DoseAttempt(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    decision_entered_at = models.DateTimeField(null=True, blank=True, editable=False)
+    decision_late_reason = models.TextField(blank=True)
+    # {treatment goal: "met" | "partly" | "not_met"} as marked with the decision.
+    goal_outcomes = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["trial_id", "number"]
@@ -106,14 +129,19 @@ class DoseAttempt(models.Model):
             models.CheckConstraint(
                 condition=Q(number__gte=1) & Q(number__lte=procedure.MAX_ATTEMPTS),
                 name="at_most_three_attempts",
+                violation_error_message="A trial has at most three dose attempts.",
             ),
             models.CheckConstraint(
-                condition=Q(dose_mcg__in=procedure.DOSE_LADDER_MCG), name="dose_on_ladder"
+                condition=Q(dose_mcg__in=procedure.DOSE_LADDER_MCG),
+                name="dose_on_ladder",
+                violation_error_message="The dose must be one of the protocol's: 25, 50, 75 or "
+                "100 mcg.",
             ),
             models.CheckConstraint(
                 condition=Q(given_at__isnull=True)
                 | Q(duration_seconds__gte=procedure.MIN_INJECTION_SECONDS),
                 name="given_over_at_least_one_minute",
+                violation_error_message="Baclofen is given by barbotage over at least 1 minute.",
             ),
         ]
 

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class EntryState(models.TextChoices):
@@ -28,7 +29,10 @@ class ChecklistEntry(models.Model):
     note = models.TextField(blank=True)
     na_reason = models.TextField("Reason not applicable", blank=True)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(auto_now_add=True)
+    # When it was done (as the user says) and when it was entered (the server's clock).
+    at = models.DateTimeField(default=timezone.now)
+    entered_at = models.DateTimeField(default=timezone.now, editable=False)
+    late_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["at"]
@@ -46,6 +50,7 @@ class ChecklistEntry(models.Model):
             models.CheckConstraint(
                 condition=~Q(state=EntryState.NOT_APPLICABLE) | ~Q(na_reason=""),
                 name="not_applicable_needs_reason",
+                violation_error_message="“Not applicable” needs a reason.",
             ),
         ]
 

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from trials import procedure
 
@@ -26,17 +27,31 @@ def range_check(name: str, field: str | None = None) -> models.CheckConstraint:
     low, high = VITAL_RANGES[name]
     field = field or name
     return models.CheckConstraint(
-        condition=Q(**{f"{field}__gte": low, f"{field}__lte": high}), name=f"vitals_{name}_range"
+        condition=Q(**{f"{field}__gte": low, f"{field}__lte": high}),
+        name=f"vitals_{name}_range",
+        violation_error_message=f"{VITAL_LABELS[name]} must be between {low} and {high}.",
     )
+
+
+VITAL_LABELS = {
+    "heart_rate": "Heart rate", "systolic": "Systolic pressure", "diastolic": "Diastolic pressure",
+    "respiratory_rate": "Respiratory rate", "spo2": "SpO₂", "temperature_c": "Temperature",
+    "pain": "Pain",
+}  # fmt: skip
 
 
 class VitalSigns(models.Model):
     attempt = models.ForeignKey(
         "trials.DoseAttempt", on_delete=models.PROTECT, related_name="vitals"
     )
-    recorded_at = models.DateTimeField()
+    recorded_at = models.DateTimeField("Measured at")
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    entered_at = models.DateTimeField(default=timezone.now, editable=False)
+    late_reason = models.TextField(blank=True)
+    pre_dose = models.BooleanField(
+        default=False, help_text="The baseline set, measured on the day before the dose."
     )
     heart_rate = models.PositiveSmallIntegerField(
         "Heart rate (/min)", validators=ranged("heart_rate")
@@ -72,11 +87,14 @@ class VitalSigns(models.Model):
             range_check("temperature_c"),
             range_check("pain"),
             models.CheckConstraint(
-                condition=Q(sedation__gte=0) & Q(sedation__lte=3), name="vitals_sedation_range"
+                condition=Q(sedation__gte=0) & Q(sedation__lte=3),
+                name="vitals_sedation_range",
+                violation_error_message="The sedation level is 0 to 3.",
             ),
             models.CheckConstraint(
                 condition=Q(diastolic__lt=models.F("systolic")),
                 name="vitals_diastolic_below_systolic",
+                violation_error_message="The diastolic pressure must be lower than the systolic.",
             ),
         ]
 
@@ -98,10 +116,13 @@ class AdverseEvent(models.Model):
     action_taken = models.TextField(blank=True)
     resolution = models.TextField(blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_entered_at = models.DateTimeField(null=True, blank=True, editable=False)
+    resolution_late_reason = models.TextField(blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    recorded_at = models.DateTimeField(auto_now_add=True)
+    entered_at = models.DateTimeField(default=timezone.now, editable=False)
+    late_reason = models.TextField(blank=True)
     submission = models.UUIDField(unique=True, null=True, blank=True, editable=False)
 
     class Meta:
@@ -110,6 +131,7 @@ class AdverseEvent(models.Model):
             models.CheckConstraint(
                 condition=Q(resolved_at__isnull=True) | Q(resolved_at__gte=models.F("onset_at")),
                 name="ae_resolved_after_onset",
+                violation_error_message="The resolution cannot be before the onset.",
             ),
         ]
 
@@ -132,6 +154,8 @@ class PainMedication(models.Model):
     given_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    entered_at = models.DateTimeField(default=timezone.now, editable=False)
+    late_reason = models.TextField(blank=True)
     submission = models.UUIDField(unique=True, null=True, blank=True, editable=False)
 
     class Meta:

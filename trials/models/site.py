@@ -66,6 +66,27 @@ class SiteSettings(models.Model):
         validators=[validate_minutes],
         help_text="2 h and 4 h, plus 6 h and 8 h if the effect lasts.",
     )
+    discharge_assessment_minutes = models.CharField(
+        "Assessments required before discharge (minutes after injection)",
+        max_length=100,
+        default=_csv(procedure.DEFAULT_DISCHARGE_ASSESSMENT_MINUTES),
+        validators=[validate_minutes],
+        help_text="Each must be one of the scheduled assessment times. The later ones are owed "
+        "only while the effect lasts.",
+    )
+    assessment_window_minutes = models.PositiveSmallIntegerField(
+        "Assessment window (± minutes)",
+        default=procedure.DEFAULT_ASSESSMENT_WINDOW_MINUTES,
+        validators=[MinValueValidator(5), MaxValueValidator(120)],
+        help_text="An assessment belongs to the scheduled time within this many minutes of it.",
+    )
+    late_entry_minutes = models.PositiveSmallIntegerField(
+        "Late-entry threshold (minutes)",
+        default=procedure.DEFAULT_LATE_ENTRY_MINUTES,
+        validators=[MinValueValidator(5), MaxValueValidator(24 * 60)],
+        help_text="An entry made longer than this after the event is a late entry: it needs a "
+        "reason and is marked as late wherever it is shown.",
+    )
     responder_threshold = models.DecimalField(
         "Responder threshold (fall in mean lower-limb MAS)",
         max_digits=3,
@@ -104,6 +125,10 @@ class SiteSettings(models.Model):
     @property
     def assessment_schedule(self) -> list[int]:
         return parse_minutes(self.assessment_minutes)
+
+    @property
+    def discharge_assessments(self) -> list[int]:
+        return parse_minutes(self.discharge_assessment_minutes)
 
     @property
     def fasting_text(self) -> str:

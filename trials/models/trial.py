@@ -117,7 +117,12 @@ class TrialQuerySet(models.QuerySet):
         from .observation import AdverseEvent, PainMedication, VitalSigns
 
         attempts = DoseAttempt.objects.select_related(
-            "performed_by", "assisting_nurse", "decided_by", "planned_by"
+            "performed_by",
+            "assisting_nurse",
+            "decided_by",
+            "planned_by",
+            "discharged_by",
+            "effect_worn_off_by",
         ).prefetch_related(
             Prefetch("vitals", queryset=VitalSigns.objects.select_related("recorded_by")),
             Prefetch("adverse_events", queryset=AdverseEvent.objects.select_related("recorded_by")),
@@ -366,6 +371,12 @@ class Trial(models.Model):
     @property
     def phase_label(self) -> str:
         return Phase.LABELS[self.status]
+
+    @property
+    def goal_list(self) -> list[str]:
+        """The treatment goals, one per line (or separated by semicolons)."""
+        parts = self.goals.replace(";", "\n").splitlines()
+        return [p.strip(" -•\t") for p in parts if p.strip(" -•\t")]
 
     def latest_attempt(self):
         """The newest attempt; uses prefetched attempts when present."""

@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import models, transaction
-from django.utils import timezone
 
 from trials import procedure
 from trials.models import Amendment, DoseAttempt
@@ -18,6 +17,7 @@ from trials.models.amendment import AmendedRecord
 
 from .audit import audit_record
 from .errors import ProtocolError, require_role
+from .injection import record_problems
 from .phase import lock_trial
 from .signing import check_password
 
@@ -65,14 +65,8 @@ def current_record(attempt: DoseAttempt, record: str) -> dict[str, tuple[Any, st
     return current
 
 
-def _check_injection(attempt: DoseAttempt, record: dict[str, Any], changed: dict) -> None:
-    problems = []
-    if record["duration_seconds"] < procedure.MIN_INJECTION_SECONDS:
-        problems.append("Baclofen is given by barbotage over at least 1 minute.")
-    if record["image_guidance"] and not (record["radiologist"] or "").strip():
-        problems.append("Name the radiologist when image guidance was used.")
-    if date.fromisoformat(record["expiry"]) < timezone.localtime(attempt.given_at).date():
-        problems.append("With this expiry date the product had expired when it was given.")
+def _check_injection(snap, attempt: DoseAttempt, record: dict[str, Any], changed: dict) -> None:
+    problems = record_problems(record, given_at=attempt.given_at, clinic_zone=snap.site.time_zone)
     nurse = changed.get("assisting_nurse")
     if "assisting_nurse" in changed and getattr(nurse, "role", None) != procedure.NURSE:
         problems.append("Name the assisting nurse.")
@@ -123,7 +117,7 @@ def record_amend(
     if record == AmendedRecord.INJECTION:
         merged = {n: raw for n, (raw, _) in current.items()}
         merged |= {n: raw_value(n, v) for n, v in changed.items()}
-        _check_injection(attempt, merged, changed)
+        _check_injection(snap, attempt, merged, changed)
     return [
         _amend_one(snap.trial, attempt, record, name, current[name], value, actor, reason)
         for name, value in changed.items()

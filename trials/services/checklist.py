@@ -1,4 +1,7 @@
+from datetime import datetime
+
 from django.db import transaction
+from django.utils import timezone
 
 from trials import procedure
 from trials.models import ChecklistEntry
@@ -7,6 +10,8 @@ from trials.models.checklist import EntryState
 from .audit import audit_record
 from .errors import ProtocolError, require_role
 from .phase import lock_trial
+from .records import entry_late_reason
+from .timing import check_time
 
 
 def _item(checklist_key: str, item_key: str) -> tuple[procedure.Checklist, procedure.Item]:
@@ -38,8 +43,11 @@ def checklist_tick(
     not_applicable: bool = False,
     note: str = "",
     na_reason: str = "",
+    at: datetime | None = None,
+    late: str = "",
 ) -> ChecklistEntry:
-    """Tick an item (or mark it not applicable). Ticking an item already ticked changes nothing."""
+    """Tick an item (or mark it not applicable), done now or at the time given. Ticking an item
+    already ticked changes nothing. Observation items cannot predate the dose."""
     checklist, item = _item(checklist_key, item_key)
     require_role(actor, item.roles, f"tick “{item.label}”")
     snap = lock_trial(trial_id)
@@ -50,7 +58,15 @@ def checklist_tick(
     existing = snap.entries_for(checklist_key, attempt).get(item_key)
     if existing is not None:
         return existing  # a double click, or two people ticking at once: one tick
+    now = timezone.now()
+    at = at or now
+    given = attempt.given_at if attempt is not None and checklist.phase == "observation" else None
+    check_time(at, what="tick", after=[(given, "the dose was given")], now=now)
+    reason = entry_late_reason(snap, at, late, "tick") if at != now else ""
     entry = ChecklistEntry.objects.create(
+        at=at,
+        entered_at=now,
+        late_reason=reason,
         trial=snap.trial,
         attempt=attempt,
         checklist=checklist_key,
@@ -68,8 +84,8 @@ def checklist_tick(
         obj=entry,
         summary=f"{verb}: {checklist.title} – {item.label}",
         old={"state": None},
-        new={"state": entry.state, "note": entry.note, "na_reason": entry.na_reason},
-        reason=entry.na_reason,
+        new={"state": entry.state, "note": entry.note, "na_reason": entry.na_reason, "at": at},
+        reason=" · ".join(r for r in (entry.na_reason, reason) if r),
     )
     return entry
 

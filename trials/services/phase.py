@@ -31,6 +31,14 @@ def _block_sign_preparation(snap: TrialSnapshot) -> list[str]:
     problems = _missing(snap, "preparation")
     if snap.baseline is None:
         problems.append("The baseline spasticity assessment is not recorded yet.")
+    patient = snap.trial.patient
+    age = patient.age_on(timezone.localdate())
+    if age < procedure.MIN_AGE_YEARS:
+        problems.append(
+            f"The patient is {age} years old (born {patient.date_of_birth:%Y-%m-%d}); the label "
+            f"requires age {procedure.MIN_AGE_YEARS} or older. The trial cannot go ahead: "
+            "cancel it with the reason."
+        )
     return problems
 
 
@@ -38,24 +46,75 @@ def _block_sign_injection(snap: TrialSnapshot) -> list[str]:
     problems = _missing(snap, "day_of") + _missing(snap, "injection")
     if snap.signature("preparation") is None:
         problems.append("Preparation is not signed.")
+    if snap.attempt is not None and not snap.pre_dose_vitals(snap.attempt):
+        problems.append("The pre-dose (baseline) vital signs of this attempt are not recorded yet.")
+    return problems
+
+
+def _block_given(snap: TrialSnapshot) -> list[str]:
+    attempt = snap.attempt
+    if attempt is None or not attempt.is_given:
+        return ["The dose has not been given."]
+    return []
+
+
+def discharge_criteria(snap: TrialSnapshot) -> list[str]:
+    """DOMAIN §3: the required post-dose assessments exist and every severe or life-threatening
+    adverse event is resolved. Leaving earlier is a physician's signed exception."""
+    attempt = snap.attempt
+    problems = []
+    for slot in snap.missing_for_discharge(attempt):
+        state = "was missed" if slot.missed else "is not recorded yet"
+        problems.append(f"The {slot.label} spasticity assessment {state}.")
+    for event in snap.unresolved_severe():
+        problems.append(
+            f"The {event.get_severity_display().lower()} adverse event “{event.get_kind_display()}"
+            "” is not resolved."
+        )
     return problems
 
 
 def _block_discharge(snap: TrialSnapshot) -> list[str]:
-    attempt = snap.attempt
+    problems = _block_given(snap)
+    if problems:
+        return problems
     problems = _missing(snap, "observation")
-    if attempt is None or not attempt.is_given:
-        problems.append("The dose has not been given.")
-    elif not snap.vitals_after_injection(attempt):
+    if not snap.vitals_after_injection(snap.attempt):
         problems.append("No vital signs have been recorded since the injection.")
-    return problems
+    return problems + discharge_criteria(snap)
+
+
+def decision_blockers(snap: TrialSnapshot) -> list[str]:
+    """What stands between the current attempt and its decision (empty when it can be made)."""
+    attempt = snap.attempt
+    if snap.trial.status not in (Phase.OBSERVATION, Phase.FOLLOW_UP) or attempt is None:
+        return ["A response can only be decided after the dose has been given."]
+    if attempt.is_decided:
+        return [f"The response to attempt {attempt.number} is already decided."]
+    if not snap.post_dose(attempt):
+        return [
+            f"No post-dose spasticity assessment of attempt {attempt.number} is recorded: record "
+            "one (after discharge it is a late entry) to decide the response."
+        ]
+    return []
+
+
+def _undecided(snap: TrialSnapshot) -> list[str]:
+    attempt = snap.attempt
+    if attempt is None or not attempt.is_decided:
+        return [
+            f"Decide the response to attempt {attempt.number} first."
+            if attempt
+            else "The response to the last dose has not been decided."
+        ] + decision_blockers(snap)
+    return []
 
 
 def _block_plan_next_attempt(snap: TrialSnapshot) -> list[str]:
+    problems = _undecided(snap)
+    if problems:
+        return problems
     attempt = snap.attempt
-    if attempt is None or not attempt.is_decided:
-        return ["The response to the last dose has not been decided."]
-    problems = []
     if attempt.responder:
         problems.append("The last dose was judged effective; close the trial instead.")
     if len(snap.attempts) >= procedure.MAX_ATTEMPTS:
@@ -69,16 +128,14 @@ def _block_plan_next_attempt(snap: TrialSnapshot) -> list[str]:
 
 
 def _block_close(snap: TrialSnapshot) -> list[str]:
-    attempt = snap.attempt
-    if attempt is None or not attempt.is_decided:
-        return ["The response to the last dose has not been decided."]
-    return []
+    return _undecided(snap) or _missing(snap, "follow_up")
 
 
 BLOCKERS: dict[str, Callable[[TrialSnapshot], list[str]]] = {
     "sign_preparation": _block_sign_preparation,
     "sign_injection": _block_sign_injection,
     "discharge": _block_discharge,
+    "discharge_exception": _block_given,
     "plan_next_attempt": _block_plan_next_attempt,
     "close": _block_close,
     "cancel": lambda snap: [],
@@ -91,6 +148,26 @@ def blockers(snap: TrialSnapshot, action: str) -> list[str]:
     if move is None:
         return [f"This cannot be done while the trial is in {snap.trial.phase_label.lower()}."]
     return BLOCKERS[action](snap)
+
+
+def ways_forward(snap: TrialSnapshot) -> list[str]:
+    """The actions that can move this open trial on now, other than cancelling it: unblocked
+    moves, the decision, and the records or ticks that unblock a move. Never empty for an open
+    trial, unless the protocol itself says it cannot go on (the patient is too young)."""
+    ways = [m.action for m, problems in next_moves(snap) if not problems and m.action != "cancel"]
+    status = snap.trial.status
+    for key in procedure.PHASE_CHECKLISTS.get(status, ()):
+        if snap.open_required(key):
+            ways.append(f"tick:{key}")
+    if status == Phase.PREPARATION and snap.baseline is None:
+        ways.append("record_baseline")
+    if status == Phase.INJECTION and snap.attempt and not snap.pre_dose_vitals(snap.attempt):
+        ways.append("record_vitals")
+    if status in (Phase.OBSERVATION, Phase.FOLLOW_UP) and not snap.attempt.is_decided:
+        ways.append("record_assessment")
+        if not decision_blockers(snap):
+            ways.append("decide")
+    return ways
 
 
 def next_moves(snap: TrialSnapshot) -> list[tuple[procedure.Move, list[str]]]:

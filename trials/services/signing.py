@@ -13,9 +13,15 @@ def check_password(actor, password: str) -> None:
         raise ProtocolError("The password is not correct; nothing was signed.")
 
 
-def signature_add(*, trial, attempt, kind: str, actor) -> Signature:
-    """Record a signature: printed name, time and meaning. Call inside the locked transaction."""
-    meaning, statement = procedure.SIGNATURE_MEANINGS[kind]
+def signature_add(
+    *, trial, attempt, kind: str, actor, meaning_of: str | None = None, detail: str = ""
+) -> Signature:
+    """Record a signature: printed name, time and meaning. Call inside the locked transaction.
+    `meaning_of` names another entry of procedure.SIGNATURE_MEANINGS (an exception's meaning);
+    `detail` is added to the statement (its reason)."""
+    meaning, statement = procedure.SIGNATURE_MEANINGS[meaning_of or kind]
+    if detail:
+        statement = f"{statement}: {detail}"[:200]
     try:
         with transaction.atomic():
             signature = Signature.objects.create(

@@ -1,11 +1,15 @@
 """A read of one trial with everything the protocol checks need, already fetched."""
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
+
+from django.utils import timezone
 
 from trials import procedure
 from trials.models import Assessment, ChecklistEntry, DoseAttempt, Signature, SiteSettings, Trial
 from trials.responder import Suggestion, suggest
+from trials.schedule import Schedule, Slot, attempt_assessment_schedule
 
 
 @dataclass
@@ -87,4 +91,37 @@ class TrialSnapshot:
     def vitals_after_injection(self, attempt: DoseAttempt) -> list:
         if attempt.given_at is None:
             return []
-        return [v for v in attempt.vitals.all() if v.recorded_at >= attempt.given_at]
+        return [
+            v for v in attempt.vitals.all() if not v.pre_dose and v.recorded_at >= attempt.given_at
+        ]
+
+    def pre_dose_vitals(self, attempt: DoseAttempt) -> list:
+        return [v for v in attempt.vitals.all() if v.pre_dose]
+
+    def assessment_plan(self, attempt: DoseAttempt, now: datetime | None = None) -> Schedule:
+        return attempt_assessment_schedule(
+            attempt, self.post_dose(attempt), self.site, now or timezone.now()
+        )
+
+    def missing_for_discharge(
+        self, attempt: DoseAttempt, now: datetime | None = None
+    ) -> list[Slot]:
+        """The required post-dose assessments (site setting) not recorded in their windows."""
+        required = set(self.site.discharge_assessments)
+        return [
+            s
+            for s in self.assessment_plan(attempt, now).slots
+            if s.minutes in required and not s.done
+        ]
+
+    def unresolved_severe(self) -> list:
+        """Severe or life-threatening adverse events of any attempt not yet resolved."""
+        return [
+            ae
+            for a in self.attempts
+            for ae in a.adverse_events.all()
+            if ae.is_severe and ae.resolved_at is None
+        ]
+
+    def given_attempts(self) -> list[DoseAttempt]:
+        return [a for a in self.attempts if a.is_given]

@@ -1,8 +1,7 @@
 """The actions that move a trial through its phases. Each one goes through trial_transition."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -12,11 +11,12 @@ from trials.models import DoseAttempt, Trial
 
 from .audit import audit_record
 from .errors import ProtocolError, require_role
-from .phase import lock_trial, trial_transition
+from .injection import check_given_at, record_problems
+from .phase import decision_blockers, discharge_criteria, lock_trial, trial_transition
+from .records import entry_late_reason
 from .signing import check_password, signature_add
 from .snapshot import TrialSnapshot
-
-CLOCK_SKEW = timedelta(minutes=5)
+from .timing import check_time, shown
 
 
 def trial_create(*, patient, actor, referred_on, referred_by="", indication="", goals="") -> Trial:
@@ -53,81 +53,84 @@ def _not_signed(snap: TrialSnapshot, attempt: DoseAttempt, kind: str) -> None:
         )
 
 
-def _check_first_dose(dose_mcg: int) -> None:
-    if dose_mcg not in procedure.DOSE_LADDER_MCG or dose_mcg > procedure.FIRST_DOSE_MCG:
-        raise ProtocolError("The first dose is 50 mcg (25 mcg for very small children).")
+def _first_dose_reason(snap: TrialSnapshot, dose_mcg: int, reason: str) -> str:
+    """50 mcg; 25 mcg for a child without a reason, for an adult only with one (DOMAIN §2)."""
+    if dose_mcg == procedure.FIRST_DOSE_MCG:
+        return ""
+    if dose_mcg != procedure.SMALL_FIRST_DOSE_MCG:
+        raise ProtocolError(
+            f"The first dose is {procedure.FIRST_DOSE_MCG} mcg "
+            f"({procedure.SMALL_FIRST_DOSE_MCG} mcg for small children, or with a reason)."
+        )
+    age = snap.trial.patient.age_on(timezone.localdate())
+    if age >= procedure.ADULT_AGE_YEARS and not reason.strip():
+        raise ProtocolError(
+            f"The patient is an adult ({age} years): a first dose of "
+            f"{procedure.SMALL_FIRST_DOSE_MCG} mcg needs your reason (for example, the patient "
+            "relies on their spasticity to walk)."
+        )
+    return reason.strip()
 
 
-def preparation_sign(*, trial_id: int, actor, password: str, first_dose_mcg: int) -> Trial:
+def preparation_sign(
+    *, trial_id: int, actor, password: str, first_dose_mcg: int, reason: str = ""
+) -> Trial:
     """The neurologist signs preparation complete and the first dose is planned."""
     check_password(actor, password)
-    _check_first_dose(first_dose_mcg)
 
     def effect(snap: TrialSnapshot) -> str:
+        plan_reason = _first_dose_reason(snap, first_dose_mcg, reason)
         signature_add(trial=snap.trial, attempt=None, kind="preparation", actor=actor)
         attempt = DoseAttempt.objects.create(
-            trial=snap.trial, number=1, dose_mcg=first_dose_mcg, planned_by=actor
+            trial=snap.trial,
+            number=1,
+            dose_mcg=first_dose_mcg,
+            planned_by=actor,
+            plan_reason=plan_reason,
         )
-        return f"Attempt 1 planned at {attempt.dose_mcg} mcg."
+        return f"Attempt 1 planned at {attempt.dose_mcg} mcg." + (
+            f" Reason: {plan_reason}" if plan_reason else ""
+        )
 
     return trial_transition(
         trial_id=trial_id, action="sign_preparation", actor=actor, effect=effect
     )
 
 
-INJECTION_FIELDS = [
-    "spinal_level", "needle_type", "needle_gauge", "clear_csf", "passes", "image_guidance",
-    "radiologist", "product", "concentration_mcg_ml", "lot", "expiry", "given_at",
-    "duration_seconds", "discarded_mcg", "assisting_nurse",
-]  # fmt: skip
-
-
-def _check_injection(
-    attempt: DoseAttempt, data: dict[str, Any], dose_mcg: int, clinic_zone: str
-) -> None:
-    given_at: datetime = data["given_at"]
-    problems = []
+def _check_injection(snap: TrialSnapshot, data: dict[str, Any], dose_mcg: int) -> None:
+    attempt = snap.attempt
     if dose_mcg != attempt.dose_mcg:
-        problems.append(
+        raise ProtocolError(
             f"The planned dose for attempt {attempt.number} is {attempt.dose_mcg} mcg; "
             f"{dose_mcg} mcg was entered."
         )
-    if given_at > timezone.now() + CLOCK_SKEW:
-        problems.append("The time given is in the future.")
-    if attempt.not_before and given_at < attempt.not_before:
-        local = timezone.localtime(attempt.not_before)
-        problems.append(
-            f"This dose may not be given before {local:%Y-%m-%d %H:%M} "
-            f"({procedure.MIN_HOURS_BETWEEN_ATTEMPTS} h after the previous dose)."
-        )
-    # The expiry date is a calendar day at the clinic, whichever zone this code runs in.
-    if data["expiry"] < given_at.astimezone(ZoneInfo(clinic_zone)).date():
-        problems.append("The product had expired when it was given.")
-    if data.get("image_guidance") and not data.get("radiologist", "").strip():
-        problems.append("Name the radiologist when image guidance was used.")
+    check_given_at(snap, attempt, data["given_at"])
+    problems = record_problems(data, given_at=data["given_at"], clinic_zone=snap.site.time_zone)
     nurse = data.get("assisting_nurse")
     if nurse is None or nurse.role != procedure.NURSE:
         problems.append("Name the assisting nurse.")
-    if data["duration_seconds"] < procedure.MIN_INJECTION_SECONDS:
-        problems.append("Baclofen is given by barbotage over at least 1 minute.")
     if problems:
         raise ProtocolError(*problems)
 
 
 def injection_sign(
-    *, trial_id: int, actor, password: str, dose_mcg: int, data: dict[str, Any]
+    *, trial_id: int, actor, password: str, dose_mcg: int, data: dict[str, Any], late: str = ""
 ) -> Trial:
     """The performing physician records and signs the injection; observation starts."""
     check_password(actor, password)
+    fields = procedure.INJECTION_RECORD_FIELDS
 
     def effect(snap: TrialSnapshot) -> str:
         attempt = snap.attempt
         _not_signed(snap, attempt, "injection")
-        _check_injection(attempt, data, dose_mcg, snap.site.time_zone)
-        for name in INJECTION_FIELDS:
+        _check_injection(snap, data, dose_mcg)
+        reason = entry_late_reason(snap, data["given_at"], late, "dose")
+        for name in fields:
             setattr(attempt, name, data.get(name))
         attempt.radiologist = attempt.radiologist or ""
         attempt.performed_by = actor
+        attempt.given_entered_at = timezone.now()
+        attempt.given_late_reason = reason
         attempt.save()
         signature_add(trial=snap.trial, attempt=attempt, kind="injection", actor=actor)
         audit_record(
@@ -135,58 +138,181 @@ def injection_sign(
             action="change",
             trial=snap.trial,
             obj=attempt,
-            summary=f"Injection recorded: attempt {attempt.number}, {attempt.dose_mcg} mcg.",
-            new={name: data.get(name) for name in INJECTION_FIELDS},
+            summary=f"Injection recorded: attempt {attempt.number}, {attempt.dose_mcg} mcg"
+            + (" – late entry." if reason else "."),
+            new={name: data.get(name) for name in fields},
+            reason=reason,
         )
-        return f"Attempt {attempt.number}: {attempt.dose_mcg} mcg given."
+        return (
+            f"Attempt {attempt.number}: {attempt.dose_mcg} mcg given at {shown(attempt.given_at)}."
+        )
 
     return trial_transition(trial_id=trial_id, action="sign_injection", actor=actor, effect=effect)
 
 
-def attempt_discharge(*, trial_id: int, actor, password: str, note: str = "") -> Trial:
-    """A nurse signs the discharge after the recovery instructions are given."""
+def _discharge_time(snap: TrialSnapshot, at: datetime, late: str) -> str:
+    attempt = snap.attempt
+    last = max((v.recorded_at for v in snap.vitals_after_injection(attempt)), default=None)
+    check_time(
+        at,
+        what="discharge",
+        after=[(attempt.given_at, "the dose was given"), (last, "the last vital signs")],
+    )
+    return entry_late_reason(snap, at, late, "discharge")
+
+
+def _discharge(snap, attempt, actor, *, at, late, note, exception="") -> None:
+    _not_signed(snap, attempt, "discharge")
+    attempt.discharged_at = at
+    attempt.discharged_by = actor
+    attempt.discharge_entered_at = timezone.now()
+    attempt.discharge_late_reason = _discharge_time(snap, at, late)
+    attempt.discharge_exception = exception
+    attempt.discharge_note = note.strip()
+    attempt.save(
+        update_fields=["discharged_at", "discharged_by", "discharge_entered_at",
+                       "discharge_late_reason", "discharge_exception", "discharge_note"]
+    )  # fmt: skip
+    signature_add(
+        trial=snap.trial,
+        attempt=attempt,
+        kind="discharge",
+        actor=actor,
+        meaning_of="discharge_exception" if exception else None,
+        detail=exception,
+    )
+
+
+def attempt_discharge(
+    *, trial_id: int, actor, password: str, note: str = "", at: datetime | None = None,
+    late: str = "",
+) -> Trial:  # fmt: skip
+    """A nurse signs the discharge once the criteria are met and the instructions are given."""
     check_password(actor, password)
+    at = at or timezone.now()
 
     def effect(snap: TrialSnapshot) -> str:
-        attempt = snap.attempt
-        _not_signed(snap, attempt, "discharge")
-        attempt.discharged_at = timezone.now()
-        attempt.discharge_note = note.strip()
-        attempt.save(update_fields=["discharged_at", "discharge_note"])
-        signature_add(trial=snap.trial, attempt=attempt, kind="discharge", actor=actor)
-        return f"Attempt {attempt.number}: discharged with recovery instructions."
+        _discharge(snap, snap.attempt, actor, at=at, late=late, note=note)
+        return f"Attempt {snap.attempt.number}: discharged with recovery instructions."
 
     return trial_transition(trial_id=trial_id, action="discharge", actor=actor, effect=effect)
 
 
-@transaction.atomic
-def attempt_decide(
-    *, trial_id: int, actor, password: str, responder: bool, reason: str = ""
-) -> DoseAttempt:
-    """The neurologist confirms or overrides the suggested response, with a reason to override."""
-    require_role(actor, procedure.ACTION_ROLES["decide"], "decide the response")
+def attempt_discharge_exception(
+    *, trial_id: int, actor, password: str, reason: str, note: str = "",
+    at: datetime | None = None, late: str = "",
+) -> Trial:  # fmt: skip
+    """The physician discharges before the criteria are met (against advice, transfer): a signed
+    exception with its reason, shown wherever the discharge is."""
     check_password(actor, password)
+    reason = reason.strip()
+    if not reason:
+        raise ProtocolError(
+            "Give the reason for discharging before the criteria are met (for example, "
+            "against medical advice, or transfer)."
+        )
+    at = at or timezone.now()
+
+    def effect(snap: TrialSnapshot) -> str:
+        unmet = discharge_criteria(snap)
+        _discharge(snap, snap.attempt, actor, at=at, late=late, note=note, exception=reason)
+        return (
+            f"Attempt {snap.attempt.number}: discharged as a signed exception ({reason}). "
+            "Criteria not met: " + (" ".join(unmet) or "none")
+        )
+
+    return trial_transition(
+        trial_id=trial_id, action="discharge_exception", actor=actor, reason=reason, effect=effect
+    )
+
+
+@transaction.atomic
+def attempt_effect_worn_off(*, trial_id: int, actor, at: datetime, late: str = "") -> DoseAttempt:
+    """The physician records that the dose's effect has worn off: later optional assessments
+    (6 h, 8 h by default) are then not owed."""
+    require_role(actor, procedure.ACTION_ROLES["record_effect_worn_off"], "record this")
     snap = lock_trial(trial_id)
     attempt = snap.attempt
-    if snap.trial.status not in (procedure.Phase.OBSERVATION, procedure.Phase.FOLLOW_UP):
-        raise ProtocolError("A response can only be decided after the dose has been given.")
-    if attempt.is_decided:
-        raise ProtocolError(f"The response to attempt {attempt.number} is already decided.")
-    if not snap.post_dose(attempt):
-        raise ProtocolError("Record a post-dose spasticity assessment before deciding.")
+    if snap.trial.status != procedure.Phase.OBSERVATION or not attempt.is_given:
+        raise ProtocolError("The effect can be recorded as worn off during observation.")
+    if attempt.effect_worn_off_at is not None:
+        raise ProtocolError(
+            f"The effect was already recorded as worn off at {shown(attempt.effect_worn_off_at)}."
+        )
+    check_time(at, what="end of the effect", after=[(attempt.given_at, "the dose was given")])
+    reason = entry_late_reason(snap, at, late, "end of the effect")
+    attempt.effect_worn_off_at = at
+    attempt.effect_worn_off_entered_at = timezone.now()
+    attempt.effect_worn_off_by = actor
+    attempt.save(
+        update_fields=["effect_worn_off_at", "effect_worn_off_entered_at", "effect_worn_off_by"]
+    )
+    audit_record(
+        actor=actor,
+        action="change",
+        trial=snap.trial,
+        obj=attempt,
+        summary=f"Attempt {attempt.number}: effect worn off at {shown(at)}"
+        + (" – late entry" if reason else ""),
+        new={"effect_worn_off_at": at},
+        reason=reason,
+    )
+    return attempt
+
+
+def _goal_outcomes(snap: TrialSnapshot, goals: dict[str, str] | None) -> dict[str, str]:
+    goals = goals or {}
+    allowed = dict(procedure.GOAL_OUTCOMES)
+    listed = snap.trial.goal_list
+    unmarked = [g for g in listed if goals.get(g) not in allowed]
+    if unmarked:
+        raise ProtocolError(
+            *(f"Mark the treatment goal “{g}” as met, partly met or not met." for g in unmarked)
+        )
+    return {g: goals[g] for g in listed}
+
+
+def _check_decision(snap: TrialSnapshot, responder: bool, reason: str, at: datetime) -> None:
+    problems = decision_blockers(snap)
+    if problems:
+        raise ProtocolError(*problems)
+    attempt = snap.attempt
+    last = max(a.assessed_at for a in snap.post_dose(attempt))
+    check_time(at, what="decision", after=[(last, "the last post-dose assessment")])
     suggested = snap.suggestion(attempt).responder
-    if suggested is not None and suggested != responder and not reason.strip():
+    if suggested is not None and suggested != responder and not reason:
         raise ProtocolError("Give a reason for overriding the suggestion.")
-    if suggested is None and not reason.strip():
+    if suggested is None and not reason:
         raise ProtocolError("There is no computed suggestion; give the reason for your decision.")
+
+
+@transaction.atomic
+def attempt_decide(
+    *, trial_id: int, actor, password: str, responder: bool, reason: str = "",
+    goals: dict[str, str] | None = None, at: datetime | None = None, late: str = "",
+) -> DoseAttempt:  # fmt: skip
+    """The neurologist confirms or overrides the suggested response, with a reason to override,
+    and marks each treatment goal met, partly met or not met."""
+    require_role(actor, procedure.ACTION_ROLES["decide"], "decide the response")
+    check_password(actor, password)
+    at = at or timezone.now()
+    reason = reason.strip()
+    snap = lock_trial(trial_id)
+    _check_decision(snap, responder, reason, at)
+    attempt = snap.attempt
+    attempt.goal_outcomes = _goal_outcomes(snap, goals)
+    attempt.decision_late_reason = entry_late_reason(snap, at, late, "decision")
+    suggested = snap.suggestion(attempt).responder
     attempt.responder = responder
     attempt.suggested_responder = suggested
-    attempt.decision_reason = reason.strip()
+    attempt.decision_reason = reason
     attempt.decided_by = actor
-    attempt.decided_at = timezone.now()
+    attempt.decided_at = at
+    attempt.decision_entered_at = timezone.now()
     attempt.save(
         update_fields=[
-            "responder", "suggested_responder", "decision_reason", "decided_by", "decided_at"
+            "responder", "suggested_responder", "decision_reason", "decided_by", "decided_at",
+            "decision_entered_at", "decision_late_reason", "goal_outcomes",
         ]
     )  # fmt: skip
     signature_add(trial=snap.trial, attempt=attempt, kind="decision", actor=actor)
@@ -198,36 +324,49 @@ def attempt_decide(
         trial=snap.trial,
         obj=attempt,
         summary=f"Attempt {attempt.number} ({attempt.dose_mcg} mcg): {verdict}"
-        + (" (suggestion overridden)" if overridden else " (suggestion confirmed)"),
+        + (" (suggestion overridden)" if overridden else " (suggestion confirmed)")
+        + (" – late entry" if attempt.decision_late_reason else ""),
         old={"responder": None},
-        new={"responder": responder, "suggested": suggested},
-        reason=reason.strip(),
+        new={"responder": responder, "suggested": suggested, "goals": attempt.goal_outcomes},
+        reason=reason,
     )
     return attempt
 
 
-def attempt_plan_next(*, trial_id: int, actor, dose_mcg: int) -> Trial:
-    """Plan the next, higher dose at least 24 h after the last one."""
+def _plan_reason(last: DoseAttempt, dose_mcg: int, reason: str) -> str:
+    """The next rung by default; skipping or repeating a step needs the physician's reason."""
+    if dose_mcg not in procedure.DOSE_LADDER_MCG:
+        raise ProtocolError(f"{dose_mcg} mcg is not a dose of the protocol.")
+    rung = procedure.next_rung(last.dose_mcg)
+    if dose_mcg == rung:
+        return ""
+    if not reason.strip():
+        change = "repeats" if dose_mcg == last.dose_mcg else "leaves"
+        raise ProtocolError(
+            f"{dose_mcg} mcg {change} the ladder: after {last.dose_mcg} mcg the next step is "
+            f"{rung} mcg. Give your reason to plan {dose_mcg} mcg."
+        )
+    return reason.strip()
+
+
+def attempt_plan_next(*, trial_id: int, actor, dose_mcg: int, reason: str = "") -> Trial:
+    """Plan the next dose (the next rung unless a reason is given) at least 24 h after the last."""
 
     def effect(snap: TrialSnapshot) -> str:
         last = snap.attempt
-        if dose_mcg not in procedure.DOSE_LADDER_MCG or dose_mcg <= last.dose_mcg:
-            higher = [d for d in procedure.DOSE_LADDER_MCG if d > last.dose_mcg]
-            raise ProtocolError(
-                "The next dose must be a higher step of the protocol: "
-                f"{', '.join(map(str, higher))} mcg."
-            )
+        plan_reason = _plan_reason(last, dose_mcg, reason)
         attempt = DoseAttempt.objects.create(
             trial=snap.trial,
             number=last.number + 1,
             dose_mcg=dose_mcg,
             not_before=last.next_allowed_at(),
             planned_by=actor,
+            plan_reason=plan_reason,
         )
-        local = timezone.localtime(attempt.not_before)
         return (
             f"Attempt {attempt.number} planned at {dose_mcg} mcg, "
-            f"not before {local:%Y-%m-%d %H:%M}."
+            f"not before {shown(attempt.not_before)}."
+            + (f" Reason: {plan_reason}" if plan_reason else "")
         )
 
     return trial_transition(

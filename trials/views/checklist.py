@@ -56,6 +56,8 @@ def tick(request, pk: int, checklist_key: str, item_key: str):
             not_applicable=form.cleaned_data["not_applicable"],
             note=form.cleaned_data["note"],
             na_reason=form.cleaned_data["na_reason"],
+            at=form.cleaned_data["at"],
+            late=form.cleaned_data["late_reason"],
         )
     except ProtocolError as exc:
         return _respond(request, trial, " ".join(exc.messages))

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 from trials import procedure
 from trials.models import Trial
 from trials.procedure import Phase
-from trials.schedule import assessment_schedule
+from trials.schedule import attempt_assessment_schedule
 
 from .access import roles_required
 
@@ -34,15 +34,19 @@ def _neurologist_step(trial, site, now) -> str | None:
     if trial.status == Phase.INJECTION:
         return f"Injection: attempt {attempt.number}, {attempt.dose_mcg} mcg"
     if trial.status == Phase.OBSERVATION:  # dosed in the last day (Trial.for_worklist)
-        done = {a.minutes_after for a in attempt.assessments.all()}
-        slots = assessment_schedule(attempt.given_at, site.assessment_schedule, done, now)
-        due = [s for s in slots.slots if not s.done and s.due_at <= now]
+        slots = attempt_assessment_schedule(attempt, attempt.assessments.all(), site, now)
+        due = [s for s in slots.slots if s.overdue]
         if due:
             return "Post-dose assessment due: " + ", ".join(s.label for s in due)
         if attempt.assessments.all() and not attempt.is_decided:
             return "Response can be decided"
         return None
     if trial.status == Phase.FOLLOW_UP:
+        if not attempt.is_decided and not attempt.assessments.all():
+            return (
+                f"Record the post-dose scores of attempt {attempt.number} (late entry), then "
+                "decide the response"
+            )
         if not attempt.is_decided:
             return f"Decide the response to attempt {attempt.number} ({attempt.dose_mcg} mcg)"
         return "Plan the next attempt or close the trial"
@@ -50,7 +54,7 @@ def _neurologist_step(trial, site, now) -> str | None:
 
 
 @require_GET
-@roles_required(procedure.NEUROLOGIST, procedure.ADMIN)
+@roles_required(*procedure.ACTION_ROLES["view_worklist"])
 def worklist(request):
     """The open trials in the order of the phases, the oldest first: at most WORKLIST_LIMIT,
     then how many more open trials there are (a fixed number of queries, whatever the history)."""

@@ -24,7 +24,7 @@ from trials.services.snapshot import TrialSnapshot
 
 from .access import ANY_ROLE, get_trial, roles_required
 
-REVIEWERS = (procedure.ADMIN, procedure.NEUROLOGIST)
+REVIEWERS = tuple(procedure.ACTION_ROLES["view_outcomes"])
 PAGE_SIZE = 50
 FHIR_CHUNK = 100
 

@@ -6,7 +6,6 @@ from django.shortcuts import get_object_or_404
 from trials import forms, procedure
 from trials.models import AdverseEvent
 from trials.services import records
-from trials.services.snapshot import TrialSnapshot
 
 from .access import get_trial, roles_required
 from .helpers import action_page, submit
@@ -27,6 +26,8 @@ def baseline(request, pk: int):
             assessed_at=data["assessed_at"],
             note=data["note"],
             baseline=True,
+            late=data["late_reason"],
+            submission=data["submission"],
         )
 
     return submit(request, form, call, trial.get_absolute_url()) or action_page(
@@ -41,11 +42,7 @@ def baseline(request, pk: int):
 @roles_required(*procedure.ACTION_ROLES["record_assessment"])
 def assessment(request, pk: int):
     trial = get_trial(pk)
-    schedule = request.site_settings.assessment_schedule
-    snap = TrialSnapshot.load(trial.pk, site=request.site_settings)
-    done = {a.minutes_after for a in snap.post_dose(snap.attempt)} if snap.attempt else set()
-    initial = {"minutes_after": next((m for m in schedule if m not in done), None)}
-    form = forms.AssessmentForm(request.POST or None, schedule=schedule, initial=initial)
+    form = forms.AssessmentForm(request.POST or None)
 
     def call(data):
         records.assessment_record(
@@ -55,8 +52,9 @@ def assessment(request, pk: int):
             penn_frequency=data["penn_frequency"],
             penn_severity=data["penn_severity"],
             assessed_at=data["assessed_at"],
-            minutes_after=data["minutes_after"],
             note=data["note"],
+            late=data["late_reason"],
+            submission=data["submission"],
         )
 
     return submit(request, form, call, trial.get_absolute_url()) or action_page(
@@ -65,15 +63,16 @@ def assessment(request, pk: int):
         form,
         title="Post-dose spasticity assessment",
         template="trials/assessment_form.html",
+        extra={"post_dose": True},
     )
 
 
-def _record_page(request, pk, form_class, service, title):
+def _record_page(request, pk, form_class, service, title, **form_kwargs):
     trial = get_trial(pk)
-    form = form_class(request.POST or None)
+    form = form_class(request.POST or None, **form_kwargs)
 
     def call(data):
-        data = dict(data)
+        data = {k: v for k, v in data.items() if not k.endswith("_fold")}
         submission = data.pop("submission", None)
         service(trial_id=trial.pk, actor=request.user, data=data, submission=submission)
 
@@ -89,8 +88,14 @@ def vitals(request, pk: int):
 
 @roles_required(*procedure.ACTION_ROLES["record_adverse_event"])
 def adverse_event(request, pk: int):
+    attempts = list(get_trial(pk).attempts.order_by("number"))
     return _record_page(
-        request, pk, forms.AdverseEventForm, records.adverse_event_record, "Adverse event"
+        request,
+        pk,
+        forms.AdverseEventForm,
+        records.adverse_event_record,
+        "Adverse event",
+        attempts=attempts,
     )
 
 
@@ -113,7 +118,13 @@ def adverse_event_resolve(request, pk: int, event_pk: int):
 
     def call(data):
         records.adverse_event_resolve(
-            trial_id=trial.pk, event_id=event.pk, actor=request.user, **data
+            trial_id=trial.pk,
+            event_id=event.pk,
+            actor=request.user,
+            resolution=data["resolution"],
+            resolved_at=data["resolved_at"],
+            action_taken=data["action_taken"],
+            late_reason=data["late_reason"],
         )
 
     return submit(request, form, call, trial.get_absolute_url()) or action_page(

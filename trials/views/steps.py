@@ -2,6 +2,7 @@
 
 from trials import forms, procedure
 from trials.services import workflow
+from trials.services.phase import discharge_criteria
 from trials.services.snapshot import TrialSnapshot
 
 from .access import get_trial, move_roles, roles_required
@@ -19,6 +20,7 @@ def sign_preparation(request, pk: int):
             actor=request.user,
             password=data["password"],
             first_dose_mcg=data["first_dose_mcg"],
+            reason=data["reason"],
         )
 
     return submit(request, form, call, trial.get_absolute_url()) or action_page(
@@ -44,6 +46,7 @@ def injection(request, pk: int):
             actor=request.user,
             password=data.pop("password"),
             dose_mcg=data.pop("dose_mcg"),
+            late=data.pop("late_reason"),
             data=data,
         )
 
@@ -70,7 +73,12 @@ def discharge(request, pk: int):
 
     def call(data):
         workflow.attempt_discharge(
-            trial_id=trial.pk, actor=request.user, password=data["password"], note=data["note"]
+            trial_id=trial.pk,
+            actor=request.user,
+            password=data["password"],
+            note=data["note"],
+            at=data["at"],
+            late=data["late_reason"],
         )
 
     return submit(request, form, call, trial.get_absolute_url()) or action_page(
@@ -84,6 +92,61 @@ def discharge(request, pk: int):
     )
 
 
+@roles_required(*move_roles("discharge_exception"))
+def discharge_exception(request, pk: int):
+    trial = get_trial(pk)
+    form = forms.DischargeExceptionForm(request.POST or None)
+
+    def call(data):
+        workflow.attempt_discharge_exception(
+            trial_id=trial.pk,
+            actor=request.user,
+            password=data["password"],
+            reason=data["exception"],
+            note=data["note"],
+            at=data["at"],
+            late=data["late_reason"],
+        )
+
+    snap = TrialSnapshot.load(trial.pk, site=request.site_settings)
+    unmet = discharge_criteria(snap) if snap.attempt and snap.attempt.is_given else []
+    return submit(request, form, call, trial.get_absolute_url()) or action_page(
+        request,
+        trial,
+        form,
+        title="Discharge as a signed exception",
+        action="discharge_exception",
+        extra={
+            "note": "Criteria not met: " + " ".join(unmet)
+            if unmet
+            else "The discharge criteria are met: the nurse can sign the discharge.",
+            "submit_label": "Sign the exception and discharge",
+        },
+    )
+
+
+@roles_required(*procedure.ACTION_ROLES["record_effect_worn_off"])
+def effect_worn_off(request, pk: int):
+    trial = get_trial(pk)
+    form = forms.EffectWornOffForm(request.POST or None)
+
+    def call(data):
+        workflow.attempt_effect_worn_off(
+            trial_id=trial.pk, actor=request.user, at=data["at"], late=data["late_reason"]
+        )
+
+    return submit(request, form, call, trial.get_absolute_url()) or action_page(
+        request,
+        trial,
+        form,
+        title="Effect worn off",
+        extra={
+            "note": "Later assessments that are not required for discharge are then not owed.",
+            "submit_label": "Record",
+        },
+    )
+
+
 @roles_required(*procedure.ACTION_ROLES["decide"])
 def decide(request, pk: int):
     trial = get_trial(pk)
@@ -93,7 +156,7 @@ def decide(request, pk: int):
     initial = {}
     if suggestion and suggestion.responder is not None:
         initial["responder"] = "true" if suggestion.responder else "false"
-    form = forms.DecisionForm(request.POST or None, initial=initial)
+    form = forms.DecisionForm(request.POST or None, initial=initial, goals=trial.goal_list)
 
     def call(data):
         workflow.attempt_decide(
@@ -102,6 +165,9 @@ def decide(request, pk: int):
             password=data["password"],
             responder=data["responder"],
             reason=data["reason"],
+            goals=form.goal_outcomes(),
+            at=data["at"],
+            late=data["late_reason"],
         )
 
     return submit(request, form, call, trial.get_absolute_url()) or action_page(
@@ -123,7 +189,9 @@ def plan_next(request, pk: int):
     form = forms.NextAttemptForm(request.POST or None, last_dose=last.dose_mcg if last else None)
 
     def call(data):
-        workflow.attempt_plan_next(trial_id=trial.pk, actor=request.user, dose_mcg=data["dose_mcg"])
+        workflow.attempt_plan_next(
+            trial_id=trial.pk, actor=request.user, dose_mcg=data["dose_mcg"], reason=data["reason"]
+        )
 
     return submit(request, form, call, trial.get_absolute_url()) or action_page(
         request,

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("patients", "0002_perf_search_indexes"),
-        ("trials", "0006_vitals_sedation_range"),
+        ("trials", "0009_clinical_constraint_messages"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

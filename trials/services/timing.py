@@ -1,0 +1,72 @@
+"""The time rules of DOMAIN §2a, checked by the services under the trial's lock.
+
+Every clinical entry has the time it happened (what the user says) and the time it was entered
+(the server's clock). A time may not lie in the future nor before what it depends on; an entry
+made longer than the site's threshold after the event is a late entry and needs a reason.
+"""
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from django.utils import timezone
+
+from .errors import ProtocolError
+
+# A clock on a ward PC may run a little ahead of the server's.
+CLOCK_SKEW = timedelta(minutes=5)
+# Nothing clinical in this app happened before this; earlier is a typing error (year 1 or 0202).
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def shown(when: datetime) -> str:
+    return timezone.localtime(when).strftime("%Y-%m-%d %H:%M")
+
+
+def check_time(
+    when: datetime,
+    *,
+    what: str,
+    after: Iterable[tuple[datetime | None, str]] = (),
+    now: datetime | None = None,
+) -> None:
+    """Refuse a time in the future, implausibly old, or before any of `after` (time, what)."""
+    now = now or timezone.now()
+    if when > now + CLOCK_SKEW:
+        raise ProtocolError(f"The time of the {what} ({shown(when)}) is in the future.")
+    if when < EARLIEST:
+        raise ProtocolError(f"The time of the {what} ({when:%Y-%m-%d}) is not a plausible date.")
+    problems = [
+        f"The {what} cannot be before {label} ({shown(earlier)})."
+        for earlier, label in after
+        if earlier is not None and when < earlier
+    ]
+    if problems:
+        raise ProtocolError(*problems)
+
+
+def late_reason(
+    when: datetime, reason: str, *, threshold_minutes: int, what: str, now: datetime | None = None
+) -> str:
+    """The reason to keep with the entry: required, and kept, only when the entry is late."""
+    now = now or timezone.now()
+    delay = now - when
+    if delay <= timedelta(minutes=threshold_minutes):
+        return ""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ProtocolError(
+            f"The {what} happened {_delay(delay)} ago ({shown(when)}): this is a late entry. "
+            "Say why it is entered late; it will be marked as a late entry with your name and "
+            "the time you enter it."
+        )
+    return reason
+
+
+def _delay(delay: timedelta) -> str:
+    minutes = int(delay.total_seconds() // 60)
+    hours, rest = divmod(minutes, 60)
+    if hours >= 48:
+        return f"{hours // 24} days"
+    if hours:
+        return f"{hours} h {rest} min" if rest else f"{hours} h"
+    return f"{rest} min"
