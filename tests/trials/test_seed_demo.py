@@ -38,7 +38,7 @@ TIMES = {
     ChecklistEntry: "at",
     VitalSigns: "recorded_at",
     Assessment: "assessed_at",
-    AdverseEvent: "recorded_at",
+    AdverseEvent: "entered_at",
     Signature: "signed_at",
 }
 
@@ -89,7 +89,7 @@ def test_history_leaves_a_clinics_open_caseload_open_and_the_rest_closed(history
 def test_history_has_a_handful_in_observation_each_dosed_today_unless_forgotten(history):
     observed = Trial.objects.in_phase(Phase.OBSERVATION).prefetch_related("attempts")
     today = [t for t in observed if history.now - t.latest_attempt().given_at < timedelta(hours=6)]
-    assert len(today) == IN_OBSERVATION_TODAY
+    assert IN_OBSERVATION_TODAY <= len(today) <= IN_OBSERVATION_TODAY + 3  # a handful
     for trial in observed:
         attempt = trial.latest_attempt()
         assert attempt.given_at is not None and attempt.discharged_at is None
@@ -116,6 +116,37 @@ def test_history_follows_the_protocols_order_and_the_24_hour_rule(history):
     assert not late_vitals.exists()
 
 
+def test_history_entries_are_entered_at_their_clinical_time_never_late(history):
+    pairs = [
+        (ChecklistEntry, "at", "entered_at"),
+        (VitalSigns, "recorded_at", "entered_at"),
+        (Assessment, "assessed_at", "entered_at"),
+        (DoseAttempt, "discharged_at", "discharge_entered_at"),
+        (DoseAttempt, "decided_at", "decision_entered_at"),
+    ]
+    for model, clinical, entered in pairs:
+        rows = model.objects.exclude(**{f"{clinical}__isnull": True})
+        assert rows.exists()
+        assert not rows.exclude(**{entered: F(clinical)}).exists(), (model, clinical)
+    late = AdverseEvent.objects.filter(entered_at__gt=F("onset_at") + timedelta(minutes=30))
+    assert not late.exists()
+    for model in (ChecklistEntry, VitalSigns, Assessment, AdverseEvent):
+        assert not model.objects.exclude(late_reason="").exists()
+
+
+def test_history_meets_the_injection_and_discharge_criteria(history):
+    given = DoseAttempt.objects.filter(given_at__isnull=False)
+    assert not given.exclude(vitals__pre_dose=True).exists()  # the pre-dose set, every dose
+    discharged = given.filter(discharged_at__isnull=False).prefetch_related("assessments")
+    for attempt in discharged:
+        slots = {a.slot_minutes for a in attempt.assessments.all()}
+        assert {120, 240} <= slots  # the assessments discharge waits for
+    unresolved = AdverseEvent.objects.filter(
+        severity__in=procedure.SEVERE_AE, attempt__discharged_at__isnull=False
+    ).exclude(resolved_at__lt=F("attempt__discharged_at"))
+    assert not unresolved.exists()
+
+
 def test_history_decisions_carry_the_suggestion_of_the_responder_rule_on_the_raw_scores(
     history,
 ):
@@ -127,6 +158,8 @@ def test_history_decisions_carry_the_suggestion_of_the_responder_rule_on_the_raw
         assert attempt.suggested_responder == suggested
         if suggested != attempt.responder:
             assert attempt.decision_reason  # an override always says why
+        goals = attempt.trial.goal_list
+        assert goals and set(attempt.goal_outcomes) == set(goals)
 
 
 def test_history_completed_trials_end_as_the_protocol_allows(history):

@@ -97,7 +97,7 @@ def test_worklist_shows_at_most_its_limit_then_how_many_more_open_trials(trial_i
 def test_worklist_leaves_a_discharge_not_recorded_to_the_nurses(
     injected, forgotten, as_neurologist
 ):
-    waiting = injected(timezone.now() - timedelta(hours=2, minutes=30))  # 2 h score due
+    waiting = injected(timezone.now() - timedelta(hours=2, minutes=10))  # 2 h score due
     left = forgotten(hours=30)
 
     page = html(as_neurologist.get(reverse("trials:worklist")))

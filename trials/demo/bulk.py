@@ -9,10 +9,11 @@ rules, but no service checked them; each synthetic trial (and each synthetic pat
 trial) gets one AuditEvent row with action "seed" saying so.
 
 History (the default): the referrals are spread evenly over max(1, N / 500) years up to today,
-about ten a week, each trial runs its course, so what is open today is what a clinic of that
-size has open: tens of trials, a handful in observation (a few of today's doses are brought
-forward to today when none fell there by chance), and the rest closed. Now and then a
-discharge was never recorded (FORGOTTEN_SHARE of the trials): those trials stay in
+about ten a week (at most since 2001: the services refuse clinical times before 2000, so beyond
+12,500 patients the clinic is busier). Each trial runs its course, so what is open today is what
+a clinic of that size has open: tens of trials, a handful in observation (a few of today's doses
+are brought forward to today when none fell there by chance), and the rest closed. Now and then
+a discharge was never recorded (FORGOTTEN_SHARE of the trials): those trials stay in
 observation, as they would in a real clinic, for the board's "discharge not recorded" group.
 
 All phases in bulk (`--all-phases-bulk`): the old mix, every patient's trial placed so that it
@@ -34,6 +35,7 @@ from accounts.models import User
 from patients.models import Diagnosis, Patient, Sex
 from trials.models import SiteSettings
 from trials.procedure import Phase
+from trials.services.timing import EARLIEST
 
 from .plan import DAY, HOUR, MINUTE, Story, between, pick, plan_story
 from .rows import Ids, Rows
@@ -76,8 +78,9 @@ DIAGNOSIS_WEIGHTS = [
 ]
 
 
-def history_years(count: int) -> int:
-    return max(1, round(count / PATIENTS_PER_YEAR))
+def history_years(count: int, now: datetime) -> int:
+    """max(1, N / 500) years, but none before the earliest clinical time the services accept."""
+    return max(1, min(round(count / PATIENTS_PER_YEAR), now.year - EARLIEST.year - 1))
 
 
 class SyntheticData:
@@ -127,7 +130,7 @@ class SyntheticData:
 
     def referrals(self, count: int) -> list[datetime]:
         """The referral moments in time order (for --all-phases-bulk: placed later, per trial)."""
-        span = history_years(count) * YEAR
+        span = history_years(count, self.now) * YEAR
         return sorted(between(self.rng, self.now - span, self.now) for _ in range(count))
 
     # People.

@@ -135,9 +135,24 @@ class Track:
         self._at(moment, run)
 
     def inject(self, given_at: datetime) -> None:
-        """The day-of list at 90 minutes before, the injection list and the dose at `given_at`."""
+        """The day-of list 90 minutes before the dose, the pre-dose vital signs and the
+        injection list 20 minutes before, the injection record signed 3 minutes after."""
+        team = self.team
         self.tick_all(given_at - 90 * MINUTE, "day_of")
-        self._at(given_at, lambda: scenarios.inject(self.trial, self.team, given_at=given_at))
+        ready = given_at - 20 * MINUTE
+        self._at(ready, lambda: scenarios.ready_for_injection(self.trial, team, at=ready))
+
+        def sign():
+            attempt = self.trial.attempts.order_by("-number").first()
+            workflow.injection_sign(
+                trial_id=self.trial.pk,
+                actor=team.neurologist,
+                password=team.password,
+                dose_mcg=attempt.dose_mcg,
+                data=scenarios.injection_data(team, given_at=given_at),
+            )
+
+        self._at(given_at + 3 * MINUTE, sign)
 
     def vitals(self, moment: datetime, **values) -> None:
         self._at(
@@ -197,7 +212,7 @@ class Track:
         self._at(moment, run)
 
     def discharge(self, moment: datetime) -> None:
-        self._at(moment, lambda: scenarios.discharge(self.trial, self.team))
+        self._at(moment, lambda: scenarios.discharge(self.trial, self.team, at=moment))
 
     def full_attempt(self, given_at: datetime, *, post_grade: str) -> datetime:
         """Inject, observe to 4 h, discharge at 4 h 20 min; returns the discharge time."""
@@ -208,7 +223,10 @@ class Track:
         return discharged
 
     def decide(self, moment: datetime, *, responder: bool) -> None:
-        self._at(moment, lambda: scenarios.decide(self.trial, self.team, responder=responder))
+        """Decided with each treatment goal marked met (responder) or not met."""
+        self._at(
+            moment, lambda: scenarios.decide(self.trial, self.team, responder=responder, at=moment)
+        )
 
     def plan_next(self, moment: datetime, *, dose_mcg: int) -> None:
         def run():

@@ -184,6 +184,7 @@ class DemoSite:
         self.non_responder(p, start, next_dose=75)
         discharged = p.full_attempt(start + DAY + 5 * HOUR, post_grade="1+")
         p.decide(discharged + 18 * HOUR, responder=True)
+        p.tick(discharged + 18 * HOUR + 5 * MINUTE, "follow_up", "appointment")
         p.close(
             discharged + 18 * HOUR + 15 * MINUTE,
             "pump_candidate",
@@ -232,6 +233,7 @@ class DemoSite:
         p.prepare(start - DAY)
         discharged = p.full_attempt(start, post_grade="3")
         p.decide(discharged + 18 * HOUR, responder=False)
+        self.follow_up_checks(p, discharged + 3 * DAY - 30 * MINUTE)
         p.close(
             discharged + 3 * DAY,
             "withdrawn",

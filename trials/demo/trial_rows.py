@@ -27,7 +27,7 @@ from trials.models import (
 )
 from trials.models.checklist import EntryState
 from trials.procedure import Phase
-from trials.schedule import vitals_schedule
+from trials.schedule import assessment_slot, vitals_schedule
 
 from .patients import INDICATION
 from .plan import MINUTE, AttemptStory, Story, between, pick
@@ -51,6 +51,7 @@ class TrialRows:
         self.threshold = site.responder_threshold
         self.vitals_minutes = site.vitals_schedule
         self.assessment_minutes = site.assessment_schedule
+        self.assessment_window = site.assessment_window_minutes
 
     def trial(self, rows: Rows, patient: Patient, story: Story, until: datetime) -> Trial:
         rng = self.rng
@@ -63,7 +64,7 @@ class TrialRows:
             status=phase,
             referred_on=story.referred.date(),
             referred_by=rng.choice(REFERRERS),
-            goals=" ".join(rng.sample(GOAL_TEXTS, rng.randint(1, 3))),
+            goals="\n".join(rng.sample(GOAL_TEXTS, rng.randint(1, 3))),
             indication=INDICATION,
             outcome=story.outcome if completed else "",
             outcome_note=story.outcome_note if completed else "",
@@ -119,6 +120,8 @@ class TrialRows:
         attempt.posts = []
         day_of = max(plan.planned + 5 * MINUTE, plan.given - 90 * MINUTE)
         self.entries(rows, trial, attempt, procedure.DAY_OF, day_of)
+        if self.happened(plan.given - 60 * MINUTE):  # the pre-dose (baseline) set
+            self.vital_signs(rows, attempt, plan.given - 60 * MINUTE, None, pre_dose=True)
         self.entries(rows, trial, attempt, procedure.INJECTION, plan.given - 15 * MINUTE)
         if not self.happened(plan.signed):
             return attempt
@@ -127,7 +130,8 @@ class TrialRows:
         if self.happened(plan.discharged):
             at = plan.discharged - timedelta(minutes=self.rng.randint(5, 20))
             self.entries(rows, trial, attempt, procedure.OBSERVATION, at)
-            attempt.discharged_at = plan.discharged
+            attempt.discharged_at = attempt.discharge_entered_at = plan.discharged
+            attempt.discharged_by = self.nurse
             self.sign(rows, trial, attempt, "discharge", self.nurse, plan.discharged)
         if self.happened(plan.decided):
             self.decide(rows, trial, attempt, plan)
@@ -148,6 +152,7 @@ class TrialRows:
         attempt.lot = f"LOT-{rng.randint(1000, 9999)}"
         attempt.expiry = (plan.given + timedelta(days=rng.randint(60, 700))).date()
         attempt.given_at = plan.given
+        attempt.given_entered_at = plan.signed
         attempt.duration_seconds = rng.randint(procedure.MIN_INJECTION_SECONDS, 180)
         attempt.discarded_mcg = Decimal(0) if rng.random() < 0.7 else Decimal(attempt.dose_mcg)
         attempt.performed_by = self.neurologist
@@ -160,7 +165,7 @@ class TrialRows:
         last = min(self.horizon, plan.discharged)
         hypotension = None
         if rng.random() < 0.15:
-            event = self.adverse_event(rows, attempt, plan.given, last)
+            event = self.adverse_event(rows, attempt, plan, last)
             if event is not None and event.kind == "hypotension":
                 hypotension = event.onset_at
         slots = vitals_schedule(plan.given, self.vitals_minutes, [], plan.discharged).slots
@@ -202,7 +207,9 @@ class TrialRows:
                 else "Tone reduced but no functional benefit; weakness on standing."
             )
         attempt.decided_by = self.neurologist
-        attempt.decided_at = plan.decided
+        attempt.decided_at = attempt.decision_entered_at = plan.decided
+        mark = "met" if plan.responder else "not_met"
+        attempt.goal_outcomes = dict.fromkeys(trial.goal_list, mark)
         self.sign(rows, trial, attempt, "decision", self.neurologist, plan.decided)
 
     def follow_up(self, rows, trial, story: Story) -> None:
@@ -238,6 +245,7 @@ class TrialRows:
             na_reason="Not applicable for this patient." if na else "",
             by=by,
             at=at,
+            entered_at=at,
         )
 
     def sign(self, rows, trial, attempt, kind: str, signer: User, at: datetime) -> None:
@@ -282,12 +290,17 @@ class TrialRows:
         rng = self.rng
         strong = attempt is None or rng.random() < 0.4
         frequency = rng.randint(2, 4) if strong else rng.randint(0, 2)
+        slot = None
+        if minutes is not None:
+            slot = assessment_slot(minutes, self.assessment_minutes, self.assessment_window)
         assessment = rows.new(
             Assessment,
             trial=trial,
             attempt=attempt,
             minutes_after=minutes,
+            slot_minutes=slot,
             assessed_at=at,
+            entered_at=at,
             assessed_by=self.neurologist,
             penn_frequency=frequency,
             penn_severity=rng.randint(1, 3) if frequency else None,
@@ -298,7 +311,7 @@ class TrialRows:
         ]
         return assessment
 
-    def vital_signs(self, rows, attempt, at, hypotension) -> VitalSigns:
+    def vital_signs(self, rows, attempt, at, hypotension, *, pre_dose=False) -> VitalSigns:
         rng = self.rng
         low = hypotension is not None and hypotension <= at <= hypotension + timedelta(hours=2)
         systolic = rng.randint(80, 95) if low else rng.randint(102, 148)
@@ -306,6 +319,8 @@ class TrialRows:
             VitalSigns,
             attempt=attempt,
             recorded_at=at,
+            entered_at=at,
+            pre_dose=pre_dose,
             recorded_by=self.nurse,
             heart_rate=rng.randint(52, 62) if low else rng.randint(60, 96),
             systolic=systolic,
@@ -318,18 +333,27 @@ class TrialRows:
             headache=rng.random() < 0.05,
         )
 
-    def adverse_event(self, rows, attempt, given_at, last) -> AdverseEvent | None:
-        """An event with its onset in the observation, typed a few minutes after the onset."""
+    def adverse_event(self, rows, attempt, plan: AttemptStory, last) -> AdverseEvent | None:
+        """An event with its onset in the observation, charted a few minutes after the onset. A
+        severe one is resolved before the discharge (a discharge criterion, DOMAIN §3)."""
         rng = self.rng
-        onset = given_at + timedelta(minutes=rng.randint(20, 300))
-        recorded = onset + timedelta(minutes=rng.randint(2, 30))
-        if recorded > last:
+        onset = plan.given + timedelta(minutes=rng.randint(20, 300))
+        entered = onset + timedelta(minutes=rng.randint(2, 30))
+        if entered > last:
             return None
         severity = pick(rng, AE_SEVERITIES)
-        action, resolution = AE_ACTIONS[severity]
         resolved = onset + timedelta(minutes=rng.randint(20, 600))
-        if resolved > self.horizon or (rng.random() < 0.5 and last == self.horizon):
+        if severity in procedure.SEVERE_AE and plan.discharged <= self.horizon:
+            latest = plan.discharged - 10 * MINUTE
+            if latest < onset + 20 * MINUTE:
+                severity = "moderate"  # too close to the discharge to have been severe
+            else:
+                resolved = between(rng, onset + 20 * MINUTE, latest)
+        if resolved > self.horizon or (
+            last == self.horizon and severity not in procedure.SEVERE_AE and rng.random() < 0.5
+        ):
             resolved = None
+        action, resolution = AE_ACTIONS[severity]
         return rows.new(
             AdverseEvent,
             attempt=attempt,
@@ -339,6 +363,7 @@ class TrialRows:
             action_taken=action,
             resolution=resolution if resolved else "",
             resolved_at=resolved,
+            resolution_entered_at=resolved,
             recorded_by=self.nurse,
-            recorded_at=recorded,
+            entered_at=entered,
         )
