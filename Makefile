@@ -60,7 +60,8 @@ test: venv
 	$(MANAGE) makemigrations --check --dry-run
 	$(BIN)/python -m pytest -q
 
-# A benchmark, not a test: PostgreSQL databases itb_bench_<N>; BENCH_SIZES=1000,10000 to limit.
+# A benchmark, not a test: PostgreSQL databases itb_bench_<N> (BENCH_SIZES=1000,10000 to limit),
+# each page under gunicorn + wrk as a ratio to Django's own floor (bench/bench.py; needs wrk).
 bench: export DJANGO_DEBUG = 1
 bench: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 bench: venv

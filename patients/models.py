@@ -68,6 +68,10 @@ class Patient(models.Model):
 
     class Meta:
         ordering = ["last_name", "first_name"]
+        # The search (PatientQuerySet.search) also has PostgreSQL-only indexes, made by migration
+        # 0002: trigram (pg_trgm) indexes on the upper-cased names for "contains", and one on the
+        # upper-cased MRN with text_pattern_ops for "starts with" and "equals".
+        indexes = [models.Index(fields=["last_name", "first_name"], name="patient_by_name")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(weight_kg__gte=2) & Q(weight_kg__lte=400), name="patient_weight_range"

@@ -49,7 +49,7 @@ def test_trial_list_groups_trials_by_phase(trial_in, make_patient, as_admin):
     assert closed.get_absolute_url() in phase("completed")
     assert "Pump candidate" in phase("completed")
     assert "None." in phase("injection")
-    assert 'All trials <span class="text-muted fs-6">(3)</span>' in page
+    assert 'All trials <span class="text-muted fs-6">(2 open)</span>' in page
 
 
 # --- Ward board ----------------------------------------------------------------------------------

@@ -1,12 +1,18 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Case, Exists, OuterRef, Prefetch, Q, Subquery, Value, When
 from django.urls import reverse
 
 from trials import procedure
 from trials.procedure import Phase
 
 ADULT_AGE = 18  # a child is under 18 on the referral date
+# A dose's observation lasts hours (vital signs to 8 h by default); a trial still in observation
+# a day after its dose has a discharge nobody recorded.
+OBSERVED_HOURS = 24
+OBSERVED = timedelta(hours=OBSERVED_HOURS)
 
 
 def _attempts_where(**lookups):
@@ -48,8 +54,27 @@ class TrialQuerySet(models.QuerySet):
     def for_list(self) -> "TrialQuerySet":
         return self.with_patient().with_severe_flag().with_attempts().order_by("-created_at")
 
-    def for_ward_board(self) -> "TrialQuerySet":
-        """Trials now in observation with what the board needs: the current attempt's vitals."""
+    def recent_in_phase(self, phase: str) -> "TrialQuerySet":
+        """One phase for the trial list: open ones newest first, closed ones newest closed first
+        (each read through its partial index, trial_open_recent / trial_closed_recent)."""
+        order = ["-closed_at", "-pk"] if phase in Phase.CLOSED else ["-created_at", "-pk"]
+        return self.in_phase(phase).for_list().order_by(*order)
+
+    # --- The homes: read the open work only, whatever the history -------------------------
+
+    @staticmethod
+    def _dosed_since(moment) -> Exists:
+        """The latest dose was given at or after `moment` and its attempt is not discharged."""
+        return Exists(_attempts_where(given_at__gte=moment, discharged_at__isnull=True))
+
+    def with_dosed_at(self) -> "TrialQuerySet":
+        """`dosed_at`: when the latest dose was given (None before the first)."""
+        latest = _attempts_where(given_at__isnull=False).order_by("-number").values("given_at")
+        return self.annotate(dosed_at=Subquery(latest[:1]))
+
+    def for_ward_board(self, now) -> "TrialQuerySet":
+        """Trials in observation dosed in the last OBSERVED_HOURS, the longest observed first,
+        with what the board needs: the current attempt's vital signs."""
         from .attempt import DoseAttempt
         from .observation import VitalSigns
 
@@ -58,11 +83,25 @@ class TrialQuerySet(models.QuerySet):
         )
         return (
             self.in_phase(Phase.OBSERVATION)
+            .filter(self._dosed_since(now - OBSERVED))
             .with_patient()
             .with_severe_flag()
+            .with_dosed_at()
+            .order_by("dosed_at", "pk")
             .prefetch_related(
                 Prefetch("attempts", queryset=given.order_by("number"), to_attr="given_attempts")
             )
+        )
+
+    def discharge_not_recorded(self, now) -> "TrialQuerySet":
+        """Trials still in observation more than OBSERVED_HOURS after their dose: the discharge
+        was never signed. The most recent first; each with the time of its dose (`dosed_at`)."""
+        return (
+            self.in_phase(Phase.OBSERVATION)
+            .exclude(self._dosed_since(now - OBSERVED))
+            .with_patient()
+            .with_dosed_at()
+            .order_by("-dosed_at", "-pk")
         )
 
     def for_detail(self, *, with_audit: bool = True) -> "TrialQuerySet":
@@ -107,14 +146,23 @@ class TrialQuerySet(models.QuerySet):
             Prefetch("signatures", queryset=Signature.objects.select_related("signer")),
         )
 
-    def for_worklist(self) -> "TrialQuerySet":
-        """Open trials with their attempts and post-dose assessments (the neurologist's list)."""
+    def for_worklist(self, now) -> "TrialQuerySet":
+        """Open trials a neurologist may have to act on, in the order of the phases and then the
+        oldest first, with their attempts and post-dose assessments. A trial left in
+        observation past OBSERVED_HOURS (discharge not recorded) waits for a nurse instead."""
         from .attempt import DoseAttempt
 
+        rank = Case(
+            *(When(status=phase, then=Value(i)) for i, phase in enumerate(Phase.OPEN)),
+            output_field=models.IntegerField(),
+        )
         return (
             self.open()
+            .exclude(Q(status=Phase.OBSERVATION) & ~self._dosed_since(now - OBSERVED))
             .with_patient()
             .with_severe_flag()
+            .alias(phase_rank=rank)
+            .order_by("phase_rank", "created_at", "pk")
             .prefetch_related(
                 Prefetch(
                     "attempts",
@@ -292,6 +340,19 @@ class Trial(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # The homes read the open trials only: these stay small however long the history.
+            models.Index(
+                fields=["status", "-created_at"],
+                condition=Q(status__in=Phase.OPEN),
+                name="trial_open_recent",
+            ),
+            models.Index(
+                fields=["status", "-closed_at"],
+                condition=Q(status__in=Phase.CLOSED),
+                name="trial_closed_recent",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["patient"],

@@ -1,4 +1,10 @@
-"""The ward board: every trial in observation, what is due and what is overdue."""
+"""The ward board: the trials in observation now, what is due and what is overdue.
+
+It reads the open work only, whatever the history: the trials dosed in the last day (at most
+BOARD_LIMIT of them, then "N more") and, apart, the trials whose discharge was never recorded
+a day after their dose (the most recent STALE_LIMIT, then "N more") so that a forgotten
+discharge neither hides the patients being observed nor grows the board.
+"""
 
 from dataclasses import dataclass
 from datetime import timedelta
@@ -8,9 +14,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from trials.models import DoseAttempt, Trial
+from trials.models.trial import OBSERVED_HOURS
 from trials.schedule import Schedule, vitals_schedule
 
 from .access import ANY_ROLE, roles_required
+
+BOARD_LIMIT = 40  # more patients in observation at once than any day unit has beds
+STALE_LIMIT = 10
 
 
 @dataclass
@@ -27,9 +37,18 @@ class BoardRow:
         return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
-def board_rows(now, site) -> list[BoardRow]:
+@dataclass
+class Board:
+    rows: list[BoardRow]
+    more: int  # in observation, dosed today, beyond BOARD_LIMIT
+    stale: list[Trial]  # discharge not recorded
+    stale_more: int
+    observed_hours: int = OBSERVED_HOURS
+
+
+def board_rows(now, site, trials) -> list[BoardRow]:
     rows = []
-    for trial in Trial.objects.for_ward_board():
+    for trial in trials:
         attempt = trial.given_attempts[-1] if trial.given_attempts else None
         if attempt is None:
             continue
@@ -48,10 +67,24 @@ def board_rows(now, site) -> list[BoardRow]:
     return rows
 
 
+def ward_board(now, site) -> Board:
+    """A fixed number of queries: two counts, the two bounded lists and the board's prefetch."""
+    observed = Trial.objects.for_ward_board(now)
+    stale = Trial.objects.discharge_not_recorded(now)
+    shown = list(observed[:BOARD_LIMIT])
+    stale_shown = list(stale[:STALE_LIMIT])
+    return Board(
+        rows=board_rows(now, site, shown),
+        more=observed.count() - len(shown),
+        stale=stale_shown,
+        stale_more=stale.count() - len(stale_shown),
+    )
+
+
 @require_GET
 @roles_required(*ANY_ROLE)
 def board(request):
     now = timezone.now()
-    context = {"rows": board_rows(now, request.site_settings), "now": now}
+    context = {"board": ward_board(now, request.site_settings), "now": now}
     template = "trials/_board_rows.html" if request.htmx else "trials/board.html"
     return render(request, template, context)

@@ -12,6 +12,8 @@ from trials.schedule import attempt_assessment_schedule
 
 from .access import roles_required
 
+WORKLIST_LIMIT = 50
+
 
 @require_GET
 @login_required
@@ -31,7 +33,7 @@ def _neurologist_step(trial, site, now) -> str | None:
         return "Eligibility, baseline scores and preparation sign-off"
     if trial.status == Phase.INJECTION:
         return f"Injection: attempt {attempt.number}, {attempt.dose_mcg} mcg"
-    if trial.status == Phase.OBSERVATION:
+    if trial.status == Phase.OBSERVATION:  # dosed in the last day (Trial.for_worklist)
         slots = attempt_assessment_schedule(attempt, attempt.assessments.all(), site, now)
         due = [s for s in slots.slots if s.overdue]
         if due:
@@ -54,13 +56,12 @@ def _neurologist_step(trial, site, now) -> str | None:
 @require_GET
 @roles_required(*procedure.ACTION_ROLES["view_worklist"])
 def worklist(request):
+    """The open trials in the order of the phases, the oldest first: at most WORKLIST_LIMIT,
+    then how many more open trials there are (a fixed number of queries, whatever the history)."""
     now = timezone.now()
     site = request.site_settings
-    rows = []
-    for trial in Trial.objects.for_worklist():
-        step = _neurologist_step(trial, site, now)
-        if step:
-            rows.append((trial, step))
-    order = {phase: i for i, phase in enumerate(Phase.OPEN)}
-    rows.sort(key=lambda r: (order[r[0].status], r[0].created_at))
-    return render(request, "trials/worklist.html", {"rows": rows})
+    trials = Trial.objects.for_worklist(now)
+    shown = list(trials[:WORKLIST_LIMIT])
+    rows = [(trial, step) for trial in shown if (step := _neurologist_step(trial, site, now))]
+    more = trials.count() - len(shown)
+    return render(request, "trials/worklist.html", {"rows": rows, "more": more})

@@ -37,20 +37,28 @@ PAGE_SIZE = 50
 @require_GET
 @roles_required(*ANY_ROLE)
 def trial_list(request):
-    """All trials grouped by phase (the admin's home); ?phase= lists one phase in pages."""
-    counts = Trial.objects.phase_counts()
+    """The trials by phase (the admin's home): each open phase with its count and its newest
+    GROUP_SIZE, each closed phase with its GROUP_SIZE most recently closed, so the page reads
+    the open work and not the history; ?phase= lists one phase in pages."""
     phase = request.GET.get("phase")
     if phase in procedure.Phase.LABELS:
-        page = Paginator(Trial.objects.in_phase(phase).for_list(), PAGE_SIZE).get_page(
-            request.GET.get("page")
-        )
+        trials = Trial.objects.recent_in_phase(phase)
+        page = Paginator(trials, PAGE_SIZE).get_page(request.GET.get("page"))
         context = {"phase": phase, "phase_label": procedure.Phase.LABELS[phase], "page": page}
-        return render(request, "trials/list_phase.html", context | {"count": counts[phase]})
+        return render(request, "trials/list_phase.html", context | {"count": page.paginator.count})
+    counts = Trial.objects.open().phase_counts()
     groups = [
-        (code, label, counts[code], list(Trial.objects.in_phase(code).for_list()[:GROUP_SIZE]))
+        (
+            code,
+            label,
+            counts[code] if code in procedure.Phase.OPEN else None,
+            list(Trial.objects.recent_in_phase(code)[:GROUP_SIZE]),
+        )
         for code, label in procedure.Phase.CHOICES
     ]
-    return render(request, "trials/list.html", {"groups": groups, "total": sum(counts.values())})
+    open_total = sum(counts[code] for code in procedure.Phase.OPEN)
+    context = {"groups": groups, "open_total": open_total, "group_size": GROUP_SIZE}
+    return render(request, "trials/list.html", context)
 
 
 @roles_required(*procedure.ACTION_ROLES["create_trial"])
