@@ -38,6 +38,8 @@ from accounts.forms import (
 from accounts.models import Role, User
 from trials.services.audit import audit_record
 
+ISSUED_SESSION_KEY = "itb_issued_enrolment_code"  # the set-up code just issued, shown once
+
 
 class SignInView(auth_views.LoginView):
     """The password step; then straight to the code or set-up page when the user needs it."""
@@ -309,9 +311,6 @@ def enrolment_codes(request):
     }
     status = 400 if request.method == "POST" else 200
     return render(request, "accounts/enrolment_codes.html", context, status=status)
-
-
-ISSUED_SESSION_KEY = "itb_issued_enrolment_code"
 
 
 @require_GET

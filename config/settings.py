@@ -225,8 +225,8 @@ DEFAULT_CLINIC_TIME_ZONE = "America/New_York"
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
-# Production: `collectstatic` writes each file under a name holding a hash of its content, plus
-# gzip and brotli copies; whitenoise serves them with a year-long cache. Development serves the
+# Production: `collectstatic` writes each file under a name holding a hash of its content, and
+# a gzip copy; whitenoise serves them with a year-long cache. Development serves the
 # files as they are in static/ (whitenoise looks them up on each request when DEBUG is on).
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
