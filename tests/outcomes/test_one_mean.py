@@ -130,7 +130,7 @@ def test_the_trial_page_shows_the_paired_mean_beside_the_suggestion(
 def test_the_summary_and_pdf_show_the_same_mean_row(scored_at_2h, client_for, nurse):
     data = summary.build(TrialSnapshot.load(scored_at_2h.pk))
 
-    assert data.mas.rows[-1] == [
+    assert data.mas.rows[-2] == [
         "Mean lower limb (4 groups scored at both times)",
         "",
         "3.00 → 2.00 (fall 1.00)",
