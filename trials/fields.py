@@ -81,7 +81,11 @@ class ClinicalTimesMixin(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        order = []
         for name, field in list(self.fields.items()):
+            if name == "late_reason":
+                continue
+            order.append(name)
             if isinstance(field, ClinicalDateTimeField):
                 fold_name = f"{name}_fold"
                 self.fields[fold_name] = forms.ChoiceField(
@@ -89,6 +93,10 @@ class ClinicalTimesMixin(forms.Form):
                 )
                 if self.is_bound:
                     field.fold = self.data.get(fold_name)
+                order.append(fold_name)
+                if "late_reason" in self.fields and "late_reason" not in order:
+                    order.append("late_reason")  # the reason right below the time it is about
+        self.order_fields(order)
 
     def full_clean(self):
         super().full_clean()

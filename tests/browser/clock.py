@@ -9,13 +9,13 @@ the request is handled. The clock keeps ticking from the new time.
 
 import os
 import threading
+import time
 from pathlib import Path
 
 import time_machine
-from time_machine import escape_hatch
 
 _lock = threading.Lock()
-_state: dict = {"offset": 0.0, "traveller": None}
+_state: dict = {"offset": 0.0, "coordinates": None}
 
 
 def _offset() -> float:
@@ -32,10 +32,14 @@ class ClockMiddleware:
     def __call__(self, request):
         offset = _offset()
         with _lock:
-            if offset != _state["offset"]:
-                if _state["traveller"] is not None:
-                    _state["traveller"].stop()
-                traveller = time_machine.travel(escape_hatch.time.time() + offset, tick=True)
-                traveller.start()
-                _state.update(offset=offset, traveller=traveller)
+            # One journey for the whole process, shifted forward when the offset grows: never
+            # stopped, so a request in another thread never sees the clock vanish under it.
+            if _state["coordinates"] is None and offset:
+                start = time.time() + offset  # not travelling yet: the real clock
+                _state.update(
+                    offset=offset, coordinates=time_machine.travel(start, tick=True).start()
+                )
+            elif offset != _state["offset"]:
+                _state["coordinates"].shift(offset - _state["offset"])
+                _state["offset"] = offset
         return self.get_response(request)

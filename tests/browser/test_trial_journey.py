@@ -165,7 +165,7 @@ def tick(page: Page, checklist: str, item: str, note: str = "") -> None:
     row = page.locator(f"#item-{checklist}-{item}")
     if note:
         row.locator("input[name=note]").fill(note)
-    row.get_by_role("button", name="Tick", exact=True).click()
+    row.get_by_role("button", name=re.compile(r"^Tick: ")).click()
     _wait_for_panel(page, row)
 
 
@@ -173,7 +173,7 @@ def mark_not_applicable(page: Page, checklist: str, item: str, reason: str) -> N
     row = page.locator(f"#item-{checklist}-{item}")
     row.get_by_text("Not applicable…").click()
     row.get_by_role("textbox", name=re.compile("is not applicable")).fill(reason)
-    row.get_by_role("button", name="Mark N/A").click()
+    row.get_by_role("button", name=re.compile(r"^Mark not applicable: ")).click()
     _wait_for_panel(page, row)
     expect(row).to_contain_text(f"Not applicable: {reason}")
 

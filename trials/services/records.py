@@ -81,7 +81,7 @@ def _check_penn(frequency: int | None, severity: int | None) -> None:
 def _post_dose_slot(snap: TrialSnapshot, attempt, assessed_at: datetime) -> tuple[int, int | None]:
     """(real minutes after the dose, the scheduled slot whose window holds them, or None)."""
     check_time(assessed_at, what="assessment", after=[(attempt.given_at, "the dose was given")])
-    minutes = int((assessed_at - attempt.given_at).total_seconds() // 60)
+    minutes = max(0, int((assessed_at - attempt.given_at).total_seconds() // 60))
     slot = assessment_slot(
         minutes, snap.site.assessment_schedule, snap.site.assessment_window_minutes
     )

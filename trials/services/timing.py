@@ -35,10 +35,12 @@ def check_time(
         raise ProtocolError(f"The time of the {what} ({shown(when)}) is in the future.")
     if when < EARLIEST:
         raise ProtocolError(f"The time of the {what} ({when:%Y-%m-%d}) is not a plausible date.")
+    # Times are typed to the minute: what happened in the same minute as what it depends on
+    # (the pre-dose vital signs in the minute the attempt was planned) is not "before" it.
     problems = [
         f"The {what} cannot be before {label} ({shown(earlier)})."
         for earlier, label in after
-        if earlier is not None and when < earlier
+        if earlier is not None and when < earlier.replace(second=0, microsecond=0)
     ]
     if problems:
         raise ProtocolError(*problems)
