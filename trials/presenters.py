@@ -80,12 +80,16 @@ class ScoreTable:
         return {len(c.comparison.counted) for c in self.columns if c.comparison}
 
     @property
-    def mean_label(self) -> str:
-        """The mean row's name, with the number of groups when every column counts as many."""
+    def mean_groups_text(self) -> str:
+        """The groups the mean row counts, with their number when every column counts as many."""
         counts = self._counts
         if len(counts) == 1 and (n := counts.pop()):
-            return f"Mean lower limb ({n} group{'' if n == 1 else 's'} scored at both times)"
-        return "Mean lower limb (groups scored at both times)"
+            return f"{n} group{'' if n == 1 else 's'} scored at both times"
+        return "groups scored at both times"
+
+    @property
+    def mean_label(self) -> str:
+        return f"Mean lower limb ({self.mean_groups_text})"
 
     @property
     def mean_cells(self) -> list[str]:

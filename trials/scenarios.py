@@ -17,7 +17,7 @@ from trials import procedure
 from trials.models import Trial
 from trials.services import checklist, records, workflow
 
-LOWER = sorted(procedure.LOWER_LIMB_GROUPS)
+LOWER = list(procedure.LOWER_LIMB_GROUPS)
 
 
 @contextmanager

@@ -14,11 +14,11 @@ import pytest
 from django.utils import timezone
 
 from tests.factories import create_trial
-from trials import scenarios
+from trials import procedure, scenarios
 from trials.models import SiteSettings
 from trials.responder import suggest
 
-LOWER = scenarios.LOWER  # 5 lower-limb groups × 2 sides = 10 pairs
+LOWER = procedure.LOWER_LIMB_GROUPS  # 5 lower-limb groups × 2 sides = 10 pairs
 ONE = Decimal("1.0")
 
 
@@ -58,8 +58,8 @@ def test_fall_of_exactly_one_point_is_a_responder():
 
 def test_fall_of_point_nine_is_not_a_responder():
     # post: 9 pairs at 2 and hip flexors left at 3 → (18 + 3) / 10 = 2.10; fall 3.00 − 2.10 = 0.90
-    post = every_pair("2")
-    post[0] = Score("hip_flexors", "left", "3")
+    post = [s for s in every_pair("2") if (s.group, s.side) != ("hip_flexors", "left")]
+    post.append(Score("hip_flexors", "left", "3"))
     result = suggest(every_pair("3"), [at_2h(post)], ONE)
     assert result.best.fall == Decimal("0.90")
     assert result.responder is False
