@@ -27,12 +27,12 @@ class ClinicUserAdmin(UserAdmin):
     fieldsets = (*(UserAdmin.fieldsets or ()), ("Clinic", {"fields": ("role",)}))
     add_fieldsets = (*UserAdmin.add_fieldsets, ("Clinic", {"fields": ("role",)}))
 
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
         if obj is None or obj.pk != request.user.pk:
             return form
 
-        class OwnAccountForm(form):
+        class OwnAccountForm(form):  # type: ignore[valid-type, misc]  # a class made at run time
             def clean(self):
                 data = super().clean()
                 refused = own_account_refusal(

@@ -54,13 +54,13 @@ def _yes_no(value: bool) -> str:
 
 @receiver(pre_save, sender=User, dispatch_uid="audit_user_before")
 def _remember_user(sender, instance: User, raw, update_fields, **kwargs):
-    instance._audit_before = None
+    instance._audit_before = None  # type: ignore[attr-defined]
     if raw or instance._state.adding or instance.pk is None:
         return
     if update_fields is not None and set(update_fields) <= {"last_login"}:
         return  # each sign-in writes last_login; nothing to record
     before = sender.objects.filter(pk=instance.pk).values(*TRACKED).first()
-    instance._audit_before = before
+    instance._audit_before = before  # type: ignore[attr-defined]
     actor = acting_user()
     if before and actor is not None and actor.pk == instance.pk:
         changed = {f for f in TRACKED if before[f] != getattr(instance, f)}
@@ -90,7 +90,7 @@ def _audit_user_saved(sender, instance: User, created, raw, update_fields, **kwa
     changed = [f for f in saved if before[f] != getattr(instance, f)]
     # A hash upgrade at sign-in (Django's check_password) re-saves the same password.
     rehash = update_fields is not None and set(update_fields) == {"password"}
-    if "password" in changed and rehash and instance._password is None:
+    if "password" in changed and rehash and instance._password is None:  # type: ignore[attr-defined]
         changed.remove("password")
     for field_set, write in _USER_CHANGES:
         hits = [f for f in changed if f in field_set]
