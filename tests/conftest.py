@@ -104,3 +104,15 @@ def client_for(db):
         return sign_in(Client(), user)
 
     return login
+
+
+@pytest.fixture
+def clock_stands_still():
+    """No time passes on the server's clock during the test (time-machine): two requests
+    compared for their query counts come at the same moment, however long the data took to
+    build, so a session refreshed for activity cannot add its writes to one count only."""
+    import time_machine
+    from django.utils import timezone
+
+    with time_machine.travel(timezone.now(), tick=False):
+        yield

@@ -128,6 +128,7 @@ def count_queries(client, sheet: str) -> int:
     return len(captured.captured_queries)
 
 
+@pytest.mark.usefixtures("clock_stands_still")
 @pytest.mark.parametrize("sheet", ["trials", "attempts"])
 def test_the_export_runs_a_fixed_number_of_queries(
     client_for, admin_user, trial_in, add_trials, sheet

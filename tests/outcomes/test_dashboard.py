@@ -127,6 +127,7 @@ def count_queries(client, params=None) -> int:
     return len(captured.captured_queries)
 
 
+@pytest.mark.usefixtures("clock_stands_still")
 @pytest.mark.parametrize("params", [{}, {"diagnosis": "ms", "age_group": "adult", "dose": "50"}])
 def test_the_dashboard_runs_a_fixed_number_of_queries(
     client_for, admin_user, trial_in, add_trials, params

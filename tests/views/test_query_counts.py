@@ -7,7 +7,6 @@ a loop) and stay under a ceiling (so a page that grows a fixed extra query is no
 from datetime import timedelta
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -27,12 +26,8 @@ def _site_settings(db):
     SiteSettings.current()
 
 
-@pytest.fixture(autouse=True)
-def _clock_stands_still():
-    # However long building the data takes, the second request comes at the same time as the
-    # first: a session refreshed for activity would otherwise add its writes to one count.
-    with time_machine.travel(timezone.now(), tick=False):
-        yield
+# However long building the data takes, the second request comes at the same time as the first.
+pytestmark = pytest.mark.usefixtures("clock_stands_still")
 
 
 def count_queries(client, url: str, **headers) -> int:
