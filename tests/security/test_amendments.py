@@ -183,7 +183,7 @@ def test_an_unchanged_record_is_not_amended(observed, client_for, neurologist):
         (
             "expiry",
             "2001-01-01",
-            "With this expiry date the product had expired when it was given.",
+            "The product had expired when it was given.",
         ),
         ("image_guidance", "true", "Name the radiologist when image guidance was used."),
     ],
@@ -300,12 +300,11 @@ def test_no_later_step_changes_a_signed_attempt(trial_in, team, neurologist, nur
             step()
     record_amend(trial_id=trial.pk, attempt_id=first.pk, record="injection", actor=neurologist,
                  password=PASSWORD, values={"lot": "LOT-9"}, reason="Typo")  # fmt: skip
-    workflow.attempt_plan_next(trial_id=trial.pk, actor=neurologist, dose_mcg=75)
     second_given = first.given_at + timedelta(days=1, hours=1)
+    scenarios.plan_next(trial, team, dose_mcg=75, at=second_given - timedelta(hours=1))
     scenarios.full_attempt(trial, team, given_at=second_given, post_grade="1")
-    scenarios.decide(trial, team, responder=True)
-    workflow.trial_close(trial_id=trial.pk, actor=neurologist, password=PASSWORD,
-                         outcome="pump_candidate")  # fmt: skip
+    scenarios.decide(trial, team, responder=True, at=second_given + timedelta(hours=5))
+    scenarios.close(trial, team, outcome="pump_candidate")
 
     assert signed_fields(first) == before
 
