@@ -19,8 +19,8 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.factories import PASSWORD
+from trials import scenarios
 from trials.models import AuditEvent
-from trials.services import records
 
 KEY = "ITBTESTKEYITBTESTKEYITBTESTKEY22"  # base32, 20 bytes
 
@@ -113,18 +113,8 @@ def adverse_event_of(team):
 
     def record(trial, *, severity: str = "mild"):
         given_at = trial.attempts.order_by("-number").first().given_at
-        return records.adverse_event_record(
-            trial_id=trial.pk,
-            actor=team.nurse,
-            data={
-                "kind": "headache",
-                "severity": severity,
-                "onset_at": min(given_at + timedelta(minutes=40), timezone.now()),
-                "action_taken": "",
-                "resolution": "",
-                "resolved_at": None,
-            },  # fmt: skip
-        )
+        onset = min(given_at + timedelta(minutes=40), timezone.now())
+        return scenarios.adverse_event(trial, team, onset=onset, severity=severity)
 
     return record
 
