@@ -128,6 +128,7 @@ def adverse_event_resolve(request, pk: int, event_pk: int):
             resolved_at=data["resolved_at"],
             action_taken=data["action_taken"],
             late_reason=data["late_reason"],
+            version=data.get("version"),
         )
 
     return submit(request, form, call, trial.get_absolute_url()) or action_page(
