@@ -242,7 +242,8 @@ def extras(ctx, other) -> dict:
         "created_by": ctx.team.neurologist.pk, "recorded_by": ctx.team.neurologist.pk,
         "given_by": ctx.team.neurologist.pk, "performed_by": ctx.team.nurse.pk,
         "decided_by": ctx.team.nurse.pk, "decided_at": LONG_AGO, "amended_by": ctx.team.nurse.pk,
-        "amended_at": LONG_AGO, "by": ctx.team.neurologist.pk, "at": LONG_AGO,
+        # ("at" is no longer forged: ticks, discharge and decision now take their clinical time.)
+        "amended_at": LONG_AGO, "by": ctx.team.neurologist.pk,
         "patient": other.patient_id, "trial": other.pk, "attempt": other_attempt.pk,
         "responder": "true", "suggested_responder": "true", "given_at": LONG_AGO,
         "discharged_at": LONG_AGO, "state": "na", "old_value": "forged", "id": 999999,
