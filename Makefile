@@ -58,7 +58,7 @@ test: venv
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(MANAGE) makemigrations --check --dry-run
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 # A benchmark, not a test: PostgreSQL databases itb_bench_<N> (BENCH_SIZES=1000,10000 to limit),
 # each page under gunicorn + wrk as a ratio to Django's own floor (bench/bench.py; needs wrk).

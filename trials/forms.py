@@ -60,6 +60,16 @@ class SubmissionMixin(forms.Form):
         if not self.is_bound:
             self.initial.setdefault("submission", uuid.uuid4())
 
+    def full_clean(self):
+        super().full_clean()
+        # The field is hidden: its message goes to the top of the form, where it is seen.
+        hidden = self._errors.pop("submission", None) if self._errors else None
+        if hidden:
+            self._errors.setdefault(
+                forms.forms.NON_FIELD_ERRORS,
+                self.error_class(error_class="nonfield", renderer=self.renderer),
+            ).extend(hidden)
+
 
 class TrialForm(forms.ModelForm):
     class Meta:

@@ -8,6 +8,7 @@ FUZZ_EXAMPLES=500 in the environment runs a longer search than the default 25 pe
 """
 
 import os
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -259,8 +260,8 @@ def test_a_grade_outside_the_modified_ashworth_scale_is_refused(grade, preparing
 
 def test_a_grade_on_the_scale_is_saved(trial_in, client_for, neurologist):
     trial = trial_in("preparation")
-    data = {"assessed_at": local(trial.created_at), "penn_frequency": 0,
-            "mas_hip_flexors_left": "1+"}  # fmt: skip
+    data = {"submission": uuid.uuid4(), "assessed_at": local(trial.created_at),
+            "penn_frequency": 0, "mas_hip_flexors_left": "1+"}  # fmt: skip
 
     response = client_for(neurologist).post(reverse("trials:baseline", args=[trial.pk]), data)
 

@@ -8,10 +8,11 @@ the insert (Django's "raw" save, the one loaddata uses for fixtures, keeps them 
 models are left as they are; a time left unset fails loudly on its NOT NULL column.
 """
 
+import json
 from collections import defaultdict
 
 from django.db import connection
-from django.db.models import Model
+from django.db.models import JSONField, Model
 from django.db.models.base import ModelState
 
 from patients.models import Patient
@@ -80,10 +81,16 @@ def insert_as_given(model: type[Model], objs: list) -> None:
     columns = ", ".join(quote(f.column) for f in fields)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # psycopg adapts the Python values (aware datetimes, Decimal, date, UUID) itself.
+            # psycopg adapts the Python values (aware datetimes, Decimal, date, UUID) itself;
+            # a JSON value goes as its text, which COPY reads into the jsonb column.
+            json_fields = [f for f in fields if isinstance(f, JSONField)]
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                 for obj in objs:
-                    copy.write_row([getattr(obj, f.attname) for f in fields])
+                    row = {f.attname: getattr(obj, f.attname) for f in fields}
+                    for f in json_fields:
+                        value = row[f.attname]
+                        row[f.attname] = None if value is None else json.dumps(value, cls=f.encoder)
+                    copy.write_row(list(row.values()))
         else:
             marks = ", ".join(["%s"] * len(fields))
             cursor.executemany(

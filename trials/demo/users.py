@@ -1,7 +1,12 @@
 """The demo logins. Their password is published: they belong only in demo databases."""
 
+from datetime import timedelta
+
+from django.utils import timezone
+
 from accounts.demo import DEMO_TOTP_KEYS
 from accounts.models import Role, User
+from trials import scenarios
 
 DEMO_PASSWORD = "itb-demo-2026"  # noqa: S105 - published on purpose; demo databases only
 DEMO_URL = "http://127.0.0.1:8000"
@@ -18,21 +23,30 @@ USERNAMES = [u[0] for u in DEMO_USERS]
 # the demo site), so the site is built with a fast hash and the users get their real one after.
 FAST_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"
 
+# The staff had their accounts before the demo's oldest referral (90 days before it is built),
+# so the audit trail reads in time order from its first row.
+ACCOUNTS_MADE_BEFORE = timedelta(days=100)
+
 
 def demo_users_create() -> dict[str, User]:
     users = {}
-    for username, role, first, last, superuser in DEMO_USERS:
-        users[username] = User.objects.create_user(
-            username=username,
-            password=DEMO_PASSWORD,
-            role=role,
-            first_name=first,
-            last_name=last,
-            email=f"{username}@demo.invalid",
-            is_staff=superuser,
-            is_superuser=superuser,
-        )
+    with scenarios.clock(timezone.now() - ACCOUNTS_MADE_BEFORE):
+        for username, role, first, last, superuser in DEMO_USERS:
+            users[username] = _user_create(username, role, first, last, superuser)
     return users
+
+
+def _user_create(username, role, first, last, superuser) -> User:
+    return User.objects.create_user(
+        username=username,
+        password=DEMO_PASSWORD,
+        role=role,
+        first_name=first,
+        last_name=last,
+        email=f"{username}@demo.invalid",
+        is_staff=superuser,
+        is_superuser=superuser,
+    )
 
 
 def demo_passwords_set(users) -> None:
