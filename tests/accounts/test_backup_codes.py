@@ -10,6 +10,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import backup_codes
 from tests.security.conftest import code_now, main_text, password_step
 from tests.security.test_second_factor import ready_to_set_up, signed_in_past_the_password
+from trials.audit_chain import row_hash
 from trials.models import AuditEvent
 
 VERIFY = reverse("accounts:verify")
@@ -68,6 +69,31 @@ def test_a_backup_code_signs_in_instead_of_the_authenticator_code(neurologist):
     assert client.get(BOARD).status_code == 200
     (used,) = two_factor_rows("backup_code_used")
     assert used.actor == neurologist and used.new["left"] == 9
+
+
+def test_signing_in_with_a_backup_code_writes_a_chained_audit_row_and_uses_it_up(
+    neurologist, no_code_throttle
+):
+    _, codes = set_up(neurologist)
+    signed_in_past_the_password(neurologist).post(VERIFY, {"otp_token": codes[5]})
+
+    (used,) = two_factor_rows("backup_code_used")
+    before = AuditEvent.objects.filter(pk__lt=used.pk).order_by("-pk").first()
+    assert (used.actor, used.object_type, used.object_id) == (
+        neurologist,
+        "User",
+        str(neurologist.pk),
+    )
+    assert used.actor_name == neurologist.printed_name
+    assert f"Signed in with a backup code: {neurologist.printed_name} (9 left)" == used.summary
+    assert before is not None and used.prev_hash == before.hash
+    assert used.hash == row_hash(used, used.prev_hash)
+
+    again = signed_in_past_the_password(neurologist).post(VERIFY, {"otp_token": codes[5]})
+
+    assert again.status_code == 200
+    assert len(two_factor_rows("backup_code_used")) == 1
+    assert backup_codes.codes_left(neurologist) == 9
 
 
 def test_a_backup_code_typed_in_capitals_or_without_its_space_works(neurologist):

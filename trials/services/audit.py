@@ -39,7 +39,8 @@ def audit_record(
         action=action,
         trial=trial,
         patient_id=patient_id,
-        object_type=type(obj).__name__ if obj is not None else "",
+        # __class__, not type(): request.user is a SimpleLazyObject that names the User.
+        object_type=obj.__class__.__name__ if obj is not None else "",
         object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
         summary=_text(summary)[:300],
         old=_jsonable(old or {}),
