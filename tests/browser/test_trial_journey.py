@@ -142,7 +142,7 @@ def register_patient(nurse: Page, patient: dict, screens: Screens) -> None:
     nurse.locator("#id_diagnosis").select_option(patient["diagnosis"])
     screens.take(nurse, "patient-form")
     submit(nurse, "Save")
-    expect(nurse.get_by_role("alert")).to_contain_text("Patient saved.")
+    expect(nurse.get_by_role("status")).to_contain_text("Patient saved.")
     expect(nurse.get_by_role("heading", level=1)).to_have_text(patient["name"])
 
 
@@ -155,7 +155,7 @@ def start_trial(nurse: Page) -> str:
     )
     nurse.locator("#id_goals").fill("Easier transfers and positioning; better sleep.")
     submit(nurse, "Start the trial")
-    expect(nurse.get_by_role("alert")).to_contain_text("Trial started.")
+    expect(nurse.get_by_role("status")).to_contain_text("Trial started.")
     expect_phase(nurse, "Preparation")
     return nurse.url
 

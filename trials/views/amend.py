@@ -61,8 +61,8 @@ def _amend_page(request, pk: int, attempt_pk: int, record: str, form_class):
 
     signature = snap.signature(record, attempt)
     label = AmendedRecord(record).label
-    done = f"{trial.get_absolute_url()}#attempt-{attempt.number}"
-    return submit(request, form, call, done) or action_page(
+    back = f"{trial.get_absolute_url()}#attempt-{attempt.number}"
+    return submit(request, form, call, back, done="Amendment signed.") or action_page(
         request,
         trial,
         form,

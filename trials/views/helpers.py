@@ -1,5 +1,6 @@
 from collections.abc import Callable
 
+from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
@@ -10,8 +11,14 @@ from trials.services.signing import SignatureRefused
 from trials.services.snapshot import TrialSnapshot
 
 
-def submit(request, form, call: Callable[[dict], object], success_url: str) -> HttpResponse | None:
-    """Run the service for a valid POST; a protocol refusal becomes a form error, not a 500."""
+def submit(
+    request, form, call: Callable[[dict], object], success_url: str, *, done: str = "Saved."
+) -> HttpResponse | None:
+    """Run the service for a valid POST; a protocol refusal becomes a form error, not a 500.
+
+    `done` is the confirmation shown on the next page (announced to screen readers too): at the
+    bedside a signature or a save that leaves no visible trace gets done twice.
+    """
     if request.method != "POST" or not form.is_valid():
         return None
     try:
@@ -26,6 +33,7 @@ def submit(request, form, call: Callable[[dict], object], success_url: str) -> H
         for message in exc.messages:
             form.add_error(None, message)
         return None
+    messages.success(request, done)
     return redirect(success_url)
 
 

@@ -76,9 +76,9 @@ def _record_page(request, pk, form_class, service, title, **form_kwargs):
         submission = data.pop("submission", None)
         service(trial_id=trial.pk, actor=request.user, data=data, submission=submission)
 
-    return submit(request, form, call, trial.get_absolute_url()) or action_page(
-        request, trial, form, title=title
-    )
+    return submit(
+        request, form, call, trial.get_absolute_url(), done=f"{title} saved."
+    ) or action_page(request, trial, form, title=title)
 
 
 @roles_required(*procedure.ACTION_ROLES["record_vitals"])
@@ -131,6 +131,7 @@ def adverse_event_resolve(request, pk: int, event_pk: int):
             version=data.get("version"),
         )
 
-    return submit(request, form, call, trial.get_absolute_url()) or action_page(
+    done = "Adverse event resolved."
+    return submit(request, form, call, trial.get_absolute_url(), done=done) or action_page(
         request, trial, form, title=f"Update adverse event: {event}"
     )

@@ -23,7 +23,9 @@ def sign_preparation(request, pk: int):
             reason=data["reason"],
         )
 
-    return submit(request, form, call, trial.get_absolute_url()) or action_page(
+    return submit(
+        request, form, call, trial.get_absolute_url(), done="Preparation signed complete."
+    ) or action_page(
         request,
         trial,
         form,
@@ -55,7 +57,9 @@ def injection(request, pk: int):
         if attempt
         else "Injection record"
     )
-    return submit(request, form, call, trial.get_absolute_url()) or action_page(
+    return submit(
+        request, form, call, trial.get_absolute_url(), done="Injection signed."
+    ) or action_page(
         request,
         trial,
         form,
@@ -81,7 +85,9 @@ def discharge(request, pk: int):
             late=data["late_reason"],
         )
 
-    return submit(request, form, call, trial.get_absolute_url()) or action_page(
+    return submit(
+        request, form, call, trial.get_absolute_url(), done="Discharge signed."
+    ) or action_page(
         request,
         trial,
         form,
@@ -110,7 +116,9 @@ def discharge_exception(request, pk: int):
 
     snap = TrialSnapshot.load(trial.pk, site=request.site_settings)
     unmet = discharge_criteria(snap) if snap.attempt and snap.attempt.is_given else []
-    return submit(request, form, call, trial.get_absolute_url()) or action_page(
+    return submit(
+        request, form, call, trial.get_absolute_url(), done="Discharge signed as an exception."
+    ) or action_page(
         request,
         trial,
         form,
@@ -135,7 +143,9 @@ def effect_worn_off(request, pk: int):
             trial_id=trial.pk, actor=request.user, at=data["at"], late=data["late_reason"]
         )
 
-    return submit(request, form, call, trial.get_absolute_url()) or action_page(
+    return submit(
+        request, form, call, trial.get_absolute_url(), done="Effect worn off recorded."
+    ) or action_page(
         request,
         trial,
         form,
@@ -170,7 +180,9 @@ def decide(request, pk: int):
             late=data["late_reason"],
         )
 
-    return submit(request, form, call, trial.get_absolute_url()) or action_page(
+    return submit(
+        request, form, call, trial.get_absolute_url(), done="Decision signed."
+    ) or action_page(
         request,
         trial,
         form,
@@ -193,7 +205,9 @@ def plan_next(request, pk: int):
             trial_id=trial.pk, actor=request.user, dose_mcg=data["dose_mcg"], reason=data["reason"]
         )
 
-    return submit(request, form, call, trial.get_absolute_url()) or action_page(
+    return submit(
+        request, form, call, trial.get_absolute_url(), done="Next attempt planned."
+    ) or action_page(
         request,
         trial,
         form,
@@ -231,7 +245,9 @@ def close(request, pk: int):
             f"Suggested starting daily pump dose: {last.pump_daily_dose_mcg} mcg/day "
             f"(2 × the effective screening dose of {last.dose_mcg} mcg, over 24 h)."
         )
-    return submit(request, form, call, trial.get_absolute_url()) or action_page(
+    return submit(
+        request, form, call, trial.get_absolute_url(), done="Trial closed and signed."
+    ) or action_page(
         request,
         trial,
         form,
@@ -249,7 +265,9 @@ def cancel(request, pk: int):
     def call(data):
         workflow.trial_cancel(trial_id=trial.pk, actor=request.user, reason=data["reason"])
 
-    return submit(request, form, call, trial.get_absolute_url()) or action_page(
+    return submit(
+        request, form, call, trial.get_absolute_url(), done="Trial cancelled."
+    ) or action_page(
         request,
         trial,
         form,

@@ -1,0 +1,68 @@
+"""After every signature and save the next page says it worked, in a status region that screen
+readers announce; a refusal says nothing of the kind."""
+
+import pytest
+from django.urls import reverse
+
+from tests.conftest import PASSWORD
+
+from .support import html, vitals_post
+
+STATUS = '<div class="alert alert-success flash-message" role="status">'
+
+
+def _confirmation(page: str) -> str:
+    assert STATUS in page, "no confirmation on the page"
+    return page.split(STATUS, 1)[1].split("</div>", 1)[0]
+
+
+def test_signing_preparation_shows_a_confirmation(trial_in, as_neurologist):
+    trial = trial_in("preparation_ready")
+    url = reverse("trials:sign_preparation", args=[trial.pk])
+
+    response = as_neurologist.post(url, {"password": PASSWORD, "first_dose_mcg": 50}, follow=True)
+
+    assert response.redirect_chain[-1][0] == trial.get_absolute_url()
+    assert "Preparation signed complete." in _confirmation(html(response))
+
+
+def test_a_refused_signature_shows_no_confirmation(trial_in, as_neurologist):
+    trial = trial_in("preparation_ready")
+    url = reverse("trials:sign_preparation", args=[trial.pk])
+
+    response = as_neurologist.post(url, {"password": "not-my-password", "first_dose_mcg": 50})
+
+    assert response.status_code == 400
+    assert 'role="status"' not in html(response)
+
+
+def test_saving_vital_signs_shows_a_confirmation(trial_in, as_nurse):
+    trial = trial_in("observation")
+
+    response = as_nurse.post(reverse("trials:vitals", args=[trial.pk]), vitals_post(), follow=True)
+
+    assert "Vital signs saved." in _confirmation(html(response))
+
+
+@pytest.mark.parametrize("state", ["observation_ready"])
+def test_signing_the_discharge_shows_a_confirmation(trial_in, as_nurse, state):
+    trial = trial_in(state)
+
+    response = as_nurse.post(
+        reverse("trials:discharge", args=[trial.pk]),
+        {"password": PASSWORD, "note": "Home with a leaflet."},
+        follow=True,
+    )
+
+    assert "Discharge signed." in _confirmation(html(response))
+
+
+def test_the_confirmation_is_shown_once(trial_in, as_nurse):
+    trial = trial_in("observation")
+    as_nurse.post(reverse("trials:vitals", args=[trial.pk]), vitals_post())
+
+    first = html(as_nurse.get(trial.get_absolute_url()))
+    again = html(as_nurse.get(trial.get_absolute_url()))
+
+    assert "Vital signs saved." in _confirmation(first)
+    assert "Vital signs saved." not in again
