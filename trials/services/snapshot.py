@@ -11,6 +11,8 @@ from trials.models import Assessment, ChecklistEntry, DoseAttempt, Signature, Si
 from trials.responder import Suggestion, suggest
 from trials.schedule import Schedule, Slot, attempt_assessment_schedule
 
+from .errors import ProtocolError
+
 
 @dataclass
 class TrialSnapshot:
@@ -32,6 +34,14 @@ class TrialSnapshot:
     @property
     def attempt(self) -> DoseAttempt | None:
         return self.attempts[-1] if self.attempts else None
+
+    @property
+    def current_attempt(self) -> DoseAttempt:
+        """The latest attempt, for the actions of the phases that have one (the first is
+        planned when preparation is signed)."""
+        if not self.attempts:
+            raise ProtocolError("No dose has been planned for this trial yet.")
+        return self.attempts[-1]
 
     @cached_property
     def entries(self) -> list[ChecklistEntry]:
@@ -64,7 +74,8 @@ class TrialSnapshot:
 
     def post_dose(self, attempt: DoseAttempt) -> list[Assessment]:
         found = [a for a in self.assessments if a.attempt_id == attempt.pk]
-        return sorted(found, key=lambda a: a.minutes_after)
+        # minutes_after is set on every post-dose row (a CheckConstraint); 0 satisfies mypy.
+        return sorted(found, key=lambda a: a.minutes_after or 0)
 
     @cached_property
     def signatures(self) -> list[Signature]:

@@ -1,11 +1,13 @@
 """The actions that move a trial through its phases. Each one goes through trial_transition."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.models import User
+from patients.models import Patient
 from trials import procedure
 from trials.models import DoseAttempt, Trial
 
@@ -19,7 +21,15 @@ from .snapshot import TrialSnapshot
 from .timing import check_time, shown
 
 
-def trial_create(*, patient, actor, referred_on, referred_by="", indication="", goals="") -> Trial:
+def trial_create(
+    *,
+    patient: Patient,
+    actor: User,
+    referred_on: date,
+    referred_by: str = "",
+    indication: str = "",
+    goals: str = "",
+) -> Trial:
     require_role(actor, procedure.ACTION_ROLES["create_trial"], "start a trial")
     try:
         with transaction.atomic():
@@ -73,7 +83,7 @@ def _first_dose_reason(snap: TrialSnapshot, dose_mcg: int, reason: str) -> str:
 
 
 def preparation_sign(
-    *, trial_id: int, actor, password: str, first_dose_mcg: int, reason: str = ""
+    *, trial_id: int, actor: User, password: str, first_dose_mcg: int, reason: str = ""
 ) -> Trial:
     """The neurologist signs preparation complete and the first dose is planned."""
     check_password(actor, password)
@@ -98,7 +108,7 @@ def preparation_sign(
 
 
 def _check_injection(snap: TrialSnapshot, data: dict[str, Any], dose_mcg: int) -> None:
-    attempt = snap.attempt
+    attempt = snap.current_attempt
     if dose_mcg != attempt.dose_mcg:
         raise ProtocolError(
             f"The planned dose for attempt {attempt.number} is {attempt.dose_mcg} mcg; "
@@ -114,14 +124,20 @@ def _check_injection(snap: TrialSnapshot, data: dict[str, Any], dose_mcg: int) -
 
 
 def injection_sign(
-    *, trial_id: int, actor, password: str, dose_mcg: int, data: dict[str, Any], late: str = ""
+    *,
+    trial_id: int,
+    actor: User,
+    password: str,
+    dose_mcg: int,
+    data: dict[str, Any],
+    late: str = "",
 ) -> Trial:
     """The performing physician records and signs the injection; observation starts."""
     check_password(actor, password)
     fields = procedure.INJECTION_RECORD_FIELDS
 
     def effect(snap: TrialSnapshot) -> str:
-        attempt = snap.attempt
+        attempt = snap.current_attempt
         _not_signed(snap, attempt, "injection")
         _check_injection(snap, data, dose_mcg)
         reason = entry_late_reason(snap, data["given_at"], late, "dose")
@@ -144,14 +160,14 @@ def injection_sign(
             reason=reason,
         )
         return (
-            f"Attempt {attempt.number}: {attempt.dose_mcg} mcg given at {shown(attempt.given_at)}."
+            f"Attempt {attempt.number}: {attempt.dose_mcg} mcg given at {shown(data['given_at'])}."
         )
 
     return trial_transition(trial_id=trial_id, action="sign_injection", actor=actor, effect=effect)
 
 
 def _discharge_time(snap: TrialSnapshot, at: datetime, late: str) -> str:
-    attempt = snap.attempt
+    attempt = snap.current_attempt
     last = max((v.recorded_at for v in snap.vitals_after_injection(attempt)), default=None)
     check_time(
         at,
@@ -161,7 +177,10 @@ def _discharge_time(snap: TrialSnapshot, at: datetime, late: str) -> str:
     return entry_late_reason(snap, at, late, "discharge")
 
 
-def _discharge(snap, attempt, actor, *, at, late, note, exception="") -> None:
+def _discharge(
+    snap: TrialSnapshot, attempt: DoseAttempt, actor: User, *, at: datetime, late: str,
+    note: str, exception: str = "",
+) -> None:  # fmt: skip
     _not_signed(snap, attempt, "discharge")
     attempt.discharged_at = at
     attempt.discharged_by = actor
@@ -184,7 +203,7 @@ def _discharge(snap, attempt, actor, *, at, late, note, exception="") -> None:
 
 
 def attempt_discharge(
-    *, trial_id: int, actor, password: str, note: str = "", at: datetime | None = None,
+    *, trial_id: int, actor: User, password: str, note: str = "", at: datetime | None = None,
     late: str = "",
 ) -> Trial:  # fmt: skip
     """A nurse signs the discharge once the criteria are met and the instructions are given."""
@@ -192,14 +211,15 @@ def attempt_discharge(
     at = at or timezone.now()
 
     def effect(snap: TrialSnapshot) -> str:
-        _discharge(snap, snap.attempt, actor, at=at, late=late, note=note)
-        return f"Attempt {snap.attempt.number}: discharged with recovery instructions."
+        attempt = snap.current_attempt
+        _discharge(snap, attempt, actor, at=at, late=late, note=note)
+        return f"Attempt {attempt.number}: discharged with recovery instructions."
 
     return trial_transition(trial_id=trial_id, action="discharge", actor=actor, effect=effect)
 
 
 def attempt_discharge_exception(
-    *, trial_id: int, actor, password: str, reason: str, note: str = "",
+    *, trial_id: int, actor: User, password: str, reason: str, note: str = "",
     at: datetime | None = None, late: str = "",
 ) -> Trial:  # fmt: skip
     """The physician discharges before the criteria are met (against advice, transfer): a signed
@@ -215,9 +235,10 @@ def attempt_discharge_exception(
 
     def effect(snap: TrialSnapshot) -> str:
         unmet = discharge_criteria(snap)
-        _discharge(snap, snap.attempt, actor, at=at, late=late, note=note, exception=reason)
+        attempt = snap.current_attempt
+        _discharge(snap, attempt, actor, at=at, late=late, note=note, exception=reason)
         return (
-            f"Attempt {snap.attempt.number}: discharged as a signed exception ({reason}). "
+            f"Attempt {attempt.number}: discharged as a signed exception ({reason}). "
             "Criteria not met: " + (" ".join(unmet) or "none")
         )
 
@@ -227,12 +248,14 @@ def attempt_discharge_exception(
 
 
 @transaction.atomic
-def attempt_effect_worn_off(*, trial_id: int, actor, at: datetime, late: str = "") -> DoseAttempt:
+def attempt_effect_worn_off(
+    *, trial_id: int, actor: User, at: datetime, late: str = ""
+) -> DoseAttempt:
     """The physician records that the dose's effect has worn off: later optional assessments
     (6 h, 8 h by default) are then not owed."""
     require_role(actor, procedure.ACTION_ROLES["record_effect_worn_off"], "record this")
     snap = lock_trial(trial_id)
-    attempt = snap.attempt
+    attempt = snap.current_attempt
     if snap.trial.status != procedure.Phase.OBSERVATION or not attempt.is_given:
         raise ProtocolError("The effect can be recorded as worn off during observation.")
     if attempt.effect_worn_off_at is not None:
@@ -276,7 +299,7 @@ def _check_decision(snap: TrialSnapshot, responder: bool, reason: str, at: datet
     problems = decision_blockers(snap)
     if problems:
         raise ProtocolError(*problems)
-    attempt = snap.attempt
+    attempt = snap.current_attempt
     last = max(a.assessed_at for a in snap.post_dose(attempt))
     check_time(at, what="decision", after=[(last, "the last post-dose assessment")])
     suggested = snap.suggestion(attempt).responder
@@ -288,7 +311,7 @@ def _check_decision(snap: TrialSnapshot, responder: bool, reason: str, at: datet
 
 @transaction.atomic
 def attempt_decide(
-    *, trial_id: int, actor, password: str, responder: bool, reason: str = "",
+    *, trial_id: int, actor: User, password: str, responder: bool, reason: str = "",
     goals: dict[str, str] | None = None, at: datetime | None = None, late: str = "",
 ) -> DoseAttempt:  # fmt: skip
     """The neurologist confirms or overrides the suggested response, with a reason to override,
@@ -299,7 +322,7 @@ def attempt_decide(
     reason = reason.strip()
     snap = lock_trial(trial_id)
     _check_decision(snap, responder, reason, at)
-    attempt = snap.attempt
+    attempt = snap.current_attempt
     attempt.goal_outcomes = _goal_outcomes(snap, goals)
     attempt.decision_late_reason = entry_late_reason(snap, at, late, "decision")
     suggested = snap.suggestion(attempt).responder
@@ -349,23 +372,24 @@ def _plan_reason(last: DoseAttempt, dose_mcg: int, reason: str) -> str:
     return reason.strip()
 
 
-def attempt_plan_next(*, trial_id: int, actor, dose_mcg: int, reason: str = "") -> Trial:
+def attempt_plan_next(*, trial_id: int, actor: User, dose_mcg: int, reason: str = "") -> Trial:
     """Plan the next dose (the next rung unless a reason is given) at least 24 h after the last."""
 
     def effect(snap: TrialSnapshot) -> str:
-        last = snap.attempt
+        last = snap.current_attempt
         plan_reason = _plan_reason(last, dose_mcg, reason)
+        not_before = last.next_allowed_at()  # the last dose was given: it has been decided
         attempt = DoseAttempt.objects.create(
             trial=snap.trial,
             number=last.number + 1,
             dose_mcg=dose_mcg,
-            not_before=last.next_allowed_at(),
+            not_before=not_before,
             planned_by=actor,
             plan_reason=plan_reason,
         )
         return (
             f"Attempt {attempt.number} planned at {dose_mcg} mcg, "
-            f"not before {shown(attempt.not_before)}."
+            f"not before {shown(not_before)}."
             + (f" Reason: {plan_reason}" if plan_reason else "")
         )
 
@@ -375,7 +399,13 @@ def attempt_plan_next(*, trial_id: int, actor, dose_mcg: int, reason: str = "") 
 
 
 def trial_close(
-    *, trial_id: int, actor, password: str, outcome: str, follow_up_on=None, note: str = ""
+    *,
+    trial_id: int,
+    actor: User,
+    password: str,
+    outcome: str,
+    follow_up_on: date | None = None,
+    note: str = "",
 ) -> Trial:
     """Close the trial with its outcome; a pump candidate must have responded to the last dose."""
     check_password(actor, password)
@@ -383,7 +413,7 @@ def trial_close(
         raise ProtocolError("Choose an outcome.")
 
     def effect(snap: TrialSnapshot) -> str:
-        last = snap.attempt
+        last = snap.current_attempt
         if outcome == "pump_candidate" and not last.responder:
             raise ProtocolError("Only a patient who responded to a dose can be a pump candidate.")
         if outcome == "not_candidate" and last.responder and not note.strip():
@@ -403,7 +433,7 @@ def trial_close(
     return trial_transition(trial_id=trial_id, action="close", actor=actor, effect=effect)
 
 
-def trial_cancel(*, trial_id: int, actor, reason: str) -> Trial:
+def trial_cancel(*, trial_id: int, actor: User, reason: str) -> Trial:
     if not reason.strip():
         raise ProtocolError("Give the reason for cancelling the trial.")
 
@@ -417,7 +447,7 @@ def trial_cancel(*, trial_id: int, actor, reason: str) -> Trial:
 
 
 @transaction.atomic
-def trial_update(*, trial_id: int, actor, data: dict[str, Any]) -> Trial:
+def trial_update(*, trial_id: int, actor: User, data: dict[str, Any]) -> Trial:
     """Edit the referral, indication, goals or follow-up date of an open trial. A form opened
     before someone else saved these details is refused (data["version"], trials/concurrency.py)."""
     from trials.concurrency import instance_values, model_rows, refuse_if_stale
