@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from trials import procedure
 from trials.models import Assessment, ChecklistEntry, DoseAttempt
+from trials.outcomes import curves
 from trials.responder import Comparison
 from trials.schedule import Schedule, vitals_schedule
 from trials.services.phase import decision_blockers, discharge_criteria, next_moves
@@ -184,6 +185,7 @@ def vitals_baseline(snap: TrialSnapshot, attempt: DoseAttempt | None) -> dict:
 def trial_context(snap: TrialSnapshot, user) -> dict:
     attempt = snap.attempt
     suggestion = snap.suggestion(attempt) if attempt and attempt.is_given else None
+    scores = score_table(snap)
     return {
         "trial": snap.trial,
         "snap": snap,
@@ -198,7 +200,9 @@ def trial_context(snap: TrialSnapshot, user) -> dict:
         "vitals_compare": vitals_baseline(snap, attempt),
         "checklists": checklists(snap, user),
         "history_checklists": signed_checklists(snap),
-        "scores": score_table(snap),
+        "scores": scores,
+        # The response curves plot the scores table's own means (trials/outcomes/curves.py).
+        "curves": curves.trial_curves(snap, scores),
         "observation": observation(snap)
         if snap.trial.status == procedure.Phase.OBSERVATION
         else None,

@@ -14,6 +14,7 @@ from trials.late import entry_note, resolution_note
 from trials.services.amendments import current_values
 from trials.services.snapshot import TrialSnapshot
 
+from . import curves as response_curves
 from .billing import AttemptBilling, trial_billing
 
 
@@ -80,6 +81,12 @@ class Summary:
     printed_at: str = field(default_factory=lambda: when(timezone.now()))
     # Corrections of signed records: the facts above show the amended values, this the history.
     amendments: Table | None = None
+    # Per given attempt: the MAS and vital-sign curves with their tables (curves.py).
+    curves: list[response_curves.AttemptCurves] = field(default_factory=list)
+    # Each severe or life-threatening adverse event, in words: the flag on every page.
+    severe_events: list[str] = field(default_factory=list)
+    # Name, MRN and date of birth: the PDF prints them on every page.
+    identity: str = ""
 
 
 def _patient(trial) -> list[tuple[str, str]]:
@@ -199,7 +206,7 @@ def _attempt(snap: TrialSnapshot, a) -> AttemptSummary:
         ["Time", "HR", "BP", "RR", "SpO₂", "T °C", "Sedation", "Pain", "Headache", "By", "Note"],
         [
             [
-                ("Baseline (pre-dose) " if v.pre_dose else "") + when(v.recorded_at)[11:],
+                ("Baseline (pre-dose) " if v.pre_dose else "") + when(v.recorded_at),
                 str(v.heart_rate),
                 v.blood_pressure,
                 str(v.respiratory_rate),
@@ -316,6 +323,17 @@ def _outcome(snap: TrialSnapshot) -> list[tuple[str, str]]:
     return rows
 
 
+def severe_events(snap: TrialSnapshot) -> list[str]:
+    return [
+        f"{e.get_severity_display()}: {e.get_kind_display()} (attempt {a.number}), onset "
+        f"{when(e.onset_at)} – "
+        + (f"resolved {when(e.resolved_at)}" if e.resolved_at else "not resolved")
+        for a in snap.attempts
+        for e in a.adverse_events.all()
+        if e.is_severe
+    ]
+
+
 def build(snap: TrialSnapshot) -> Summary:
     trial = snap.trial
     numbers = {a.pk: a.number for a in snap.attempts}
@@ -364,4 +382,8 @@ def build(snap: TrialSnapshot) -> Summary:
         signatures=signatures,
         billing=trial_billing(snap.attempts),
         amendments=amendments,
+        curves=response_curves.trial_curves(snap, presenters.score_table(snap)),
+        severe_events=severe_events(snap),
+        identity=f"{trial.patient.last_name}, {trial.patient.first_name} · MRN "
+        f"{trial.patient.mrn} · born {day(trial.patient.date_of_birth)}",
     )

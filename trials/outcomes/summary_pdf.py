@@ -1,4 +1,17 @@
-"""The trial summary (summary.Summary) as a PDF, with reportlab's platypus."""
+"""The trial summary (summary.Summary) as a PDF, with reportlab's platypus.
+
+Every page carries the patient's name, MRN and date of birth, the severe-event flag when there
+is one, and "Page x of y" (`_page_canvas`: reportlab learns the page count only at the end, so
+the canvas keeps each page and draws the header and footer when it saves).
+
+Why reportlab and not WeasyPrint (HTML + CSS to PDF, which can tag the PDF: `--pdf-tags`,
+`pdf/ua-1`, a feature still described as experimental): WeasyPrint needs the Pango system
+library on every machine and CI, lays out the whole Bootstrap page with its own print CSS, and
+would draw the charts from the SVG a second way; reportlab is already here, pure Python, and
+draws the curves from the same shapes as the SVG (curves_pdf.py). The gain WeasyPrint offers is
+tagging; until a clinic needs a tagged PDF, the HTML summary page is the accessible version of
+the same record.
+"""
 
 import io
 from pathlib import Path
@@ -10,8 +23,10 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
+from reportlab.pdfgen import canvas
+from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table
 
+from . import curves_pdf
 from .summary import Summary, when
 from .summary import Table as Rows
 
@@ -49,6 +64,8 @@ class _Writer:
             spaceAfter=3,
             keepWithNext=1,
         )
+        self.h3 = self.body.clone("h3", fontName=self.bold, spaceBefore=4, keepWithNext=1)
+        self.flag = self.body.clone("flag", fontName=self.bold, fontSize=10, textColor=SEVERE)
         self.flow = []
 
     def text(self, value: str, style=None) -> Paragraph:
@@ -84,12 +101,97 @@ class _Writer:
         return table
 
 
+SEVERE = colors.HexColor("#b02a37")
+MARGIN = 14 * mm
+HEADER = 22 * mm  # the top margin: the patient's identity above the content
+
+
+def _page_canvas(summary: Summary, font: str, bold: str):
+    """A canvas class that draws the header and "Page x of y" on each page once all are known."""
+    ident = summary.identity if font == "DejaVuSans" else summary.identity.translate(ASCII)
+    flag = "SEVERE ADVERSE EVENT RECORDED" if summary.severe_events else ""
+    footer = f"{summary.title} · printed {summary.printed_at}"
+    footer = footer if font == "DejaVuSans" else footer.translate(ASCII)
+
+    class PageCanvas(canvas.Canvas):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict] = []
+
+        def showPage(self):  # noqa: N802 - reportlab's name
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self):
+            total = len(self._pages)
+            for number, state in enumerate(self._pages, start=1):
+                self.__dict__.update(state)
+                self._decorate(number, total)
+                super().showPage()
+            super().save()
+
+        def _decorate(self, number: int, total: int) -> None:
+            width, height = self._pagesize
+            self.saveState()
+            self.setFont(bold, 9)
+            self.drawString(MARGIN, height - 10 * mm, ident)
+            if flag:
+                self.setFillColor(SEVERE)
+                self.drawRightString(width - MARGIN, height - 10 * mm, flag)
+                self.setFillColor(colors.black)
+            self.setStrokeColor(colors.grey)
+            self.line(MARGIN, height - 12 * mm, width - MARGIN, height - 12 * mm)
+            self.setFont(font, 7.5)
+            self.drawString(MARGIN, 8 * mm, footer)
+            self.drawRightString(width - MARGIN, 8 * mm, f"Page {number} of {total}")
+            self.restoreState()
+
+    return PageCanvas
+
+
+def _severe(w: "_Writer", summary: Summary) -> None:
+    if not summary.severe_events:
+        return
+    rows = [[w.text("Severe adverse event recorded in this trial", w.flag)]]
+    rows += [[w.text(line)] for line in summary.severe_events]
+    table = Table(rows, colWidths=[None], hAlign="LEFT")
+    table.setStyle([("BOX", (0, 0), (-1, -1), 1.2, SEVERE), ("LEFTPADDING", (0, 0), (-1, -1), 4)])
+    w.flow += [Spacer(1, 3), table]
+
+
+def _curves(w: "_Writer", summary: Summary) -> None:
+    if not summary.curves:
+        return
+    w.heading("Response curves")
+    w.flow.append(
+        w.text(
+            "Mean lower-limb MAS (the paired means above; dashed: the responder level) and "
+            "blood pressure, heart rate and SpO₂ (dashed: the pre-dose baseline) against the "
+            "hours after each dose.",
+            w.small,
+        )
+    )
+    ascii = None if w.font == "DejaVuSans" else ASCII
+    for c in summary.curves:
+        for chart, rows in ((c.mas, c.mas_table), (c.vitals, c.vitals_table)):
+            if rows is None:
+                continue
+            block = [w.text(rows.caption, w.h3)]
+            if chart is not None:
+                block.append(curves_pdf.drawing(chart, 125 * mm, font=w.font, ascii=ascii))
+            w.flow.append(KeepTogether(block))
+            w.table(Rows(rows.headers, rows.rows))
+        for note in c.notes:
+            w.flow.append(w.text(note, w.small))
+
+
 def render(summary: Summary) -> bytes:
     w = _Writer()
     w.heading(summary.title, level=1)
     w.flow.append(
         w.text(f"Trial summary for the medical record · printed {summary.printed_at}", w.small)
     )
+    _severe(w, summary)
     w.heading("Patient")
     w.pairs(summary.patient)
     w.heading("Indication and goals")
@@ -111,6 +213,7 @@ def render(summary: Summary) -> bytes:
     w.heading("Modified Ashworth Scale (baseline against each post-dose time)")
     w.table(summary.mas, "No scores recorded.")
     w.flow.append(w.text("“–” = not assessed (not counted as zero); 1+ counts as 1.5.", w.small))
+    _curves(w, summary)
     w.heading("Penn Spasm Frequency Scale")
     w.table(summary.penn, "No scores recorded.")
     w.heading("Decision and outcome")
@@ -152,10 +255,10 @@ def render(summary: Summary) -> bytes:
         pagesize=A4,
         leftMargin=14 * mm,
         rightMargin=14 * mm,
-        topMargin=14 * mm,
+        topMargin=HEADER,
         bottomMargin=14 * mm,
         title=summary.title,
         author="ITB trial tracker",
     )
-    doc.build(w.flow)
+    doc.build(w.flow, canvasmaker=_page_canvas(summary, w.font, w.bold))
     return buffer.getvalue()
