@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "ops.logging.RequestLogMiddleware",
     # /healthz and /readyz, answered before anything else (no redirect, session or audit row).
     "ops.health.HealthMiddleware",
+    # A form body in another character set than UTF-8: 400 with a message, before CSRF reads it.
+    "ops.http.FormCharsetMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files straight from gunicorn, before anything reads the session or the database.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -84,6 +86,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Pages of a signed-in user may show patient data: no browser or proxy keeps them (ops/http.py).
+    "ops.http.NoStoreMiddleware",
     # Who is acting, for the audit rows of user and authenticator changes (accounts/acting.py).
     "accounts.acting.ActingUserMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -186,6 +190,8 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = False
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"
+# Cut to the 255 characters django-axes stores (a longer sign-in name is a wrong one, not a 500).
+AXES_USERNAME_CALLABLE = "accounts.throttling.axes_username"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token", "enrolment_code"]
 # axes.W006 asks for the IP address among the lockout parameters. Here the lock is per username
@@ -275,7 +281,11 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # X-Forwarded-Proto says "this came over https" only when a proxy in front sets it and strips
+    # the client's own. Without DJANGO_BEHIND_PROXY any client could send it. gunicorn needs none
+    # of this: it trusts the header from GUNICORN_FORWARDED_ALLOW_IPS only (gunicorn.conf.py).
+    if env_bool("DJANGO_BEHIND_PROXY", False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Logs: the request log and the readiness checks as JSON lines on stdout (ops/logging.py);
 # everything else (Django's own warnings and errors) on stderr, as JSON too in production.

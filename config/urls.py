@@ -18,3 +18,6 @@ urlpatterns = [
 # Refused requests are written to the audit trail (trials/views/errors.py).
 handler403 = "trials.views.errors.permission_denied"
 handler404 = "trials.views.errors.page_not_found"
+# Pages that show nothing of the request, the user or any record (ops/errors.py).
+handler400 = "ops.errors.bad_request"
+handler500 = "ops.errors.server_error"

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
+from trials.fields import ClinicalDateField
 from trials.models import AuditEvent
 
 ACTIONS = [
@@ -63,12 +64,9 @@ class AuditFilterForm(forms.Form):
         empty_label="Anyone",
     )
     action = forms.ChoiceField(choices=[("", "Any action"), *ACTIONS], required=False)
-    date_from = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    # Bounded days: "to 9999-12-31" is a form error, not a day after it that cannot exist.
+    date_from = ClinicalDateField(label="From", required=False)
+    date_to = ClinicalDateField(label="To", required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -26,6 +26,13 @@ class DateTimeLocalInput(forms.DateTimeInput):
         super().__init__(format=DATETIME_FORMAT, **kwargs)
 
 
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
 def now_local() -> str:
     return timezone.localtime().strftime(DATETIME_FORMAT)
 
@@ -74,6 +81,28 @@ class ClinicalDateTimeField(forms.DateTimeField):
             "forward); check the time.",
             code="nonexistent",
         )
+
+
+class ClinicalDateField(forms.DateField):
+    """A calendar day of the trial (referral, follow-up, an audit filter), within the same
+    plausible years as a clinical time: year 1 or 9999 is a typing error, and a day past 9999-12-31
+    cannot even be computed."""
+
+    widget = DateInput
+
+    def __init__(self, *, future: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        self.future = future
+
+    def to_python(self, value):
+        day = super().to_python(value)
+        if day is None:
+            return day
+        if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+            raise ValidationError(f"{day:%Y-%m-%d} is not a plausible date.", code="out_of_range")
+        if not self.future and day > timezone.localdate():
+            raise ValidationError(f"{day:%Y-%m-%d} is in the future.", code="future")
+        return day
 
 
 class ClinicalTimesMixin(forms.Form):

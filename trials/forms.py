@@ -9,8 +9,10 @@ from django.utils import timezone
 from trials import procedure
 from trials.concurrency import VersionMixin
 from trials.fields import (
+    ClinicalDateField,
     ClinicalDateTimeField,
     ClinicalTimesMixin,
+    DateInput,
     DateTimeLocalInput,
     LateEntryMixin,
     now_local,
@@ -24,13 +26,6 @@ NOT_ON_LADDER = {"invalid_choice": f"%(value)s is not a dose of the protocol ({L
 NOT_A_MAS_GRADE = {
     "invalid_choice": "“%(value)s” is not a Modified Ashworth grade (0, 1, 1+, 2, 3, 4)."
 }
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
 
 
 class PasswordMixin(forms.Form):
@@ -72,20 +67,22 @@ class SubmissionMixin(forms.Form):
 
 
 class TrialForm(forms.ModelForm):
+    referred_on = ClinicalDateField(future=False, help_text="Date of the referral for the trial.")
+
     class Meta:
         model = Trial
         fields = ["referred_on", "referred_by", "indication", "goals"]
         widgets = {
-            "referred_on": DateInput(),
             "indication": forms.Textarea(attrs={"rows": 2}),
             "goals": forms.Textarea(attrs={"rows": 2}),
         }
 
 
 class TrialEditForm(VersionMixin, TrialForm):
+    follow_up_on = ClinicalDateField(required=False, label="Follow-up appointment")
+
     class Meta(TrialForm.Meta):
         fields = [*TrialForm.Meta.fields, "follow_up_on"]
-        widgets = TrialForm.Meta.widgets | {"follow_up_on": DateInput()}
 
 
 class NotApplicableForm(forms.Form):
@@ -413,9 +410,7 @@ class NextAttemptForm(forms.Form):
 
 class CloseForm(PasswordMixin):
     outcome = forms.ChoiceField(choices=procedure.OUTCOME_CHOICES, widget=forms.RadioSelect)
-    follow_up_on = forms.DateField(
-        required=False, widget=DateInput(), label="Follow-up appointment"
-    )
+    follow_up_on = ClinicalDateField(required=False, label="Follow-up appointment")
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 

@@ -6,7 +6,7 @@ made longer than the site's threshold after the event is a late entry and needs 
 """
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.utils import timezone
 
@@ -41,6 +41,34 @@ def check_time(
         f"The {what} cannot be before {label} ({shown(earlier)})."
         for earlier, label in after
         if earlier is not None and when < earlier.replace(second=0, microsecond=0)
+    ]
+    if problems:
+        raise ProtocolError(*problems)
+
+
+# The calendar days of a trial (referral, follow-up) share the clinical times' plausible years.
+EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def check_day(
+    day: date | None,
+    *,
+    what: str,
+    future: bool,
+    after: Iterable[tuple[date | None, str]] = (),
+) -> None:
+    """Refuse an implausible day, a day in the future (unless `future`), or one before any of
+    `after` (day, what): a referral before the patient was born is a typing error."""
+    if day is None:
+        return
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise ProtocolError(f"The {what} ({day:%Y-%m-%d}) is not a plausible date.")
+    if not future and day > timezone.localdate():
+        raise ProtocolError(f"The {what} ({day:%Y-%m-%d}) is in the future.")
+    problems = [
+        f"The {what} ({day:%Y-%m-%d}) cannot be before {label} ({earlier:%Y-%m-%d})."
+        for earlier, label in after
+        if earlier is not None and day < earlier
     ]
     if problems:
         raise ProtocolError(*problems)

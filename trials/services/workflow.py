@@ -18,7 +18,7 @@ from .phase import decision_blockers, discharge_criteria, lock_trial, trial_tran
 from .records import entry_late_reason
 from .signing import check_password, signature_add
 from .snapshot import TrialSnapshot
-from .timing import check_time, shown
+from .timing import check_day, check_time, shown
 
 
 def trial_create(
@@ -31,6 +31,7 @@ def trial_create(
     goals: str = "",
 ) -> Trial:
     require_role(actor, procedure.ACTION_ROLES["create_trial"], "start a trial")
+    _check_days(patient, referred_on=referred_on)
     try:
         with transaction.atomic():
             trial = Trial.objects.create(
@@ -52,6 +53,16 @@ def trial_create(
     except IntegrityError as exc:
         raise ProtocolError("This patient already has an open trial.") from exc
     return trial
+
+
+def _check_days(patient, *, referred_on, follow_up_on=None) -> None:
+    """The referral: a real past day, not before the patient was born; the follow-up: not
+    before the referral."""
+    born = (patient.date_of_birth, "the patient's date of birth")
+    check_day(referred_on, what="referral date", future=False, after=[born])
+    check_day(follow_up_on, what="follow-up appointment", future=True, after=[
+        (referred_on, "the referral"),
+    ])  # fmt: skip
 
 
 def _not_signed(snap: TrialSnapshot, attempt: DoseAttempt, kind: str) -> None:
@@ -423,6 +434,9 @@ def trial_close(
             )
         snap.trial.outcome = outcome
         snap.trial.outcome_note = note.strip()
+        check_day(follow_up_on, what="follow-up appointment", future=True, after=[
+            (snap.trial.referred_on, "the referral"),
+        ])  # fmt: skip
         snap.trial.follow_up_on = follow_up_on
         signature_add(trial=snap.trial, attempt=None, kind="close", actor=actor)
         text = dict(procedure.OUTCOME_CHOICES)[outcome]
@@ -469,6 +483,8 @@ def trial_update(*, trial_id: int, actor: User, data: dict[str, Any]) -> Trial:
         .order_by("-pk")
         .first(),
     )
+    new = {f: data.get(f, getattr(trial, f)) for f in ("referred_on", "follow_up_on")}
+    _check_days(trial.patient, **new)
     for f in fields:
         setattr(trial, f, data[f])
     changed = {f: data[f] for f in fields if old[f] != data[f]}

@@ -1,0 +1,93 @@
+"""Referral and follow-up days are plausible days of this patient's trial (issue 9): not year 1
+or 9999, not in the future where that makes no sense, not before the patient was born. A day
+that got into the database some other way never takes the trial's pages down."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.factories import PASSWORD
+from trials.models import Trial
+
+IMPLAUSIBLE = ["0001-01-01", "1999-12-31", "9999-12-31"]
+
+
+def _trial_post(**overrides):
+    return {
+        "referred_on": timezone.localdate().isoformat(),
+        "referred_by": "Dr Ames",
+        "indication": "Severe spasticity",
+        "goals": "Sitting",
+    } | overrides
+
+
+@pytest.mark.parametrize("day", IMPLAUSIBLE)
+def test_an_implausible_referral_date_is_refused_and_no_trial_started(patient, as_neurologist, day):
+    url = reverse("trials:create", args=[patient.pk])
+    response = as_neurologist.post(url, _trial_post(referred_on=day))
+    assert response.status_code == 400
+    assert "is not a plausible date" in response.content.decode()
+    assert not Trial.objects.exists()
+
+
+def test_a_referral_date_in_the_future_is_refused(patient, as_neurologist):
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    url = reverse("trials:create", args=[patient.pk])
+    response = as_neurologist.post(url, _trial_post(referred_on=tomorrow.isoformat()))
+    assert response.status_code == 400
+    assert "is in the future" in response.content.decode()
+    assert not Trial.objects.exists()
+
+
+def test_a_referral_before_the_patient_was_born_is_refused(make_patient, as_neurologist):
+    patient = make_patient(date_of_birth=date(2015, 6, 1))
+    url = reverse("trials:create", args=[patient.pk])
+    response = as_neurologist.post(url, _trial_post(referred_on="2015-05-31"))
+    assert response.status_code == 400
+    assert "cannot be before the patient&#x27;s date of birth" in response.content.decode()
+    assert not Trial.objects.exists()
+
+
+@pytest.mark.parametrize("day", IMPLAUSIBLE)
+def test_an_implausible_follow_up_date_is_refused_on_the_edit_page(
+    trial_in, as_neurologist, day
+):
+    trial = trial_in("preparation")
+    page = as_neurologist.get(reverse("trials:edit", args=[trial.pk]))
+    data = {k: v for k, v in page.context["form"].initial.items() if v is not None}
+    data |= _trial_post(referred_on=trial.referred_on.isoformat(), follow_up_on=day)
+    response = as_neurologist.post(reverse("trials:edit", args=[trial.pk]), data)
+    assert response.status_code == 400
+    assert "is not a plausible date" in response.content.decode()
+    trial.refresh_from_db()
+    assert trial.follow_up_on is None
+
+
+def test_a_follow_up_before_the_referral_is_refused_on_closing(trial_in, neurologist):
+    from trials.services import workflow
+    from trials.services.errors import ProtocolError
+
+    trial = trial_in("follow_up_ready")
+    with pytest.raises(ProtocolError, match="cannot be before the referral"):
+        workflow.trial_close(
+            trial_id=trial.pk,
+            actor=neurologist,
+            password=PASSWORD,
+            outcome="not_candidate",
+            follow_up_on=trial.referred_on - timedelta(days=1),
+        )
+    trial.refresh_from_db()
+    assert trial.is_open
+
+
+@pytest.mark.parametrize("field", ["referred_on", "follow_up_on"])
+@pytest.mark.parametrize("page", ["detail", "summary", "summary_pdf", "edit"])
+def test_the_trial_pages_survive_a_year_9999_day_written_past_the_forms(
+    trial_in, as_neurologist, field, page
+):
+    trial = trial_in("follow_up")
+    Trial.objects.filter(pk=trial.pk).update(**{field: date(9999, 12, 31)})
+    response = as_neurologist.get(reverse(f"trials:{page}", args=[trial.pk]))
+    assert response.status_code == 200
