@@ -54,6 +54,7 @@ URLS: dict[str, Row] = {
     "trials:list": Row(OK, OK, OK),
     "trials:board": Row(OK, OK, OK),
     "trials:worklist": Row(FORBIDDEN, OK, OK),
+    "trials:tasks": Row(OK, OK, FORBIDDEN),
     "trials:site_settings": Row(FORBIDDEN, FORBIDDEN, OK),
     "trials:create": Row(OK, OK, FORBIDDEN, needs="patient"),
     "trials:detail": Row(OK, OK, OK, needs="observation"),

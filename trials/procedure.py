@@ -384,5 +384,6 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "audit_review": frozenset({ADMIN}),
     # Pages of their own (the navigation shows a link exactly to those who may open it).
     "view_worklist": frozenset({NEUROLOGIST, ADMIN}),
+    "view_tasks": ND,  # "My tasks", their home: what each open trial waits for from them
     "view_outcomes": frozenset({NEUROLOGIST, ADMIN}),
 }

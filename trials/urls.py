@@ -8,6 +8,7 @@ urlpatterns = [
     path("", pages.trial_list, name="list"),
     path("board/", board.board, name="board"),
     path("worklist/", home.worklist, name="worklist"),
+    path("tasks/", home.my_tasks, name="tasks"),
     path("settings/", site.site_settings, name="site_settings"),
     path("outcomes/", outcomes.dashboard, name="outcomes"),
     path("outcomes/trials/", outcomes.outcome_trials, name="outcomes_trials"),

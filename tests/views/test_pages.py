@@ -19,7 +19,7 @@ from .support import element, html, section
 
 @pytest.mark.parametrize(
     ("user", "home"),
-    [("nurse", "trials:board"), ("neurologist", "trials:worklist"), ("admin_user", "trials:list")],
+    [("nurse", "trials:tasks"), ("neurologist", "trials:tasks"), ("admin_user", "trials:list")],
 )
 def test_home_sends_each_role_to_its_own_page(request, client_for, user, home):
     client = client_for(request.getfixturevalue(user))

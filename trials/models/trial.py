@@ -171,6 +171,41 @@ class TrialQuerySet(models.QuerySet):
             )
         )
 
+    def for_tasks(self) -> "TrialQuerySet":
+        """Open trials with what the "My tasks" home reads (trials/tasks.py), in a fixed number
+        of queries: attempts with their vital signs and adverse events, the checklist entries,
+        assessments and signatures. The phases whose clock runs first (observation, injection),
+        then follow-up and preparation; within a phase the oldest first."""
+        from .assessment import Assessment
+        from .attempt import DoseAttempt
+        from .audit import Signature
+        from .checklist import ChecklistEntry
+        from .observation import AdverseEvent, VitalSigns
+
+        order = (Phase.OBSERVATION, Phase.INJECTION, Phase.FOLLOW_UP, Phase.PREPARATION)
+        rank = Case(
+            *(When(status=phase, then=Value(i)) for i, phase in enumerate(order)),
+            output_field=models.IntegerField(),
+        )
+        vitals = VitalSigns.objects.only("attempt_id", "recorded_at", "pre_dose")
+        attempts = DoseAttempt.objects.order_by("number").prefetch_related(
+            Prefetch("vitals", queryset=vitals),
+            Prefetch("adverse_events", queryset=AdverseEvent.objects.all()),
+        )
+        return (
+            self.open()
+            .with_patient()
+            .with_severe_flag()
+            .alias(task_rank=rank)
+            .order_by("task_rank", "created_at", "pk")
+            .prefetch_related(
+                Prefetch("attempts", queryset=attempts),
+                Prefetch("entries", queryset=ChecklistEntry.objects.all()),
+                Prefetch("assessments", queryset=Assessment.objects.all()),
+                Prefetch("signatures", queryset=Signature.objects.all()),
+            )
+        )
+
     # --- Outcome review (trials/outcomes): named reads over many trials ---------------------
 
     def referred_between(self, start=None, end=None) -> "TrialQuerySet":

@@ -1,11 +1,12 @@
-"""Each role lands on its own home: nurse → ward board, neurologist → worklist, admin → trials."""
+"""Each role lands on its own home: nurses and neurologists → their tasks, admin → trials. The
+ward board and the neurologist's worklist stay one tap away in the navigation."""
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from trials import procedure
+from trials import procedure, tasks
 from trials.models import Trial
 from trials.procedure import Phase
 from trials.schedule import attempt_assessment_schedule
@@ -13,16 +14,33 @@ from trials.schedule import attempt_assessment_schedule
 from .access import roles_required
 
 WORKLIST_LIMIT = 50
+TASKS_LIMIT = 60  # open trials read for one page of tasks; more than a day unit runs at once
 
 
 @require_GET
 @login_required
 def home(request):
-    if request.user.role == procedure.NEUROLOGIST:
-        return redirect("trials:worklist")
-    if request.user.role == procedure.ADMIN:
-        return redirect("trials:list")
-    return redirect("trials:board")
+    if request.user.role in procedure.ACTION_ROLES["view_tasks"]:
+        return redirect("trials:tasks")
+    return redirect("trials:list")
+
+
+@require_GET
+@roles_required(*procedure.ACTION_ROLES["view_tasks"])
+def my_tasks(request):
+    """Every open trial's next task for this role, the most urgent first: at most TASKS_LIMIT
+    open trials read, then how many more there are (a fixed number of queries)."""
+    now = timezone.now()
+    trials = Trial.objects.for_tasks()
+    shown = list(trials[:TASKS_LIMIT])
+    rows = tasks.tasks_by_trial(shown, request.site_settings, request.user.role, now)
+    more = trials.count() - len(shown)
+    context = {
+        "due": [r for r in rows if not r.task.upcoming],
+        "upcoming": [r for r in rows if r.task.upcoming],
+        "more": more,
+    }
+    return render(request, "trials/tasks.html", context)
 
 
 def _neurologist_step(trial, site, now) -> str | None:
