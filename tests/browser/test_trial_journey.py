@@ -388,19 +388,19 @@ def test_nurse_and_neurologist_take_a_new_patient_through_the_trial(
 
     # The nurse registers the patient and starts the trial.
     nurse = log_in(new_tab("nurse").page, app, app.nurse, screens)
-    expect(nurse.get_by_role("heading", name="Ward board")).to_be_visible()
+    expect(nurse.get_by_role("heading", name="My tasks")).to_be_visible()
     register_patient(nurse, patient, screens)
     trial_url = start_trial(nurse)
     screens.take(nurse, "trial-started")
     tick(nurse, "preparation", "no_infection")
     mark_not_applicable(nurse, "preparation", "pregnancy", "Male patient")
 
-    # The neurologist finds the trial on his worklist and completes preparation.
+    # The neurologist finds the trial among his tasks and completes preparation.
     neuro = log_in(new_tab("neurologist").page, app, app.neurologist)
-    expect(neuro.get_by_role("heading", name="Waiting for you")).to_be_visible()
-    worklist_row = neuro.get_by_role("link", name=re.compile(patient["name"]))
-    expect(worklist_row).to_contain_text("Eligibility, baseline scores and preparation sign-off")
-    worklist_row.click()
+    expect(neuro.get_by_role("heading", name="My tasks")).to_be_visible()
+    task_row = neuro.get_by_role("link", name=re.compile(patient["name"]))
+    expect(task_row).to_contain_text("Tick: Indication documented")
+    task_row.click()
     expect_phase(neuro, "Preparation")
     for item in ("indication", "eligibility", "anticoagulation", "other_treatments", "consent",
                  "goals"):  # fmt: skip

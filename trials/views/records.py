@@ -1,9 +1,13 @@
 """Clinical entries: spasticity scores, vital signs, adverse events, pain medication."""
 
+from datetime import datetime
+
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from trials import forms, procedure
+from trials.fields import DATETIME_FORMAT
 from trials.models import AdverseEvent
 from trials.services import records
 
@@ -81,9 +85,27 @@ def _record_page(request, pk, form_class, service, title, **form_kwargs):
     ) or action_page(request, trial, form, title=title)
 
 
+def _due_time(request) -> dict:
+    """`?at=` the due time (a link from My tasks): the form opens with it, unless it is still to
+    come (a time in the future is refused) or is not a time at all."""
+    at = request.GET.get("at", "")
+    try:
+        due = datetime.strptime(at, DATETIME_FORMAT).replace(tzinfo=timezone.get_current_timezone())
+    except ValueError:
+        return {}
+    return {"recorded_at": at} if due <= timezone.now() else {}
+
+
 @roles_required(*procedure.ACTION_ROLES["record_vitals"])
 def vitals(request, pk: int):
-    return _record_page(request, pk, forms.VitalSignsForm, records.vitals_record, "Vital signs")
+    return _record_page(
+        request,
+        pk,
+        forms.VitalSignsForm,
+        records.vitals_record,
+        "Vital signs",
+        initial=_due_time(request),
+    )
 
 
 @roles_required(*procedure.ACTION_ROLES["record_adverse_event"])
