@@ -39,6 +39,21 @@ if not SECRET_KEY:
 elif not DEBUG and (len(SECRET_KEY) < 40 or SECRET_KEY.startswith("dev-only")):
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be a long random value in production.")
 
+# The key of the audit trail's HMAC chain (trials/audit_chain.py): someone who can write to the
+# database but does not hold it cannot forge a row's hash. Production keeps it apart from the
+# secret key (and from the database and its backups); elsewhere it is derived from the secret key.
+AUDIT_KEY = os.environ.get("DJANGO_AUDIT_KEY", "")
+if not AUDIT_KEY:
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "DJANGO_AUDIT_KEY must be set when DJANGO_ENV is production (see .env.example)."
+        )
+    AUDIT_KEY = "audit-chain:" + SECRET_KEY
+elif PRODUCTION and (len(AUDIT_KEY) < 40 or AUDIT_KEY == SECRET_KEY):
+    raise ImproperlyConfigured(
+        "DJANGO_AUDIT_KEY must be a long random value, not the secret key, in production."
+    )
+
 ALLOWED_HOSTS = [
     h.strip()
     for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "").split(

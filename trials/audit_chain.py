@@ -1,14 +1,20 @@
 """The audit trail's hash chain: each row's hash covers its content and the previous row's hash.
 
 Changing a row's content breaks its own hash; removing or moving a row breaks the link of the row
-after it. `python manage.py verify_audit` walks the chain. This module is pure (no model imports)
-so that the migration that chained the existing rows computes exactly what the app computes.
+after it. `python manage.py verify_audit` walks the chain. The hash is an HMAC-SHA256 keyed with
+settings.AUDIT_KEY (DJANGO_AUDIT_KEY), which is not in the database: someone who can write to the
+table but does not hold the key cannot recompute the hashes after a row they rewrote. This module
+has no model imports so that the migrations that chain the existing rows compute exactly what the
+app computes.
 """
 
 import hashlib
+import hmac
 import json
 from datetime import UTC
 from typing import Any
+
+from django.conf import settings
 
 GENESIS = "0" * 64  # the prev_hash of the first row
 
@@ -46,4 +52,7 @@ def canonical(row, prev_hash: str) -> bytes:
 
 
 def row_hash(row, prev_hash: str) -> str:
-    return hashlib.sha256(canonical(row, prev_hash)).hexdigest()
+    """HMAC-SHA256 of the row's canonical bytes under the audit key (read at each call, so a
+    changed setting is seen at once)."""
+    key = settings.AUDIT_KEY.encode()
+    return hmac.new(key, canonical(row, prev_hash), hashlib.sha256).hexdigest()

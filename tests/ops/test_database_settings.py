@@ -14,6 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL_KEY = secrets.token_urlsafe(50)
+AUDIT_KEY = secrets.token_urlsafe(50)
 PRINT_DATABASE = (
     "import json, config.settings as s; d = s.DATABASES['default']; "
     "print(json.dumps({'engine': d['ENGINE'], 'options': d.get('OPTIONS', {}), "
@@ -34,7 +35,9 @@ def load_settings(**env: str) -> subprocess.CompletedProcess:
 
 
 def test_production_refuses_to_start_without_a_database_url():
-    result = load_settings(DJANGO_ENV="production", DJANGO_SECRET_KEY=REAL_KEY)
+    result = load_settings(
+        DJANGO_ENV="production", DJANGO_SECRET_KEY=REAL_KEY, DJANGO_AUDIT_KEY=AUDIT_KEY
+    )
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert "production needs PostgreSQL" in result.stderr
@@ -44,6 +47,7 @@ def test_production_refuses_a_sqlite_database_url(tmp_path):
     result = load_settings(
         DJANGO_ENV="production",
         DJANGO_SECRET_KEY=REAL_KEY,
+        DJANGO_AUDIT_KEY=AUDIT_KEY,
         DATABASE_URL=f"sqlite:///{tmp_path / 'prod.sqlite3'}",
     )
     assert result.returncode != 0
@@ -54,6 +58,7 @@ def test_production_starts_on_postgresql_with_health_checked_connections():
     result = load_settings(
         DJANGO_ENV="production",
         DJANGO_SECRET_KEY=REAL_KEY,
+        DJANGO_AUDIT_KEY=AUDIT_KEY,
         DATABASE_URL="postgres://itb@127.0.0.1:5432/itb",
     )
     assert result.returncode == 0, result.stderr

@@ -48,6 +48,7 @@ def test_static_files_are_served_under_hashed_names_with_production_settings(tmp
         "DJANGO_ENV": "production",
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_AUDIT_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "testserver",
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DJANGO_STATIC_ROOT": str(tmp_path / "static"),

@@ -102,7 +102,7 @@ def tamper(db):
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"ALTER TABLE trials_auditevent DISABLE TRIGGER {AUDIT_TRIGGER}")
             cursor.execute(sql, params)
-            cursor.execute(f"ALTER TABLE trials_auditevent ENABLE TRIGGER {AUDIT_TRIGGER}")
+            cursor.execute(f"ALTER TABLE trials_auditevent ENABLE ALWAYS TRIGGER {AUDIT_TRIGGER}")
 
     return run
 
@@ -121,14 +121,15 @@ def adverse_event_of(team):
 
 # --- Real transactions (no test transaction around the code under test) ------------------------
 
-TRUNCATE_TRIGGER = "trials_auditevent_no_truncate"
+APPEND_ONLY_TABLES = ("trials_auditevent", "trials_signature", "trials_amendment")
 
 
 def _truncate_trigger(enable: bool) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             state = "ENABLE ALWAYS" if enable else "DISABLE"
-            cursor.execute(f"ALTER TABLE trials_auditevent {state} TRIGGER {TRUNCATE_TRIGGER}")
+            for table in APPEND_ONLY_TABLES:
+                cursor.execute(f"ALTER TABLE {table} {state} TRIGGER {table}_no_truncate")
 
 
 @pytest.fixture
@@ -142,6 +143,6 @@ def _truncate_trigger_back_on(django_db_blocker):
 def real_transactions(_truncate_trigger_back_on, transactional_db):
     """Like django_db(transaction=True): every statement commits as in production, so two
     connections see each other's work. The database is emptied after the test by TRUNCATE,
-    which the audit table refuses; its trigger is off for that flush only."""
+    which the append-only tables refuse; their triggers are off for that flush only."""
     yield
     _truncate_trigger(enable=False)

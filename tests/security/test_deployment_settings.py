@@ -13,6 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL_KEY = secrets.token_urlsafe(50)
+AUDIT_KEY = secrets.token_urlsafe(50)
 
 
 def run(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -45,14 +46,34 @@ def test_production_refuses_a_weak_or_development_secret_key(key):
 
 
 def test_production_refuses_to_start_with_debug_on():
-    result = load_settings(DJANGO_ENV="production", DJANGO_DEBUG="1", DJANGO_SECRET_KEY=REAL_KEY)
+    result = load_settings(
+        DJANGO_ENV="production", DJANGO_DEBUG="1", DJANGO_SECRET_KEY=REAL_KEY,
+        DJANGO_AUDIT_KEY=AUDIT_KEY,
+    )  # fmt: skip
     assert result.returncode != 0
     assert "DJANGO_DEBUG must be off" in result.stderr
 
 
 def test_production_settings_start_with_a_real_secret_key():
-    result = load_settings(DJANGO_ENV="production", DJANGO_SECRET_KEY=REAL_KEY)
+    result = load_settings(
+        DJANGO_ENV="production", DJANGO_SECRET_KEY=REAL_KEY, DJANGO_AUDIT_KEY=AUDIT_KEY
+    )
     assert result.returncode == 0, result.stderr
+
+
+def test_production_refuses_to_start_without_an_audit_key():
+    result = load_settings(DJANGO_ENV="production", DJANGO_SECRET_KEY=REAL_KEY)
+    assert result.returncode != 0
+    assert "DJANGO_AUDIT_KEY must be set" in result.stderr
+
+
+@pytest.mark.parametrize("key", ["short", REAL_KEY], ids=["short", "the-secret-key"])
+def test_production_refuses_a_weak_audit_key_or_the_secret_key_again(key):
+    result = load_settings(
+        DJANGO_ENV="production", DJANGO_SECRET_KEY=REAL_KEY, DJANGO_AUDIT_KEY=key
+    )
+    assert result.returncode != 0
+    assert "DJANGO_AUDIT_KEY must be a long random value, not the secret key" in result.stderr
 
 
 def test_check_deploy_reports_nothing_with_production_settings():
@@ -64,6 +85,7 @@ def test_check_deploy_reports_nothing_with_production_settings():
         "WARNING",
         DJANGO_ENV="production",
         DJANGO_SECRET_KEY=REAL_KEY,
+        DJANGO_AUDIT_KEY=AUDIT_KEY,
         DJANGO_ALLOWED_HOSTS="itb.example-hospital.org",
     )
     assert result.returncode == 0, result.stdout + result.stderr

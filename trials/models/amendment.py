@@ -17,7 +17,8 @@ class Amendment(models.Model):
     """A correction of one field of a signed record, signed in turn ("amended").
 
     The signed record itself is never changed: pages show its original value with the
-    amendments beside it. Created only by trials.services.amendments.record_amend.
+    amendments beside it. Created only by trials.services.amendments.record_amend; never changed
+    or removed (on PostgreSQL a trigger refuses UPDATE, DELETE and TRUNCATE, migration 0011).
     """
 
     trial = models.ForeignKey("trials.Trial", on_delete=models.PROTECT, related_name="amendments")

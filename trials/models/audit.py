@@ -25,9 +25,9 @@ class AppendOnlyQuerySet(models.QuerySet):
 class AuditEvent(models.Model):
     """Who did what, when, to which object, old → new, and why. Rows are never changed.
 
-    On PostgreSQL a trigger (migration 0002) refuses UPDATE, DELETE and TRUNCATE as well. Each
-    row carries the hash of its content chained to the previous row's (trials/audit_chain.py);
-    trials.services.audit.audit_record is the only writer.
+    On PostgreSQL a trigger (migration 0002, firing ALWAYS since 0011) refuses UPDATE, DELETE and
+    TRUNCATE as well. Each row carries the keyed hash of its content chained to the previous
+    row's (trials/audit_chain.py); trials.services.audit.audit_record is the only writer.
     """
 
     # Set before the insert (not auto_now_add) because the row's hash covers it.
@@ -72,7 +72,10 @@ class AuditEvent(models.Model):
 
 
 class Signature(models.Model):
-    """An electronic signature: the signer's printed name, the time and what it means."""
+    """An electronic signature: the signer's printed name, the time and what it means.
+
+    Never changed or removed: on PostgreSQL a trigger refuses UPDATE, DELETE and TRUNCATE
+    (migration 0011)."""
 
     trial = models.ForeignKey("trials.Trial", on_delete=models.PROTECT, related_name="signatures")
     attempt = models.ForeignKey(
