@@ -38,8 +38,8 @@ LOGIN_AT = "itb_login_at"
 LAST_ACTIVITY = "itb_last_activity"
 
 # htmx requests that a page makes on its own, not the user: the HX-Trigger ids (the id of the
-# element that polls). The ward board's container polls every 30 s.
-AUTOMATIC_REFRESH_TRIGGERS = frozenset({"board"})
+# element that polls). The ward board's container polls every 30 s, My tasks' every minute.
+AUTOMATIC_REFRESH_TRIGGERS = frozenset({"board", "tasks"})
 ACTIVITY_RESOLUTION = 30  # seconds
 
 

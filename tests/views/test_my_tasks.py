@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.sessions import LAST_ACTIVITY
 from trials import procedure, scenarios
 from trials.models import SiteSettings, Trial
 from trials.services.snapshot import TrialSnapshot
@@ -72,6 +73,18 @@ def test_nurse_and_neurologist_reach_the_ward_board_and_their_tasks_from_the_men
         assert f'href="{TASKS}">My tasks' in nav
         assert f'href="{reverse("trials:board")}">Ward board' in nav
     assert reverse("trials:worklist") in section(html(as_neurologist.get(TASKS)), "<nav", "</nav>")
+
+
+def test_my_tasks_refreshing_itself_is_not_activity_so_a_page_left_open_times_out(as_nurse):
+    assert '<div id="tasks" hx-get="' in html(as_nurse.get(TASKS))  # the container polls
+    session = as_nurse.session
+    session[LAST_ACTIVITY] = idle_since = int(timezone.now().timestamp()) - 10 * 60
+    session.save()
+
+    refresh = as_nurse.get(TASKS, HTTP_HX_REQUEST="true", HTTP_HX_TRIGGER="tasks")
+
+    assert refresh.status_code == 200
+    assert as_nurse.session[LAST_ACTIVITY] == idle_since
 
 
 # --- Per role ------------------------------------------------------------------------------------
