@@ -2,6 +2,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from accounts.models import User
 from trials import procedure
 from trials.concurrency import instance_values, model_rows, refuse_if_stale
 from trials.services.audit import audit_record
@@ -15,7 +16,7 @@ FIELDS = [
 ]  # fmt: skip
 
 
-def patient_create(*, actor, data: dict[str, Any]) -> Patient:
+def patient_create(*, actor: User, data: dict[str, Any]) -> Patient:
     require_role(actor, procedure.ACTION_ROLES["edit_patient"], "register patients")
     try:
         with transaction.atomic():
@@ -34,7 +35,7 @@ def patient_create(*, actor, data: dict[str, Any]) -> Patient:
 
 
 def patient_update(
-    *, actor, patient_id: int, data: dict[str, Any], version: str | None = None
+    *, actor: User, patient_id: int, data: dict[str, Any], version: str | None = None
 ) -> Patient:
     """Change the patient's details. `version`: the edit form's (trials/concurrency.py); a save
     against a record changed since the form was opened is refused, nothing overwritten."""

@@ -14,9 +14,10 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
+from accounts.models import User
 from trials import procedure
 from trials.concurrency import ConflictRow, refuse_if_stale, version_of
-from trials.models import Amendment, DoseAttempt
+from trials.models import Amendment, DoseAttempt, Trial
 from trials.models.amendment import AmendedRecord
 
 from .audit import audit_record
@@ -24,6 +25,16 @@ from .errors import ProtocolError, require_role
 from .injection import record_problems
 from .phase import lock_trial
 from .signing import check_password
+from .snapshot import TrialSnapshot
+
+
+def _field(name: str) -> models.Field:
+    """A field of the dose attempt (amended fields are its own columns, never a reverse
+    relation)."""
+    field = DoseAttempt._meta.get_field(name)
+    if not isinstance(field, models.Field):
+        raise LookupError(f"{name} is not a column of a dose attempt.")
+    return field
 
 
 def raw_value(name: str, value: Any) -> Any:
@@ -42,7 +53,7 @@ def raw_value(name: str, value: Any) -> Any:
 
 def display_value(name: str, value: Any) -> str:
     """A field's value as a reader sees it: labels for choices, names for people, yes / no."""
-    field = DoseAttempt._meta.get_field(name)
+    field = _field(name)
     if value is None or value == "":
         return ""
     if isinstance(value, bool):
@@ -66,7 +77,7 @@ class Current:
 
 def typed_value(name: str, raw: Any) -> Any:
     """An amendment's JSON value as the field's Python value (Decimal, date, bool, int, id)."""
-    return None if raw is None else DoseAttempt._meta.get_field(name).to_python(raw)
+    return None if raw is None else _field(name).to_python(raw)
 
 
 def current_values(signed: Mapping[str, Any], amendments: Iterable[Amendment]) -> dict:
@@ -120,7 +131,7 @@ def _refuse_if_stale(attempt, record: str, current: dict, values: dict, version)
     rows = []
     for name, value in values.items():
         if name in current:
-            label = str(DoseAttempt._meta.get_field(name).verbose_name)
+            label = str(_field(name).verbose_name)
             rows.append(
                 ConflictRow(
                     label[:1].upper() + label[1:],
@@ -138,7 +149,11 @@ def _refuse_if_stale(attempt, record: str, current: dict, values: dict, version)
     )
 
 
-def _check_injection(snap, attempt: DoseAttempt, record: dict[str, Any], changed: dict) -> None:
+def _check_injection(
+    snap: TrialSnapshot, attempt: DoseAttempt, record: dict[str, Any], changed: dict
+) -> None:
+    if attempt.given_at is None:  # a signed injection always has its time
+        raise ProtocolError(f"The dose of attempt {attempt.number} has not been given.")
     problems = record_problems(record, given_at=attempt.given_at, clinic_zone=snap.site.time_zone)
     nurse = changed.get("assisting_nurse")
     if "assisting_nurse" in changed and getattr(nurse, "role", None) != procedure.NURSE:
@@ -153,7 +168,7 @@ def record_amend(
     trial_id: int,
     attempt_id: int,
     record: str,
-    actor,
+    actor: User,
     password: str,
     values: dict[str, Any],
     reason: str,
@@ -200,7 +215,16 @@ def record_amend(
     ]
 
 
-def _amend_one(trial, attempt, record, name, old, value, actor, reason) -> Amendment:
+def _amend_one(
+    trial: Trial,
+    attempt: DoseAttempt,
+    record: str,
+    name: str,
+    old: tuple[Any, str],
+    value: Any,
+    actor: User,
+    reason: str,
+) -> Amendment:
     amendment = Amendment.objects.create(
         trial=trial,
         attempt=attempt,

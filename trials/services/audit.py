@@ -8,11 +8,13 @@ commits (or rolls back, and its row never existed). SQLite serialises writers by
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
+from accounts.models import User
+from patients.models import Patient
 from trials.audit_chain import GENESIS, row_hash
-from trials.models import AuditEvent
+from trials.models import AuditEvent, Trial
 
 # An arbitrary constant naming "the audit chain" among PostgreSQL advisory locks.
 CHAIN_LOCK_KEY = 0x17B_A0D1
@@ -20,12 +22,12 @@ CHAIN_LOCK_KEY = 0x17B_A0D1
 
 def audit_record(
     *,
-    actor,
+    actor: User | None,
     action: str,
     summary: str,
-    trial=None,
-    patient=None,
-    obj=None,
+    trial: Trial | None = None,
+    patient: Patient | None = None,
+    obj: models.Model | None = None,
     old: dict[str, Any] | None = None,
     new: dict[str, Any] | None = None,
     reason: str = "",
@@ -114,9 +116,9 @@ def _chain_head(count: int) -> tuple[list[int], str]:
             ids = sorted(row[0] for row in cursor.fetchall())
         last = AuditEvent.objects.order_by("-pk").values_list("hash", flat=True).first()
         return ids, last or GENESIS
-    last = AuditEvent.objects.order_by("-pk").values_list("pk", "hash").first()
-    start = last[0] + 1 if last else 1
-    return list(range(start, start + count)), last[1] if last else GENESIS
+    head = AuditEvent.objects.order_by("-pk").values_list("pk", "hash").first()
+    start = head[0] + 1 if head else 1
+    return list(range(start, start + count)), head[1] if head else GENESIS
 
 
 def _text(value: str) -> str:
@@ -124,7 +126,7 @@ def _text(value: str) -> str:
 
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
-    out = {}
+    out: dict[str, Any] = {}
     for key, value in values.items():
         if isinstance(value, str):
             out[key] = _text(value)

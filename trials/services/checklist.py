@@ -3,6 +3,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
 from trials import procedure
 from trials.models import ChecklistEntry
 from trials.models.checklist import EntryState
@@ -11,18 +12,19 @@ from .audit import audit_record
 from .errors import ProtocolError, require_role
 from .phase import lock_trial
 from .records import entry_late_reason
+from .snapshot import TrialSnapshot
 from .timing import check_time
 
 
 def _item(checklist_key: str, item_key: str) -> tuple[procedure.Checklist, procedure.Item]:
     checklist = procedure.CHECKLISTS.get(checklist_key)
     item = checklist.item(item_key) if checklist else None
-    if item is None:
+    if checklist is None or item is None:
         raise ProtocolError("There is no such checklist item.")
     return checklist, item
 
 
-def _check_open(snap, checklist: procedure.Checklist) -> None:
+def _check_open(snap: TrialSnapshot, checklist: procedure.Checklist) -> None:
     if snap.trial.status != checklist.phase:
         raise ProtocolError(
             f"The {checklist.title.lower()} checklist can only be changed while the trial is in "
@@ -39,7 +41,7 @@ def checklist_tick(
     trial_id: int,
     checklist_key: str,
     item_key: str,
-    actor,
+    actor: User,
     not_applicable: bool = False,
     note: str = "",
     na_reason: str = "",
@@ -91,7 +93,9 @@ def checklist_tick(
 
 
 @transaction.atomic
-def checklist_untick(*, trial_id: int, checklist_key: str, item_key: str, actor, reason: str = ""):
+def checklist_untick(
+    *, trial_id: int, checklist_key: str, item_key: str, actor: User, reason: str = ""
+) -> ChecklistEntry | None:
     """Untick an item while its phase is still open (not signed). The audit keeps the old tick."""
     checklist, item = _item(checklist_key, item_key)
     require_role(actor, item.roles, f"untick “{item.label}”")

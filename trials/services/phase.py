@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
 from trials import procedure
 from trials.models import Trial
 from trials.procedure import Phase
@@ -61,7 +62,7 @@ def _block_given(snap: TrialSnapshot) -> list[str]:
 def discharge_criteria(snap: TrialSnapshot) -> list[str]:
     """DOMAIN §3: the required post-dose assessments exist and every severe or life-threatening
     adverse event is resolved. Leaving earlier is a physician's signed exception."""
-    attempt = snap.attempt
+    attempt = snap.current_attempt
     problems = []
     for slot in snap.missing_for_discharge(attempt):
         state = "was missed" if slot.missed else "is not recorded yet"
@@ -79,7 +80,7 @@ def _block_discharge(snap: TrialSnapshot) -> list[str]:
     if problems:
         return problems
     problems = _missing(snap, "observation")
-    if not snap.vitals_after_injection(snap.attempt):
+    if not snap.vitals_after_injection(snap.current_attempt):
         problems.append("No vital signs have been recorded since the injection.")
     return problems + discharge_criteria(snap)
 
@@ -114,7 +115,7 @@ def _block_plan_next_attempt(snap: TrialSnapshot) -> list[str]:
     problems = _undecided(snap)
     if problems:
         return problems
-    attempt = snap.attempt
+    attempt = snap.current_attempt
     if attempt.responder:
         problems.append("The last dose was judged effective; close the trial instead.")
     if len(snap.attempts) >= procedure.MAX_ATTEMPTS:
@@ -163,7 +164,7 @@ def ways_forward(snap: TrialSnapshot) -> list[str]:
         ways.append("record_baseline")
     if status == Phase.INJECTION and snap.attempt and not snap.pre_dose_vitals(snap.attempt):
         ways.append("record_vitals")
-    if status in (Phase.OBSERVATION, Phase.FOLLOW_UP) and not snap.attempt.is_decided:
+    if status in (Phase.OBSERVATION, Phase.FOLLOW_UP) and not snap.current_attempt.is_decided:
         ways.append("record_assessment")
         if not decision_blockers(snap):
             ways.append("decide")
@@ -190,7 +191,7 @@ def trial_transition(
     *,
     trial_id: int,
     action: str,
-    actor,
+    actor: User,
     reason: str = "",
     effect: Callable[[TrialSnapshot], str] | None = None,
 ) -> Trial:

@@ -11,8 +11,16 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.models import User
 from trials import procedure
-from trials.models import AdverseEvent, Assessment, MasScore, PainMedication, VitalSigns
+from trials.models import (
+    AdverseEvent,
+    Assessment,
+    DoseAttempt,
+    MasScore,
+    PainMedication,
+    VitalSigns,
+)
 from trials.procedure import Phase
 from trials.schedule import assessment_slot
 
@@ -28,7 +36,7 @@ def entry_late_reason(snap: TrialSnapshot, when: datetime, reason: str, what: st
     return late_reason(when, reason, threshold_minutes=snap.site.late_entry_minutes, what=what)
 
 
-def _observed_attempt(snap: TrialSnapshot, what: str):
+def _observed_attempt(snap: TrialSnapshot, what: str) -> DoseAttempt:
     """Observation entries belong to a dose that has been given and not yet discharged."""
     attempt = snap.attempt
     if snap.trial.status != Phase.OBSERVATION or attempt is None or not attempt.is_given:
@@ -38,7 +46,7 @@ def _observed_attempt(snap: TrialSnapshot, what: str):
     return attempt
 
 
-def _scored_attempt(snap: TrialSnapshot):
+def _scored_attempt(snap: TrialSnapshot) -> DoseAttempt:
     """Post-dose scores: during observation, and after discharge until the response is decided
     (a late assessment must not strand the trial)."""
     attempt = snap.attempt
@@ -69,13 +77,14 @@ def _scores(grades: dict[tuple[str, str], str]) -> list[MasScore]:
     return rows
 
 
-def _check_penn(frequency: int | None, severity: int | None) -> None:
-    if frequency not in range(0, 5):
+def _check_penn(frequency: int | None, severity: int | None) -> int:
+    if frequency is None or frequency not in range(0, 5):
         raise ProtocolError("Choose the Penn spasm frequency (0 to 4).")
     if frequency == 0 and severity is not None:
         raise ProtocolError("Leave Penn severity empty when there are no spasms (frequency 0).")
     if frequency > 0 and severity not in (1, 2, 3):
         raise ProtocolError("Give the Penn spasm severity (1 to 3) when spasms occur.")
+    return frequency
 
 
 def _post_dose_slot(snap: TrialSnapshot, attempt, assessed_at: datetime) -> tuple[int, int | None]:
@@ -100,7 +109,7 @@ def _post_dose_slot(snap: TrialSnapshot, attempt, assessed_at: datetime) -> tupl
 def assessment_record(
     *,
     trial_id: int,
-    actor,
+    actor: User,
     grades: dict[tuple[str, str], str],
     penn_frequency: int | None,
     penn_severity: int | None,
@@ -114,7 +123,7 @@ def assessment_record(
     one comes from its time: within the site's window of a scheduled time, or unscheduled.
     The same form sent twice records once (and never replaces the baseline it just saved)."""
     require_role(actor, procedure.ACTION_ROLES["record_assessment"], "score spasticity")
-    _check_penn(penn_frequency, penn_severity)
+    penn_frequency = _check_penn(penn_frequency, penn_severity)  # an int from here on
     rows = _scores(grades)
     snap = lock_trial(trial_id)
     again = _assessment_sent_again(submission, rows, assessed_at, penn_frequency, penn_severity)
@@ -149,7 +158,7 @@ def assessment_record(
         trial=snap.trial,
         obj=assessment,
         summary=f"{assessment.label} spasticity assessment recorded"
-        + ("" if baseline else f" (attempt {attempt.number})")
+        + ("" if attempt is None else f" (attempt {attempt.number})")
         + (" – replaces the earlier baseline" if replaced else "")
         + (" – late entry" if reason else ""),
         new={f"{r.group}/{r.side}": r.grade for r in rows}
@@ -180,7 +189,7 @@ def _assessment_sent_again(submission, rows, assessed_at, frequency, severity):
     return existing
 
 
-def _replace_baseline(snap: TrialSnapshot, actor) -> bool:
+def _replace_baseline(snap: TrialSnapshot, actor: User) -> bool:
     """A re-scored baseline replaces the first; the audit keeps every grade of the old one."""
     old = snap.baseline
     if old is None:
@@ -246,7 +255,7 @@ def _vitals_attempt(snap: TrialSnapshot, recorded_at: datetime):
 
 @transaction.atomic
 def vitals_record(
-    *, trial_id: int, actor, data: dict[str, Any], submission: uuid.UUID | None = None
+    *, trial_id: int, actor: User, data: dict[str, Any], submission: uuid.UUID | None = None
 ) -> VitalSigns:
     require_role(actor, procedure.ACTION_ROLES["record_vitals"], "record vital signs")
     data = dict(data)
@@ -290,7 +299,7 @@ def _event_attempt(snap: TrialSnapshot, number: int | None):
 
 @transaction.atomic
 def adverse_event_record(
-    *, trial_id: int, actor, data: dict[str, Any], submission: uuid.UUID | None = None
+    *, trial_id: int, actor: User, data: dict[str, Any], submission: uuid.UUID | None = None
 ) -> AdverseEvent:
     require_role(actor, procedure.ACTION_ROLES["record_adverse_event"], "record adverse events")
     data = dict(data)
@@ -327,7 +336,7 @@ RESOLUTION_FIELDS = ("resolution", "resolved_at", "action_taken")
 
 @transaction.atomic
 def adverse_event_resolve(
-    *, trial_id: int, event_id: int, actor, resolution: str, resolved_at: datetime,
+    *, trial_id: int, event_id: int, actor: User, resolution: str, resolved_at: datetime,
     action_taken: str = "", late_reason: str = "", version: str | None = None,
 ) -> AdverseEvent:  # fmt: skip
     from trials.concurrency import instance_values, model_rows, refuse_if_stale
@@ -379,7 +388,7 @@ def adverse_event_resolve(
 
 @transaction.atomic
 def pain_medication_record(
-    *, trial_id: int, actor, data: dict[str, Any], submission: uuid.UUID | None = None
+    *, trial_id: int, actor: User, data: dict[str, Any], submission: uuid.UUID | None = None
 ) -> PainMedication:
     require_role(actor, procedure.ACTION_ROLES["record_pain_medication"], "record pain medication")
     data = dict(data)

@@ -11,13 +11,14 @@ refusal's audit row is written after the rollback, by whoever catches SignatureR
 views' trials.views.helpers.submit() calls `refusal.record()`.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.models import User
 from trials import procedure
-from trials.models import AuditEvent, Signature, Trial
+from trials.models import AuditEvent, DoseAttempt, Signature, Trial
 
 from .audit import audit_record
 from .errors import ProtocolError
@@ -31,7 +32,7 @@ class SignatureRefused(ProtocolError):
     """A wrong signing password, or signing locked. `record()` writes its audit row: call it
     after the transaction of the refused step has rolled back."""
 
-    def __init__(self, actor, *messages: str, locked: bool):
+    def __init__(self, actor: User, *messages: str, locked: bool):
         super().__init__(*messages)
         self.actor, self.locked = actor, locked
 
@@ -49,7 +50,7 @@ class SignatureRefused(ProtocolError):
         )
 
 
-def check_password(actor, password: str) -> None:
+def check_password(actor: User, password: str) -> None:
     """Signing asks for the signer's password again, so a signature is the signer's own act."""
     unlocks_at = signing_locked_until(actor)
     if unlocks_at is not None:
@@ -65,7 +66,7 @@ def check_password(actor, password: str) -> None:
         raise SignatureRefused(actor, WRONG, locked=False)
 
 
-def signing_locked_until(actor):
+def signing_locked_until(actor: User) -> datetime | None:
     """When signing unlocks for this user, or None when it is not locked."""
     failures = _recent_failures(actor)
     if len(failures) < FAILURE_LIMIT:
@@ -73,14 +74,14 @@ def signing_locked_until(actor):
     return failures[FAILURE_LIMIT - 1] + LOCK_WINDOW
 
 
-def _recent_failures(actor) -> list:
+def _recent_failures(actor: User) -> list[datetime]:
     """The times of the user's wrong signing passwords within the window, newest first."""
     since = timezone.now() - LOCK_WINDOW
     rows = AuditEvent.objects.filter(actor=actor, action="sign_refused", at__gt=since)
     return list(rows.order_by("-at").values_list("at", flat=True)[:FAILURE_LIMIT])
 
 
-def _locked_message(unlocks_at, *, now: bool = False) -> str:
+def _locked_message(unlocks_at: datetime, *, now: bool = False) -> str:
     minutes = int(LOCK_WINDOW.total_seconds() // 60)
     return (
         f"Signing is {'now ' if now else ''}locked for your account after {FAILURE_LIMIT} wrong "
@@ -90,7 +91,13 @@ def _locked_message(unlocks_at, *, now: bool = False) -> str:
 
 
 def signature_add(
-    *, trial, attempt, kind: str, actor, meaning_of: str | None = None, detail: str = ""
+    *,
+    trial: Trial,
+    attempt: DoseAttempt | None,
+    kind: str,
+    actor: User,
+    meaning_of: str | None = None,
+    detail: str = "",
 ) -> Signature:
     """Record a signature: printed name, time and meaning. Call inside the locked transaction.
     `meaning_of` names another entry of procedure.SIGNATURE_MEANINGS (an exception's meaning);

@@ -1,5 +1,6 @@
 from django.db import transaction
 
+from accounts.models import User
 from trials import procedure
 from trials.concurrency import instance_values, model_rows, refuse_if_stale
 from trials.models import AuditEvent, SiteSettings
@@ -9,7 +10,7 @@ from .errors import require_role
 
 
 @transaction.atomic
-def site_settings_update(*, actor, form) -> SiteSettings:
+def site_settings_update(*, actor: User, form) -> SiteSettings:
     """Save a validated SiteSettingsForm and record old → new. A form opened before someone
     else saved the settings is refused (trials/concurrency.py), nothing overwritten."""
     require_role(actor, procedure.ACTION_ROLES["site_settings"], "change site settings")

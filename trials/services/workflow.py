@@ -400,8 +400,7 @@ def attempt_plan_next(*, trial_id: int, actor: User, dose_mcg: int, reason: str 
         )
         return (
             f"Attempt {attempt.number} planned at {dose_mcg} mcg, "
-            f"not before {shown(not_before)}."
-            + (f" Reason: {plan_reason}" if plan_reason else "")
+            f"not before {shown(not_before)}." + (f" Reason: {plan_reason}" if plan_reason else "")
         )
 
     return trial_transition(
