@@ -34,7 +34,7 @@ RIGHT = 18
 TOP = 12
 MAS_HEIGHT = 150
 VITAL_HEIGHT = 86
-GAP = 26
+GAP = 34
 AXIS = 34
 PLOT_WIDTH = WIDTH - LEFT - RIGHT
 
@@ -175,13 +175,19 @@ def x_axis(frame: Frame) -> list[Shape]:
     return shapes
 
 
-def nice_range(values: list[float], *, floor: float, ceiling: float) -> tuple[float, float, float]:
-    """(low, high, step) around `values` with at most 5 ticks, kept inside floor..ceiling."""
+def nice_range(
+    values: list[float], *, floor: float, ceiling: float, span: float
+) -> tuple[float, float, float]:
+    """(low, high, step) around `values`, at least `span` wide (so a small change does not fill
+    the panel), with at most 5 ticks, kept inside floor..ceiling."""
     low, high = min(values), max(values)
-    spread = max(high - low, 4.0)
-    step = next(s for s in (1, 2, 5, 10, 20, 25, 50, 100) if spread * 1.2 / s <= 4)
-    low = max(floor, math.floor((low - step / 2) / step) * step)
-    high = min(ceiling, math.ceil((high + step / 2) / step) * step)
+    middle = (low + high) / 2
+    low, high = min(low, middle - span / 2), max(high, middle + span / 2)
+    step = next(s for s in (1, 2, 5, 10, 20, 25, 50, 100) if (high - low) / s <= 4)
+    low = max(floor, math.floor(low / step) * step)
+    high = min(ceiling, math.ceil(high / step) * step)
+    if high - low < span:  # pushed against a bound (SpO₂ at 100): widen the other way
+        low, high = max(floor, high - span), min(ceiling, low + span)
     return low, high, step
 
 
@@ -234,13 +240,12 @@ def mas_curve(attempt, comparisons, threshold: Decimal) -> tuple[Chart | None, R
                 title=f"Responder at or below {level:.2f}",
             )
         )
-    label_level = max(levels[-1], 0.0)
     shapes.append(
         Shape(
             "text",
             "curve-threshold-label",
-            [(frame.x(frame.hours) - 2, frame.y(label_level) + 13)],
-            f"responder level (fall ≥ {threshold:.1f})",
+            [(LEFT + PLOT_WIDTH, TOP)],
+            f"dashed: responder level (fall ≥ {threshold:.1f})",
             anchor="end",
         )
     )
@@ -258,7 +263,11 @@ def mas_curve(attempt, comparisons, threshold: Decimal) -> tuple[Chart | None, R
         x, y = frame.x(h), frame.y(float(value))
         extra = "" if fall is None else f" (fall {fall})"
         shapes.append(Shape("dot", "curve-mas", [(x, y)], title=f"{label}: {value}{extra}"))
-        shapes.append(Shape("text", "curve-value", [(x + 5, y - 7)], f"{value}"))
+        at_end = x > LEFT + PLOT_WIDTH - 30
+        shapes.append(
+            Shape("text", "curve-value", [(x - 5 if at_end else x + 5, y - 7)], f"{value}",
+                  anchor="end" if at_end else "start")
+        )  # fmt: skip
     words = "; ".join(f"{c.label} {c.post_mean}" for c in scored)
     description = (
         f"Mean lower-limb MAS after {attempt.dose_mcg} mcg (attempt {attempt.number}): "
@@ -280,10 +289,11 @@ def mas_curve(attempt, comparisons, threshold: Decimal) -> tuple[Chart | None, R
 
 # --- vital signs ---------------------------------------------------------------------------------
 
+# title, (field, label)s, the plausible range, the least span shown (a flat line stays flat).
 VITAL_PANELS = [
-    ("Blood pressure (mmHg)", [("systolic", "systolic"), ("diastolic", "diastolic")], 30, 260),
-    ("Heart rate (/min)", [("heart_rate", "heart rate")], 20, 250),
-    ("SpO₂ (%)", [("spo2", "SpO₂")], 50, 100),
+    ("Blood pressure (mmHg)", [("systolic", "systolic"), ("diastolic", "diastolic")], 30, 260, 80),
+    ("Heart rate (/min)", [("heart_rate", "heart rate")], 20, 250, 40),
+    ("SpO₂ (%)", [("spo2", "SpO₂")], 50, 100, 8),
 ]
 
 
@@ -317,11 +327,11 @@ def vitals_curve(attempt, baseline, sets) -> tuple[Chart | None, Rows | None]:
     hours = hours_axis(minutes)
     shapes: list[Shape] = []
     top = TOP + 14
-    for title, fields, floor, ceiling in VITAL_PANELS:
+    for title, fields, floor, ceiling, span in VITAL_PANELS:
         values = [float(getattr(v, f)) for v in sets for f, _ in fields]
         if baseline is not None:
             values += [float(getattr(baseline, f)) for f, _ in fields]
-        low, high, step = nice_range(values, floor=floor, ceiling=ceiling)
+        low, high, step = nice_range(values, floor=floor, ceiling=ceiling, span=span)
         frame = Frame(top, VITAL_HEIGHT, low, high, hours)
         shapes += grid(frame, ticks_of(low, high, step), title, fmt=lambda t: f"{t:g}")
         for name, label in fields:
