@@ -1,9 +1,12 @@
 """Forms parse and range-check input; the services decide what the protocol allows."""
 
 import uuid
+from collections.abc import Iterable
+from typing import cast
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils import timezone
 
 from trials import procedure
@@ -58,10 +61,10 @@ class SubmissionMixin(forms.Form):
     def full_clean(self):
         super().full_clean()
         # The field is hidden: its message goes to the top of the form, where it is seen.
-        hidden = self._errors.pop("submission", None) if self._errors else None
+        hidden = self.errors.pop("submission", None)  # errors: filled by full_clean above
         if hidden:
-            self._errors.setdefault(
-                forms.forms.NON_FIELD_ERRORS,
+            self.errors.setdefault(
+                NON_FIELD_ERRORS,
                 self.error_class(error_class="nonfield", renderer=self.renderer),
             ).extend(hidden)
 
@@ -98,7 +101,8 @@ class TickForm(ClinicalTimesMixin, LateEntryMixin):
     at = ClinicalDateTimeField(required=False, label="Done at")
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("not_applicable") and not data.get("na_reason", "").strip():
             self.add_error("na_reason", "“Not applicable” needs a reason.")
         return data
@@ -111,14 +115,14 @@ class AssessmentForm(SubmissionMixin, ClinicalTimesMixin, LateEntryMixin):
 
     assessed_at = ClinicalDateTimeField(label="Assessed at")
     penn_frequency = forms.TypedChoiceField(
-        choices=[("", "— choose —")] + procedure.PENN_FREQUENCY_CHOICES,
+        choices=[("", "— choose —"), *procedure.PENN_FREQUENCY_CHOICES],
         coerce=int,
         empty_value=None,
         label="Penn spasm frequency",
         error_messages={"required": "Choose the Penn spasm frequency (0 to 4)."},
     )
     penn_severity = forms.TypedChoiceField(
-        choices=[("", "– (no spasms)")] + procedure.PENN_SEVERITY_CHOICES,
+        choices=[("", "– (no spasms)"), *procedure.PENN_SEVERITY_CHOICES],
         coerce=int,
         empty_value=None,
         required=False,
@@ -152,7 +156,8 @@ class AssessmentForm(SubmissionMixin, ClinicalTimesMixin, LateEntryMixin):
             )
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         frequency, severity = data.get("penn_frequency"), data.get("penn_severity")
         if frequency == 0 and severity is not None:
             self.add_error("penn_severity", "Leave severity empty when there are no spasms.")
@@ -238,7 +243,8 @@ class InjectionForm(ClinicalTimesMixin, LateEntryMixin, forms.ModelForm):
             self.initial.setdefault("dose_mcg", self.instance.dose_mcg)
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("image_guidance") and not (data.get("radiologist") or "").strip():
             self.add_error("radiologist", "Name the radiologist when image guidance was used.")
         return data
@@ -265,7 +271,8 @@ class VitalSignsForm(SubmissionMixin, ClinicalTimesMixin, LateEntryMixin, forms.
         self.initial.setdefault("recorded_at", now_local())
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         systolic, diastolic = data.get("systolic"), data.get("diastolic")
         if systolic is not None and diastolic is not None and diastolic >= systolic:
             self.add_error("diastolic", "The diastolic pressure must be lower than the systolic.")
@@ -292,7 +299,7 @@ class AdverseEventForm(SubmissionMixin, ClinicalTimesMixin, LateEntryMixin, form
         super().__init__(*args, **kwargs)
         self.initial.setdefault("onset_at", now_local())
         given = [a for a in attempts if a.is_given]
-        self.fields["attempt_number"].choices = [
+        cast(forms.ChoiceField, self.fields["attempt_number"]).choices = [
             (a.number, f"Attempt {a.number} ({a.dose_mcg} mcg, given "
              f"{timezone.localtime(a.given_at):%Y-%m-%d %H:%M})")
             for a in reversed(given)
@@ -368,7 +375,7 @@ class DecisionForm(ClinicalTimesMixin, LateEntryMixin, PasswordMixin):
     )
     at = ClinicalDateTimeField(label="Decided at", required=False, help_text="Empty: now.")
 
-    def __init__(self, *args, goals: list[str] = (), **kwargs):
+    def __init__(self, *args, goals: Iterable[str] = (), **kwargs):
         super().__init__(*args, **kwargs)
         self.initial.setdefault("at", now_local())
         self.goals = list(goals)
@@ -477,7 +484,7 @@ class AmendInjectionForm(AmendmentReasonMixin, PasswordMixin, forms.ModelForm):
         shape_injection_fields(self.fields)
 
     def values(self) -> dict:
-        return {name: self.cleaned_data[name] for name in self._meta.fields}
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
 class AmendDischargeForm(AmendmentReasonMixin, PasswordMixin):
