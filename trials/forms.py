@@ -226,6 +226,7 @@ class InjectionForm(ClinicalTimesMixin, LateEntryMixin, forms.ModelForm):
         label="Injected over (seconds)",
         help_text="Barbotage over at least 60 seconds.",
     )
+    expiry = ClinicalDateField(required=False, label="Expiry")  # not year 1 or 9999
     password = PasswordMixin.base_fields["password"]
 
     class Meta:
@@ -473,6 +474,7 @@ class AmendInjectionForm(AmendmentReasonMixin, PasswordMixin, forms.ModelForm):
     trials.services.amendments.record_amend writes amendments and keeps the original."""
 
     duration_seconds = InjectionForm.base_fields["duration_seconds"]
+    expiry = InjectionForm.base_fields["expiry"]
 
     class Meta:
         model = DoseAttempt

@@ -11,17 +11,20 @@ import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from types import SimpleNamespace
 
 import pytest
+from django import forms
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests import factories
 from tests.views.support import injection_post, local, vitals_post
-from trials.models import Assessment, DoseAttempt, Trial, VitalSigns
+from trials.models import Assessment, AuditEvent, DoseAttempt, Trial, VitalSigns
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 fuzz = settings(
@@ -34,7 +37,8 @@ fuzz = settings(
 NASTY = [
     "", " ", "0", "-1", "1+", "4", "5", "100", "101", "-0", "NaN", "nan", "inf", "-inf", "1e400",
     "9" * 40, "0x10", "1,5", "½", "٣", "2026-02-30", "2026-13-01T25:61", "0000-00-00",
-    "9999-12-31T23:59", "1899-12-31", "true", "on", "null", "None", "[]", "{}",
+    "9999-12-31T23:59", "1899-12-31", "0001-01-01", "9999-12-31", "0001-01-01T00:00", "true",
+    "on", "null", "None", "[]", "{}",
     "<script>alert(1)</script>", "'; DROP TABLE trials_trial; --", "\x00", "\u202e\u0000",
     "𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "a" * 5000,
 ]  # fmt: skip
@@ -156,6 +160,91 @@ def test_no_input_to_a_form_makes_a_server_error(name, data, form_at_url):
     response = post_rolled_back(client, url, post, **FORMS[name].headers)
 
     assert response.status_code < 500
+
+
+# --- Dates at the extremes ------------------------------------------------------------------------
+
+# Days and times no record of this app can have: before any date of birth it accepts (1900) or
+# after the last plausible year (2100), down to year 1 and up to the last day Python can count.
+EXTREME_DAYS = [date(1, 1, 1), date(1899, 12, 31), date(2101, 1, 1), date(9999, 12, 31)]
+EXTREME = st.one_of(
+    st.sampled_from(EXTREME_DAYS).map(str),
+    st.sampled_from(EXTREME_DAYS).map(lambda d: f"{d}T00:00"),
+    st.just("9999-12-31T23:59"),
+    st.dates(max_value=date(1899, 12, 31)).map(str),
+    st.dates(min_value=date(2101, 1, 1)).map(str),
+    st.datetimes(max_value=datetime(1899, 12, 31)).map(lambda d: d.strftime("%Y-%m-%dT%H:%M")),
+    st.datetimes(min_value=datetime(2101, 1, 1)).map(lambda d: d.strftime("%Y-%m-%dT%H:%M")),
+)
+CHANGES = ["create", "change", "tick", "untick", "sign", "transition", "decide", "amend"]
+TIMES_OF_POST_ONLY_FORMS = {"TickForm": ("at",), "TickForm (htmx)": ("at",)}
+
+
+# Posts that save, for the forms whose page does not offer one: an extreme date in them is then
+# the only reason to refuse (test_the_posts_the_extremes_start_from_are_saved).
+VALID = {
+    "PatientForm (new)": lambda team: {
+        "mrn": "MRN-EXTREME", "first_name": "Ines", "last_name": "Extreme",
+        "date_of_birth": "1990-01-01", "sex": "female", "weight_kg": "60",
+        "diagnosis": "ms",
+    },
+    "TrialForm": lambda team: {
+        "referred_on": timezone.localdate().isoformat(), "referred_by": "Dr A",
+    },
+    "VitalSignsForm": lambda team: vitals_post(),
+    "InjectionForm": lambda team: injection_post(
+        team.nurse, dose_mcg=50, password=factories.PASSWORD
+    ),
+    "CloseForm": lambda team: {
+        "outcome": "not_candidate", "note": "No response.", "password": factories.PASSWORD,
+        "follow_up_on": timezone.localdate().isoformat(),
+    },
+}  # fmt: skip
+
+
+def saved_changes(client, url: str, post: dict, headers: dict) -> tuple[int, int]:
+    """(status, clinical changes audited) of the post, rolled back afterwards."""
+    with transaction.atomic():
+        before = AuditEvent.objects.filter(action__in=CHANGES).count()
+        response = client.post(url, post, **headers)
+        saved = AuditEvent.objects.filter(action__in=CHANGES).count() - before
+        transaction.set_rollback(True)
+    return response.status_code, saved
+
+
+@pytest.mark.parametrize("name", VALID)
+def test_the_posts_the_extremes_start_from_are_saved(name, form_at_url, team):
+    client, url, _fields, base = form_at_url
+    status, saved = saved_changes(client, url, base | VALID[name](team), FORMS[name].headers)
+    assert status == 302
+    assert saved > 0
+
+
+def date_fields(client, url: str, name: str) -> tuple[str, ...]:
+    if name in TIMES_OF_POST_ONLY_FORMS:
+        return TIMES_OF_POST_ONLY_FORMS[name]
+    form = client.get(url).context["form"]
+    return tuple(
+        n for n, f in form.fields.items() if isinstance(f, forms.DateField | forms.DateTimeField)
+    )
+
+
+@pytest.mark.parametrize("name", FORMS)
+@fuzz
+@given(data=st.data())
+def test_a_date_at_the_extremes_is_refused_and_nothing_is_saved(name, data, form_at_url, team):
+    client, url, _fields, base = form_at_url
+    dated = date_fields(client, url, name)
+    if not dated:
+        pytest.skip(f"{name} has no date or time field")
+    extremes = data.draw(st.sets(st.sampled_from(dated), min_size=1))
+    post = base | VALID.get(name, lambda team: {})(team)
+    post |= {n: data.draw(EXTREME, label=n) for n in extremes}
+
+    status, saved = saved_changes(client, url, post, FORMS[name].headers)
+
+    assert status < 500
+    assert saved == 0, f"{name} saved {post}"
 
 
 @pytest.mark.parametrize("name", GET_FORMS)
