@@ -22,6 +22,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Page, expect
 
+from .axe import AxeAudit, check_page
+
 pytestmark = pytest.mark.browser
 
 CLINIC_TZ = ZoneInfo("America/New_York")  # the site setting's default (DEFAULT_CLINIC_TIME_ZONE)
@@ -66,6 +68,7 @@ class Screens:
         self.overflow: list[str] = []
 
     def take(self, page: Page, name: str) -> None:
+        check_page(page, name)
         self.count += 1
         stem = f"{self.count:02d}-{name}"
         page.screenshot(path=str(self.directory / f"{stem}-desktop.png"), full_page=True)
@@ -89,6 +92,7 @@ def expect_phase(page: Page, label: str) -> None:
     stepper = page.get_by_role("list", name="Phases")
     expect(stepper.locator('[aria-current="step"]')).to_have_text(label)
     expect(page.locator("main .badge.text-bg-primary").first).to_have_text(label)
+    check_page(page)
 
 
 def expect_saved_without_errors(page: Page) -> None:
@@ -96,8 +100,10 @@ def expect_saved_without_errors(page: Page) -> None:
 
 
 def submit(page: Page, button: str) -> None:
+    check_page(page)  # the form, filled in
     page.get_by_role("button", name=button, exact=True).click()
     page.wait_for_load_state()
+    check_page(page)  # where it leads
 
 
 def sign(page: Page, password: str, button: str = "Save") -> None:
@@ -110,6 +116,7 @@ def sign(page: Page, password: str, button: str = "Save") -> None:
 
 def log_in(page: Page, app, user, screens: Screens | None = None) -> Page:
     page.goto(app.url("/login/"))
+    check_page(page)
     page.locator("#id_username").fill(user.username)
     page.locator("#id_password").fill(app.password)
     if screens:
@@ -118,6 +125,7 @@ def log_in(page: Page, app, user, screens: Screens | None = None) -> Page:
     if user.totp_key:
         # The second step: the code from the user's authenticator app.
         expect(page.get_by_role("heading", name="Enter your code")).to_be_visible()
+        check_page(page)
         page.locator("#id_otp_token").fill(user.current_code(app.offset))
         if screens:
             screens.take(page, "code")
@@ -126,6 +134,7 @@ def log_in(page: Page, app, user, screens: Screens | None = None) -> Page:
     expect(page.locator("nav")).to_contain_text(
         f"{user.printed_name} · {user.role.title()}", use_inner_text=True
     )
+    check_page(page)  # the role's home
     return page
 
 
@@ -359,6 +368,20 @@ def decide(neuro: Page, app, verdict: str, screens: Screens, *, fall: str) -> No
     expect(neuro.locator("#decision")).to_contain_text(f"Decision: {verdict} by")
 
 
+def visit_the_menu(page: Page, app, axe: AxeAudit) -> None:
+    """The role's home, then each page its menu links to (Django's own admin aside)."""
+    page.goto(app.url("/"))
+    axe.check(page)
+    links = page.locator("nav a.nav-link, nav a.navbar-text").evaluate_all(
+        "links => links.map(a => a.href)"
+    )
+    for href in links:
+        if "admin/" in href:  # Django's admin (the "Users" link) is not ours to fix
+            continue
+        page.goto(href)
+        axe.check(page)
+
+
 # --- The story -------------------------------------------------------------------------------
 
 
@@ -367,6 +390,13 @@ def test_nurse_and_neurologist_take_a_new_patient_through_the_trial(
 ):
     app = live_app
     screens = Screens(screenshots_dir)
+    axe = AxeAudit()
+
+    def open_tab(name: str) -> Page:
+        page = new_tab(name).page
+        axe.watch(page)  # every page this user reaches is checked by axe-core
+        return page
+
     mrn = f"E2E{secrets.token_hex(3).upper()}"
     patient = {
         "mrn": mrn, "first_name": "Robin", "last_name": "Ellery", "name": "Ellery, Robin",
@@ -387,7 +417,7 @@ def test_nurse_and_neurologist_take_a_new_patient_through_the_trial(
                 page.goto(url)
 
     # The nurse registers the patient and starts the trial.
-    nurse = log_in(new_tab("nurse").page, app, app.nurse, screens)
+    nurse = log_in(open_tab("nurse"), app, app.nurse, screens)
     expect(nurse.get_by_role("heading", name="My tasks")).to_be_visible()
     register_patient(nurse, patient, screens)
     trial_url = start_trial(nurse)
@@ -396,7 +426,7 @@ def test_nurse_and_neurologist_take_a_new_patient_through_the_trial(
     mark_not_applicable(nurse, "preparation", "pregnancy", "Male patient")
 
     # The neurologist finds the trial among his tasks and completes preparation.
-    neuro = log_in(new_tab("neurologist").page, app, app.neurologist)
+    neuro = log_in(open_tab("neurologist"), app, app.neurologist)
     expect(neuro.get_by_role("heading", name="My tasks")).to_be_visible()
     task_row = neuro.get_by_role("link", name=re.compile(patient["name"]))
     expect(task_row).to_contain_text("Tick: Indication documented")
@@ -500,7 +530,7 @@ def test_nurse_and_neurologist_take_a_new_patient_through_the_trial(
     screens.take(neuro, "trial-completed")
 
     # The admin sees the trial among the completed ones.
-    admin = log_in(new_tab("admin").page, app, app.admin)
+    admin = log_in(open_tab("admin"), app, app.admin)
     expect(admin.get_by_role("heading", name="All trials")).to_be_visible()
     completed = admin.locator("#phase-completed")
     expect(completed.get_by_role("link", name=patient["name"])).to_be_visible()
@@ -510,3 +540,12 @@ def test_nurse_and_neurologist_take_a_new_patient_through_the_trial(
 
     # Every page shot at tablet width fits it: nothing to scroll sideways.
     assert not screens.overflow, "\n".join(screens.overflow)
+
+    # Each role's home and every page of its menu pass axe-core, as do all the pages above.
+    for page in (nurse, neuro, admin):
+        visit_the_menu(page, app, axe)
+    report = axe.counts()
+    (screenshots_dir / "axe-report.txt").write_text(report + "\n")
+    print("\naxe-core violations per page (elements)\n" + report)
+    failures = axe.failures()
+    assert not failures, "Serious or critical accessibility violations:\n" + "\n".join(failures)

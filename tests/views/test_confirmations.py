@@ -1,6 +1,8 @@
 """After every signature and save the next page says it worked, in a status region that screen
 readers announce; a refusal says nothing of the kind."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -12,8 +14,9 @@ STATUS = '<div class="alert alert-success flash-message" role="status">'
 
 
 def _confirmation(page: str) -> str:
+    """The text of the confirmation (the page fails the test without one)."""
     assert STATUS in page, "no confirmation on the page"
-    return page.split(STATUS, 1)[1].split("</div>", 1)[0]
+    return re.sub(r"<[^>]+>", "", page.split(STATUS, 1)[1].split("</div>", 1)[0]).strip()
 
 
 def test_signing_preparation_shows_a_confirmation(trial_in, as_neurologist):
@@ -33,7 +36,7 @@ def test_a_refused_signature_shows_no_confirmation(trial_in, as_neurologist):
     response = as_neurologist.post(url, {"password": "not-my-password", "first_dose_mcg": 50})
 
     assert response.status_code == 400
-    assert 'role="status"' not in html(response)
+    assert STATUS not in html(response)
 
 
 def test_saving_vital_signs_shows_a_confirmation(trial_in, as_nurse):
@@ -41,7 +44,7 @@ def test_saving_vital_signs_shows_a_confirmation(trial_in, as_nurse):
 
     response = as_nurse.post(reverse("trials:vitals", args=[trial.pk]), vitals_post(), follow=True)
 
-    assert "Vital signs saved." in _confirmation(html(response))
+    assert re.search(r"Vital signs .*saved\.", _confirmation(html(response)))
 
 
 @pytest.mark.parametrize("state", ["observation_ready"])
@@ -64,5 +67,5 @@ def test_the_confirmation_is_shown_once(trial_in, as_nurse):
     first = html(as_nurse.get(trial.get_absolute_url()))
     again = html(as_nurse.get(trial.get_absolute_url()))
 
-    assert "Vital signs saved." in _confirmation(first)
-    assert "Vital signs saved." not in again
+    assert "saved." in _confirmation(first)
+    assert STATUS not in again

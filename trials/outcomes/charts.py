@@ -59,9 +59,12 @@ class Stack:
 
 def _svg(title: str, rows: int, body: list[str], axis: str = "") -> SafeString:
     height = rows * ROW + 2 * PAD + (14 if axis else 0)
+    # An image may not hold links (its content is not reachable): a chart whose bars link to
+    # their trials is a named group of links instead.
+    role = "group" if any("<a " in part for part in body) else "img"
     head = (
         f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" width="100%" '
-        f'role="img" aria-label="{escape(title)}" focusable="false" '
+        f'role="{role}" aria-label="{escape(title)}" focusable="false" '
         f'font-size="12" font-family="system-ui, sans-serif">'
         f"<title>{escape(title)}</title>"
     )
