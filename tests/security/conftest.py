@@ -121,7 +121,10 @@ def adverse_event_of(team):
 
 # --- Real transactions (no test transaction around the code under test) ------------------------
 
-APPEND_ONLY_TABLES = ("trials_auditevent", "trials_signature", "trials_amendment")
+APPEND_ONLY_TABLES = (
+    "trials_auditevent", "trials_signature", "trials_amendment", "trials_vitalsigns",
+    "trials_painmedication",
+)  # fmt: skip
 
 
 def _truncate_trigger(enable: bool) -> None:

@@ -1,13 +1,15 @@
 """What the audit trail proves beyond each row's link: nothing was cut from its end since a head
 recorded outside the database (verify_audit --checkpoint / --expect-head), no row was forged by
-someone without the audit key (HMAC), and on PostgreSQL neither the audit rows nor signatures
-and amendments can be changed by SQL, even with `session_replication_role = replica`."""
+someone without the audit key (HMAC), and on PostgreSQL neither the audit rows nor signatures,
+amendments, vital signs or pain medication given can be changed by SQL, even with
+`session_replication_role = replica`."""
 
 import hashlib
 import importlib
 import io
 import json
 import re
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -15,10 +17,12 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 from django.db.migrations.loader import MigrationLoader
+from django.utils import timezone
 
 from tests import factories
+from trials import scenarios
 from trials.audit_chain import canonical
-from trials.models import Amendment, AuditEvent, Signature
+from trials.models import Amendment, AuditEvent, PainMedication, Signature, VitalSigns
 from trials.services.amendments import record_amend
 from trials.services.audit import audit_record
 
@@ -242,3 +246,29 @@ def test_an_amendment_cannot_be_changed_or_removed_by_sql(rows, neurologist, sql
     _refused(sql, [amendment.pk] if "%s" in sql else [], replica=replica)
 
     assert Amendment.objects.get(pk=amendment.pk).new_value == "LOT-9"
+
+
+@on_postgresql
+@pytest.mark.parametrize("replica", [False, True], ids=["normal", "replication-mode"])
+@pytest.mark.parametrize(
+    "table, sql",
+    [
+        ("vitals", "UPDATE trials_vitalsigns SET spo2 = 99, heart_rate = 60 WHERE id = %s"),
+        ("vitals", "DELETE FROM trials_vitalsigns WHERE id = %s"),
+        ("vitals", "TRUNCATE trials_vitalsigns"),
+        ("pain", "UPDATE trials_painmedication SET dose = '10 g' WHERE id = %s"),
+        ("pain", "DELETE FROM trials_painmedication WHERE id = %s"),
+    ],
+    ids=["vitals-update", "vitals-delete", "vitals-truncate", "pain-update", "pain-delete"],
+)
+def test_an_observation_cannot_be_changed_or_removed_by_sql(trial_in, team, table, sql, replica):
+    trial = trial_in("observation")
+    at = min(trial.attempts.get().given_at + timedelta(minutes=30), timezone.now())
+    scenarios.vitals(trial, team, at=at, spo2=91, heart_rate=118)
+    scenarios.pain_medication(trial, team, at=at)
+    row = (VitalSigns if table == "vitals" else PainMedication).objects.order_by("pk").last()
+    before = type(row).objects.values().get(pk=row.pk)
+
+    _refused(sql, [row.pk] if "%s" in sql else [], replica=replica)
+
+    assert type(row).objects.values().get(pk=row.pk) == before
