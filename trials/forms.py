@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Iterable
+from datetime import datetime
 from typing import cast
 
 from django import forms
@@ -12,6 +13,7 @@ from django.utils import timezone
 from trials import procedure
 from trials.concurrency import VersionMixin
 from trials.fields import (
+    DATETIME_FORMAT,
     ClinicalDateField,
     ClinicalDateTimeField,
     ClinicalTimesMixin,
@@ -21,6 +23,7 @@ from trials.fields import (
     now_local,
 )
 from trials.models import AdverseEvent, DoseAttempt, PainMedication, SiteSettings, Trial, VitalSigns
+from trials.models.observation import VITAL_RANGES
 from trials.models.site import parse_minutes
 
 # Impossible clinical values are refused in the clinician's words, not Django's generic ones.
@@ -29,6 +32,8 @@ NOT_ON_LADDER = {"invalid_choice": f"%(value)s is not a dose of the protocol ({L
 NOT_A_MAS_GRADE = {
     "invalid_choice": "“%(value)s” is not a Modified Ashworth grade (0, 1, 1+, 2, 3, 4)."
 }
+# Radio buttons drawn as Bootstrap segmented buttons (btn-check): one tap each.
+SEGMENT = {"class": "btn-check", "autocomplete": "off"}
 
 
 class PasswordMixin(forms.Form):
@@ -109,16 +114,21 @@ class TickForm(ClinicalTimesMixin, LateEntryMixin):
 
 
 class AssessmentForm(SubmissionMixin, ClinicalTimesMixin, LateEntryMixin):
-    """Modified Ashworth per group and side (blank = not assessed) and the Penn scale. Nothing
-    is preselected: an untouched field records no score. A post-dose assessment's scheduled time
-    comes from the time it was done (the service decides)."""
+    """Modified Ashworth per group and side (not assessed unless a grade is tapped) and the Penn
+    scale. Nothing is preselected: an untouched row records no score and the Penn frequency must
+    be chosen. A post-dose form shows the baseline grade of each row and offers "same as
+    baseline", which records that grade. A post-dose assessment's scheduled time comes from the
+    time it was done (the service decides)."""
+
+    SAME = "same"
 
     assessed_at = ClinicalDateTimeField(label="Assessed at")
     penn_frequency = forms.TypedChoiceField(
-        choices=[("", "— choose —"), *procedure.PENN_FREQUENCY_CHOICES],
+        choices=procedure.PENN_FREQUENCY_CHOICES,
         coerce=int,
         empty_value=None,
         label="Penn spasm frequency",
+        widget=forms.RadioSelect(attrs=SEGMENT),
         error_messages={"required": "Choose the Penn spasm frequency (0 to 4)."},
     )
     penn_severity = forms.TypedChoiceField(
@@ -127,19 +137,31 @@ class AssessmentForm(SubmissionMixin, ClinicalTimesMixin, LateEntryMixin):
         empty_value=None,
         required=False,
         label="Penn spasm severity",
+        widget=forms.RadioSelect(attrs=SEGMENT),
     )
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, baseline: bool = False, **kw):
+    def __init__(
+        self,
+        *args,
+        baseline: bool = False,
+        baseline_grades: dict[tuple[str, str], str] | None = None,
+        **kw,
+    ):
         super().__init__(*args, **kw)
         self.initial.setdefault("assessed_at", now_local())
+        self.baseline_grades = baseline_grades
         for group in procedure.MUSCLE_GROUPS:
             for side, side_label in procedure.SIDES:
+                choices = procedure.MAS_CHOICES + [("", "not assessed")]
+                if (baseline_grades or {}).get((group.key, side)):
+                    choices.append((self.SAME, "same as baseline"))
                 self.fields[self.mas_name(group.key, side)] = forms.ChoiceField(
-                    choices=[("", "not assessed")] + procedure.MAS_CHOICES,
+                    choices=choices,
                     required=False,
                     label=f"{group.label} ({side_label.lower()})",
                     error_messages=NOT_A_MAS_GRADE,
+                    widget=forms.RadioSelect(attrs=SEGMENT),
                 )
 
     @staticmethod
@@ -147,17 +169,27 @@ class AssessmentForm(SubmissionMixin, ClinicalTimesMixin, LateEntryMixin):
         return f"mas_{group}_{side}"
 
     def rows(self):
-        """(group, left field, right field) for the template's table."""
+        """(group, [(side label, field, baseline grade or None), …]) for the template."""
+        baseline = self.baseline_grades
         for group in procedure.MUSCLE_GROUPS:
             yield (
                 group,
-                self[self.mas_name(group.key, "left")],
-                self[self.mas_name(group.key, "right")],
+                [
+                    (
+                        side_label,
+                        self[self.mas_name(group.key, side)],
+                        None if baseline is None else baseline.get((group.key, side), ""),
+                    )
+                    for side, side_label in procedure.SIDES
+                ],
             )
 
     def clean(self):
         super().clean()
         data = self.cleaned_data
+        for (group, side), grade in (self.baseline_grades or {}).items():
+            if data.get(self.mas_name(group, side)) == self.SAME:
+                data[self.mas_name(group, side)] = grade
         frequency, severity = data.get("penn_frequency"), data.get("penn_severity")
         if frequency == 0 and severity is not None:
             self.add_error("penn_severity", "Leave severity empty when there are no spasms.")
@@ -267,9 +299,33 @@ class VitalSignsForm(SubmissionMixin, ClinicalTimesMixin, LateEntryMixin, forms.
             }
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, due_at: datetime | None = None, previous=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.initial.setdefault("recorded_at", now_local())
+        # The schedule's due time once it has come (a time ahead of the clock is refused).
+        now = timezone.now()
+        measured = timezone.localtime(due_at if due_at is not None and due_at <= now else now)
+        self.initial.setdefault("recorded_at", measured.strftime(DATETIME_FORMAT))
+        self.previous = previous
+        # Numeric keypads, and the plausible ranges the model validates for the page's warning
+        # as you type (static/js/vitals.js); the server still decides.
+        for name, (low, high) in VITAL_RANGES.items():
+            field = self.fields[name]
+            field.widget.attrs.update(
+                inputmode="decimal" if name == "temperature_c" else "numeric",
+                autocomplete="off",
+                enterkeyhint="next",
+                **{"class": "form-control form-control-lg", "data-min": low, "data-max": high},
+            )
+            if previous is not None:
+                field.help_text = f"Previous: {getattr(previous, name)}"
+        sedation = cast(forms.ChoiceField, self.fields["sedation"])
+        sedation.choices = procedure.SEDATION_CHOICES  # no empty choice: one tap, none preset
+        sedation.widget = forms.RadioSelect(choices=sedation.choices, attrs=SEGMENT)
+        self.fields["headache"].widget.attrs.update(SEGMENT)
+
+    def measurements(self):
+        """The number fields, in the form's order."""
+        return [self[name] for name in VITAL_RANGES]
 
     def clean(self):
         super().clean()

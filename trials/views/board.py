@@ -88,3 +88,10 @@ def board(request):
     context = {"board": ward_board(now, request.site_settings), "now": now}
     template = "trials/_board_rows.html" if request.htmx else "trials/board.html"
     return render(request, template, context)
+
+
+def next_vitals_due(now, site, *, leaving: int) -> Trial | None:
+    """The next patient whose vital signs are due now (the time has come, the window is open),
+    in the board's order, other than the one whose set was just saved."""
+    rows = board_rows(now, site, list(Trial.objects.for_ward_board(now)[:BOARD_LIMIT]))
+    return next((r.trial for r in rows if r.trial.pk != leaving and r.vitals.overdue), None)

@@ -8,11 +8,12 @@ from django.utils import timezone
 
 from trials import forms, procedure
 from trials.fields import DATETIME_FORMAT
-from trials.models import AdverseEvent
+from trials.models import AdverseEvent, MasScore
 from trials.services import records
 
 from .access import get_trial, roles_required
 from .helpers import action_page, submit
+from .vitals import vitals_page
 
 
 @roles_required(*procedure.ACTION_ROLES["record_baseline"])
@@ -46,7 +47,9 @@ def baseline(request, pk: int):
 @roles_required(*procedure.ACTION_ROLES["record_assessment"])
 def assessment(request, pk: int):
     trial = get_trial(pk)
-    form = forms.AssessmentForm(request.POST or None)
+    baseline = MasScore.objects.filter(assessment__trial=trial, assessment__attempt__isnull=True)
+    grades = {(s.group, s.side): s.grade for s in baseline}
+    form = forms.AssessmentForm(request.POST or None, baseline_grades=grades)
 
     def call(data):
         records.assessment_record(
@@ -98,14 +101,8 @@ def _due_time(request) -> dict:
 
 @roles_required(*procedure.ACTION_ROLES["record_vitals"])
 def vitals(request, pk: int):
-    return _record_page(
-        request,
-        pk,
-        forms.VitalSignsForm,
-        records.vitals_record,
-        "Vital signs",
-        initial=_due_time(request),
-    )
+    # The bedside form (due time, previous set, save and next patient): views/vitals.py.
+    return vitals_page(request, pk, initial=_due_time(request))
 
 
 @roles_required(*procedure.ACTION_ROLES["record_adverse_event"])

@@ -1,0 +1,68 @@
+"""The bedside vital-signs form: it opens at the time the set is due with the previous set beside
+each number, and "Save and next patient" goes on to the next patient whose vital signs are due,
+in the ward board's order, or back to the board when nobody else is due."""
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from trials import forms, presenters
+from trials.procedure import Phase
+from trials.services import records
+from trials.services.snapshot import TrialSnapshot
+
+from .access import get_trial
+from .board import next_vitals_due
+from .helpers import submit
+
+NEXT_PATIENT = "next_patient"  # the name of the "Save and next patient" button
+
+
+def vitals_page(request, pk: int, *, initial: dict | None = None) -> HttpResponse:
+    trial = get_trial(pk)
+    snap = TrialSnapshot.load(trial.pk, request.site_settings)
+    watch = presenters.observation(snap)
+    due = watch.vitals.next_due if watch else None
+    sets = list(snap.attempt.vitals.all()) if snap.attempt else []
+    previous = max(sets, key=lambda v: v.recorded_at) if sets else None
+    form = forms.VitalSignsForm(
+        request.POST or None,
+        initial=initial or {},
+        due_at=due.due_at if due else None,
+        previous=previous,
+    )
+
+    def call(data):
+        data = {k: v for k, v in data.items() if not k.endswith("_fold")}
+        submission = data.pop("submission", None)
+        records.vitals_record(
+            trial_id=trial.pk, actor=request.user, data=data, submission=submission
+        )
+
+    patient = trial.patient
+    done = f"Vital signs of {patient.last_name}, {patient.first_name} saved."
+    saved = submit(request, form, call, trial.get_absolute_url(), done=done)
+    if saved is not None and NEXT_PATIENT in request.POST:
+        following = next_vitals_due(timezone.now(), request.site_settings, leaving=trial.pk)
+        if following is None:
+            messages.info(request, "No other patient has vital signs due now.")
+            return redirect("trials:board")
+        return redirect("trials:vitals", following.pk)
+    if saved is not None:
+        return saved
+    observing = trial.status == Phase.OBSERVATION
+    context = {
+        "trial": trial,
+        "form": form,
+        "title": "Vital signs" if observing else "Pre-dose vital signs",
+        "due": due,
+        "previous": previous,
+        "next_patient": NEXT_PATIENT if observing else None,
+    }
+    return render(
+        request,
+        "trials/vitals_form.html",
+        context,
+        status=400 if request.method == "POST" else 200,
+    )
