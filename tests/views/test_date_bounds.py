@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from tests.factories import PASSWORD
 from trials.models import Trial
+from trials.services import workflow
+from trials.services.errors import ProtocolError
 
 IMPLAUSIBLE = ["0001-01-01", "1999-12-31", "9999-12-31"]
 
@@ -51,9 +53,7 @@ def test_a_referral_before_the_patient_was_born_is_refused(make_patient, as_neur
 
 
 @pytest.mark.parametrize("day", IMPLAUSIBLE)
-def test_an_implausible_follow_up_date_is_refused_on_the_edit_page(
-    trial_in, as_neurologist, day
-):
+def test_an_implausible_follow_up_date_is_refused_on_the_edit_page(trial_in, as_neurologist, day):
     trial = trial_in("preparation")
     page = as_neurologist.get(reverse("trials:edit", args=[trial.pk]))
     data = {k: v for k, v in page.context["form"].initial.items() if v is not None}
@@ -66,9 +66,6 @@ def test_an_implausible_follow_up_date_is_refused_on_the_edit_page(
 
 
 def test_a_follow_up_before_the_referral_is_refused_on_closing(trial_in, neurologist):
-    from trials.services import workflow
-    from trials.services.errors import ProtocolError
-
     trial = trial_in("follow_up_ready")
     with pytest.raises(ProtocolError, match="cannot be before the referral"):
         workflow.trial_close(
