@@ -24,6 +24,9 @@ _KEY = """() => {
 }"""
 
 _RUN = """async () => {
+  // Colours mid-transition (a button just pressed) are neither the old nor the new state.
+  const settled = Promise.all(document.getAnimations().map(a => a.finished.catch(() => null)));
+  await Promise.race([settled, new Promise(done => setTimeout(done, 1000))]);
   const result = await window.axe.run(document, {resultTypes: ['violations']});
   return result.violations.map(v => ({
     id: v.id, impact: v.impact, help: v.help,
