@@ -299,11 +299,9 @@ class VitalSignsForm(SubmissionMixin, ClinicalTimesMixin, LateEntryMixin, forms.
             }
         }
 
-    def __init__(self, *args, due_at: datetime | None = None, previous=None, **kwargs):
+    def __init__(self, *args, measured_at: datetime | None = None, previous=None, **kwargs):
         super().__init__(*args, **kwargs)
-        # The schedule's due time once it has come (a time ahead of the clock is refused).
-        now = timezone.now()
-        measured = timezone.localtime(due_at if due_at is not None and due_at <= now else now)
+        measured = timezone.localtime(measured_at or timezone.now())  # the page says which
         self.initial.setdefault("recorded_at", measured.strftime(DATETIME_FORMAT))
         self.previous = previous
         # Numeric keypads, and the plausible ranges the model validates for the page's warning

@@ -69,6 +69,19 @@ def test_before_the_next_check_is_due_the_form_opens_at_now(dose, team, client_f
     assert "30 min check due" in html(response)
 
 
+def test_a_check_due_longer_ago_than_the_late_entry_threshold_opens_at_now(
+    dose, client_for, nurse, clock, site
+):
+    trial = dose(10 * 60)  # no set recorded: the 8 h check, 2 h ago, is still open
+
+    response = client_for(nurse).get(vitals_url(trial))
+
+    # At its due time the set would be a late entry (threshold: 60 min): it is measured now.
+    assert site.late_entry_minutes == 60
+    assert response.context["form"]["recorded_at"].value() == local(clock.now())
+    assert "8 h check due" in html(response)
+
+
 def test_every_number_opens_a_numeric_keypad_with_the_range_the_server_checks(
     dose, client_for, nurse
 ):

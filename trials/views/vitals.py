@@ -2,13 +2,17 @@
 each number, and "Save and next patient" goes on to the next patient whose vital signs are due,
 in the ward board's order, or back to the board when nobody else is due."""
 
+from datetime import datetime, timedelta
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from trials import forms, presenters
+from trials.models import SiteSettings
 from trials.procedure import Phase
+from trials.schedule import Slot
 from trials.services import records
 from trials.services.snapshot import TrialSnapshot
 
@@ -17,6 +21,16 @@ from .board import next_vitals_due
 from .helpers import submit
 
 NEXT_PATIENT = "next_patient"  # the name of the "Save and next patient" button
+
+
+def measured_at(due: Slot | None, site: SiteSettings, now: datetime) -> datetime:
+    """The time the form opens with: the due time once it has come, while a set measured then
+    is not yet a late entry; otherwise now. (A time still to come would be refused, and one past
+    the late-entry threshold would ask for a reason: a set entered that long after its due time
+    was measured now.) The nurse changes it when she measured at another time."""
+    if due is not None and now - timedelta(minutes=site.late_entry_minutes) <= due.due_at <= now:
+        return due.due_at
+    return now
 
 
 def vitals_page(request, pk: int, *, initial: dict | None = None) -> HttpResponse:
@@ -29,7 +43,7 @@ def vitals_page(request, pk: int, *, initial: dict | None = None) -> HttpRespons
     form = forms.VitalSignsForm(
         request.POST or None,
         initial=initial or {},
-        due_at=due.due_at if due else None,
+        measured_at=measured_at(due, request.site_settings, timezone.now()),
         previous=previous,
     )
 
