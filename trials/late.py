@@ -20,6 +20,7 @@ _BY = ("by", "recorded_by", "assessed_by", "given_by")
 # The attempt's own clinical entries: (clinical time, entry time, late reason, who).
 ATTEMPT_ENTRIES = {
     "given": ("given_entered_at", "given_late_reason", "performed_by"),
+    "worn_off": ("effect_worn_off_entered_at", "effect_worn_off_late_reason", "effect_worn_off_by"),
     "discharge": ("discharge_entered_at", "discharge_late_reason", "discharged_by"),
     "decision": ("decision_entered_at", "decision_late_reason", "decided_by"),
 }
@@ -27,7 +28,8 @@ ATTEMPT_ENTRIES = {
 
 def entry_note(obj, part: str = "") -> str:
     """The late-entry note of a record (vital signs, assessment, tick, adverse event, pain
-    medication), or of one part of a dose attempt ("given", "discharge", "decision")."""
+    medication), or of one part of a dose attempt ("given", "worn_off", "discharge",
+    "decision")."""
     if part:
         entered, reason, by = ATTEMPT_ENTRIES[part]
         person = getattr(obj, by)

@@ -29,12 +29,14 @@ SCORE_LATE = "Scored on paper during the transfer"
 DECISION_LATE = "Decided in clinic, charted the next day"
 TRANSFER = "Transfer to the regional spinal unit"
 MEDICATION_LATE = "Given by the night team, charted in the morning"
+WORN_OFF_LATE = "Noted at the bedside, charted after the transfer call"
 
 
 @pytest.fixture
 def late(team, patient):
-    """A trial whose dose, a vital-signs set, a severe adverse event, the 2 h score and the
-    decision were entered late, discharged early as a signed exception (the transfer)."""
+    """A trial whose dose, a vital-signs set, a severe adverse event, the 2 h score, the end of
+    the effect and the decision were entered late, discharged early as a signed exception (the
+    transfer)."""
     start = timezone.now() - timedelta(hours=40)
     with scenarios.clock(start):
         trial = workflow.trial_create(
@@ -70,6 +72,10 @@ def late(team, patient):
             late=SCORE_LATE,
         )  # fmt: skip
     with scenarios.clock(given + timedelta(hours=3, minutes=40)):
+        workflow.attempt_effect_worn_off(
+            trial_id=trial.pk, actor=team.neurologist, at=given + timedelta(hours=2, minutes=30),
+            late=WORN_OFF_LATE,
+        )  # fmt: skip
         scenarios.tick_all(trial.pk, "observation", team)
         workflow.attempt_discharge_exception(
             trial_id=trial.pk, actor=team.neurologist, password=PASSWORD, reason=TRANSFER
@@ -109,6 +115,22 @@ def test_the_summary_marks_the_late_dose_and_decision(late, attempt, neurologist
     assert facts["Time given"].endswith(f" · {expected}")
     decided = note_for(attempt.decision_entered_at, neurologist, DECISION_LATE)
     assert decision["Decided by"].endswith(f" · {decided}")
+
+
+def test_the_summary_marks_the_late_end_of_the_effect(late, attempt, neurologist):
+    facts = dict(summary.build(TrialSnapshot.load(late.pk)).attempts[0].facts)
+
+    expected = note_for(attempt.effect_worn_off_entered_at, neurologist, WORN_OFF_LATE)
+    assert facts["Effect worn off"] == (
+        f"{summary.when(attempt.effect_worn_off_at)} by Hugo Lindqvist · {expected}"
+    )
+
+
+def test_the_summary_says_when_the_end_of_the_effect_was_not_recorded(trial_in):
+    trial = trial_in("follow_up")
+    facts = dict(summary.build(TrialSnapshot.load(trial.pk)).attempts[0].facts)
+
+    assert facts["Effect worn off"] == "not recorded"
 
 
 def test_the_summary_shows_the_discharge_exception(late):
@@ -153,7 +175,8 @@ def test_the_summary_page_and_pdf_carry_the_marks(late, client_for, nurse):
     html = client.get(reverse("trials:summary", args=[late.pk])).content.decode()
 
     for text in (
-        DOSE_LATE, VITALS_LATE, EVENT_LATE, SCORE_LATE, DECISION_LATE, TRANSFER, MEDICATION_LATE
+        DOSE_LATE, VITALS_LATE, EVENT_LATE, SCORE_LATE, DECISION_LATE, TRANSFER, MEDICATION_LATE,
+        WORN_OFF_LATE,
     ):  # fmt: skip
         assert text in html, text
     assert client.get(reverse("trials:summary_pdf", args=[late.pk])).status_code == 200
@@ -179,6 +202,15 @@ def test_the_csv_has_entry_times_late_notes_and_the_exception(
         dose_note = note_for(attempt.given_entered_at, neurologist, DOSE_LATE)
     assert row["given_late_entry"] == dose_note
     assert row["discharge_late_entry"] == ""  # discharged at the time it happened
+    assert datetime.fromisoformat(row["effect_worn_off_at"]) == attempt.effect_worn_off_at.replace(
+        microsecond=0
+    )
+    assert datetime.fromisoformat(
+        row["effect_worn_off_entered_at"]
+    ) == attempt.effect_worn_off_entered_at.replace(microsecond=0)
+    with timezone.override(SiteSettings.current().time_zone):
+        worn_off_note = note_for(attempt.effect_worn_off_entered_at, neurologist, WORN_OFF_LATE)
+    assert row["effect_worn_off_late_entry"] == worn_off_note
     assert row["discharge_exception"] == TRANSFER
     assert row["decision_late_entry"].endswith(DECISION_LATE)
     decided, entered = (
@@ -240,3 +272,15 @@ def test_fhir_adverse_event_is_recorded_when_entered_and_marked_late(bundle, att
     assert event.date == row.onset_at
     assert EVENT_LATE in extensions(event, LATE_ENTRY)[0].valueString
     assert EVENT_LATE in event.text.div
+
+
+def test_fhir_records_the_late_end_of_the_effect(bundle, attempt):
+    observations = of_type(bundle, "Observation")
+    (worn_off,) = [o for o in observations if o.code.coding[0].code == "effect-worn-off"]
+
+    assert worn_off.effectiveDateTime == attempt.effect_worn_off_at
+    assert worn_off.issued == attempt.effect_worn_off_entered_at
+    assert worn_off.valueBoolean is True
+    assert worn_off.performer[0].display == "Hugo Lindqvist"
+    assert WORN_OFF_LATE in extensions(worn_off, LATE_ENTRY)[0].valueString
+    assert worn_off.partOf[0].reference == f"urn:uuid:{of_type(bundle, 'Procedure')[0].id}"

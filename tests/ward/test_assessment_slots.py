@@ -3,8 +3,10 @@
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from tests.ward.conftest import given_at, score
+from trials.late import entry_note
 from trials.services import workflow
 from trials.services.errors import ProtocolError
 from trials.services.snapshot import TrialSnapshot
@@ -84,3 +86,41 @@ def test_the_effect_wears_off_once(dosed, team, clock):
     workflow.attempt_effect_worn_off(trial_id=dosed.pk, actor=team.neurologist, at=clock.now())
     with pytest.raises(ProtocolError, match="already recorded"):
         workflow.attempt_effect_worn_off(trial_id=dosed.pk, actor=team.neurologist, at=clock.now())
+
+
+def test_effect_worn_off_in_the_future_is_refused(dosed, team, clock):
+    with pytest.raises(ProtocolError, match="in the future"):
+        workflow.attempt_effect_worn_off(
+            trial_id=dosed.pk, actor=team.neurologist, at=clock.now() + timedelta(minutes=30)
+        )
+
+
+def test_effect_worn_off_entered_late_needs_a_reason(dosed, team, clock):
+    at = clock.move(minutes=60)
+    clock.move(minutes=90)
+    with pytest.raises(ProtocolError, match="late entry.*Say why"):
+        workflow.attempt_effect_worn_off(trial_id=dosed.pk, actor=team.neurologist, at=at)
+    assert dosed.attempts.get().effect_worn_off_at is None
+
+
+def test_effect_worn_off_entered_late_is_marked_with_entry_time_name_and_reason(dosed, team, clock):
+    at = clock.move(minutes=60)
+    entered = clock.move(minutes=90)
+    attempt = workflow.attempt_effect_worn_off(
+        trial_id=dosed.pk, actor=team.neurologist, at=at, late="Noted on paper during the round."
+    )
+    assert (attempt.effect_worn_off_at, attempt.effect_worn_off_entered_at) == (at, entered)
+    shown = timezone.localtime(entered).strftime("%Y-%m-%d %H:%M")
+    assert entry_note(attempt, "worn_off") == (
+        f"late entry · entered {shown} by Hugo Lindqvist: Noted on paper during the round."
+    )
+
+
+def test_effect_worn_off_on_time_is_not_marked(dosed, team, clock):
+    at = clock.move(minutes=60)
+    clock.move(minutes=10)
+    attempt = workflow.attempt_effect_worn_off(
+        trial_id=dosed.pk, actor=team.neurologist, at=at, late="Not needed."
+    )
+    assert attempt.effect_worn_off_late_reason == ""
+    assert entry_note(attempt, "worn_off") == ""

@@ -479,6 +479,10 @@ class WardMachine(RuleBasedStateMachine):
                 assert a.given_at >= previous.decided_at
             if a.effect_worn_off_at:
                 assert a.effect_worn_off_at >= minute(a.given_at)
+                entries.append(
+                    (a.effect_worn_off_at, a.effect_worn_off_entered_at,
+                     a.effect_worn_off_late_reason)
+                )  # fmt: skip
             if a.discharged_at:
                 assert a.discharged_at >= a.given_at
                 entries.append((a.discharged_at, a.discharge_entered_at, a.discharge_late_reason))

@@ -94,6 +94,7 @@ class DoseAttempt(models.Model):
     # The physician's note that the effect has worn off: later optional assessments not owed.
     effect_worn_off_at = models.DateTimeField(null=True, blank=True)
     effect_worn_off_entered_at = models.DateTimeField(null=True, blank=True, editable=False)
+    effect_worn_off_late_reason = models.TextField(blank=True)
     effect_worn_off_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

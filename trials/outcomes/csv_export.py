@@ -234,6 +234,9 @@ ATTEMPT_HEADER = [
     "j0476_jw_units",
     "billing_note",
     "cpt_code",
+    "effect_worn_off_at",
+    "effect_worn_off_entered_at",
+    "effect_worn_off_late_entry",
     "discharged_at",
     "discharge_entered_at",
     "discharge_late_entry",
@@ -254,7 +257,9 @@ ATTEMPT_HEADER = [
 ATTEMPT_FIELDS = [
     "trial_id", "pk", "trial__patient__mrn", "trial__patient__diagnosis", "trial__referred_on",
     "number", "dose_mcg", "planned_at", "not_before", "given_at", "given_entered_at",
-    "given_late_reason", "performed_by_id", *AMENDED_COLUMNS.values(), "discharged_at",
+    "given_late_reason", "performed_by_id", *AMENDED_COLUMNS.values(), "effect_worn_off_at",
+    "effect_worn_off_entered_at", "effect_worn_off_late_reason", "effect_worn_off_by_id",
+    "discharged_at",
     "discharge_entered_at", "discharge_late_reason", "discharge_exception", "discharged_by_id",
     "responder", "suggested_responder", "decided_at", "decision_entered_at",
     "decision_late_reason", "decided_by_id", "goal_outcomes", "events", "severe",
@@ -262,6 +267,11 @@ ATTEMPT_FIELDS = [
 # The attempt's own entries: (entry time, late reason, who entered it), as in trials/late.py.
 LATE_PARTS = {
     "given": ("given_entered_at", "given_late_reason", "performed_by_id"),
+    "worn_off": (
+        "effect_worn_off_entered_at",
+        "effect_worn_off_late_reason",
+        "effect_worn_off_by_id",
+    ),
     "discharge": ("discharge_entered_at", "discharge_late_reason", "discharged_by_id"),
     "decision": ("decision_entered_at", "decision_late_reason", "decided_by_id"),
 }
@@ -329,6 +339,9 @@ def attempt_rows(trials) -> Iterator[list]:
             bill and bill.jw_units,
             NOT_RECORDED if unknown else "",
             bill and bill.cpt,
+            r["effect_worn_off_at"],
+            r["effect_worn_off_entered_at"],
+            _late(r, "worn_off", names),
             r["discharged_at"],
             r["discharge_entered_at"],
             _late(r, "discharge", names),

@@ -43,6 +43,14 @@ def discharge_text(a, note: str) -> str:
     return marked(text, entry_note(a, "discharge"), exception)
 
 
+def worn_off_text(a) -> str:
+    """When and by whom the effect was recorded as worn off, late mark included."""
+    if a.effect_worn_off_at is None:
+        return "not recorded"
+    by = f" by {a.effect_worn_off_by.printed_name}" if a.effect_worn_off_by else ""
+    return marked(when(a.effect_worn_off_at) + by, entry_note(a, "worn_off"))
+
+
 def yes_no(value) -> str:
     return {True: "yes", False: "no"}.get(value, "–")
 
@@ -196,6 +204,7 @@ def _facts(a) -> list[tuple[str, str]]:
             f"{v['discarded_mcg']} mcg" if v["discarded_mcg"] else "not recorded",
             "discarded_mcg",
         ),
+        ("Effect worn off", worn_off_text(a)),
         fact("Discharged", discharge_text(a, v["discharge_note"]), "discharge_note"),
     ]  # fmt: skip
 

@@ -278,9 +278,11 @@ def attempt_effect_worn_off(
     attempt.effect_worn_off_at = at
     attempt.effect_worn_off_entered_at = timezone.now()
     attempt.effect_worn_off_by = actor
+    attempt.effect_worn_off_late_reason = reason
     attempt.save(
-        update_fields=["effect_worn_off_at", "effect_worn_off_entered_at", "effect_worn_off_by"]
-    )
+        update_fields=["effect_worn_off_at", "effect_worn_off_entered_at", "effect_worn_off_by",
+                       "effect_worn_off_late_reason"]
+    )  # fmt: skip
     audit_record(
         actor=actor,
         action="change",

@@ -316,6 +316,21 @@ class TrialResources:
             for key, code, value in items
         ]
 
+    def effect_worn_off(self, a) -> dict:
+        """The physician's record that the dose's effect has worn off (later optional
+        assessments then not owed), at its clinical time, issued when entered."""
+        return self._observation(
+            f"worn-off/{a.pk}",
+            code=concept(ITB_TRIAL, "effect-worn-off", "Effect of the test dose worn off"),
+            category="exam",
+            when=a.effect_worn_off_at,
+            by=a.effect_worn_off_by,
+            issued=a.effect_worn_off_entered_at,
+            late=entry_note(a, "worn_off"),
+            valueBoolean=True,
+            partOf=[self.ref("Procedure", self.id_of("Procedure", a.pk))],
+        )
+
     def decision(self, a) -> dict:
         extra = {"partOf": [self.ref("Procedure", self.id_of("Procedure", a.pk))]}
         if a.decision_reason:
@@ -362,6 +377,8 @@ class TrialResources:
         for a in given:
             proc, med = self.procedure(a), self.medication(a)
             out += [proc, med, *self.vitals(a)]
+            if a.effect_worn_off_at is not None:
+                out.append(self.effect_worn_off(a))
             proc_ref = self.ref("Procedure", proc["id"])
             targets[("injection", a.pk)] = [
                 proc_ref,
