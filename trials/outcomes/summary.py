@@ -51,6 +51,14 @@ def worn_off_text(a) -> str:
     return marked(when(a.effect_worn_off_at) + by, entry_note(a, "worn_off"))
 
 
+def goal_outcomes(a) -> list[tuple[str, str]]:
+    """Each treatment goal as marked with the decision: met, partly met or not met."""
+    marks = dict(procedure.GOAL_OUTCOMES)
+    return [
+        (f"Goal: {goal}", marks.get(mark, mark).lower()) for goal, mark in a.goal_outcomes.items()
+    ]
+
+
 def yes_no(value) -> str:
     return {True: "yes", False: "no"}.get(value, "–")
 
@@ -261,6 +269,7 @@ def _attempt(snap: TrialSnapshot, a) -> AttemptSummary:
         ]
         if a.decision_reason:
             decision.append(("Reason", a.decision_reason))
+        decision += goal_outcomes(a)
     elif a.given_at is not None:
         decision.append(("Decision", "not decided yet"))
     title = f"Attempt {a.number} · {a.dose_mcg} mcg" + (
