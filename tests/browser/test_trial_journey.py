@@ -202,9 +202,16 @@ def record_scores(page: Page, grade: str, *, at: str | None = None, late: str = 
         page.locator("#id_late_reason").fill(late)
     for group in LOWER_LIMB:
         for side in ("left", "right"):
-            page.locator(f"#id_mas_{group}_{side}").select_option(grade)
-    page.locator("#id_penn_frequency").select_option("3")
-    page.locator("#id_penn_severity").select_option("2")
+            tap(page, f"mas_{group}_{side}", grade)
+    tap(page, "penn_frequency", "3")
+    tap(page, "penn_severity", "2")
+
+
+def tap(page: Page, name: str, value: str) -> None:
+    """Tap one segmented button (the label of a Bootstrap btn-check radio) and see it chosen."""
+    choice = page.locator(f'input[name="{name}"][value="{value}"]')
+    page.locator(f'label[for="{choice.get_attribute("id")}"]').click()
+    expect(choice).to_be_checked()
 
 
 def record_baseline(neuro: Page, at: str | None, screens: Screens) -> None:
@@ -292,7 +299,7 @@ def record_vitals(
               "spo2": "98", "temperature_c": "36.8", "pain": "1"}  # fmt: skip
     for field, value in values.items():
         nurse.locator(f"#id_{field}").fill(value)
-    nurse.locator("#id_sedation").select_option("0")
+    tap(nurse, "sedation", "0")
     submit(nurse, "Save")
     expect_saved_without_errors(nurse)
     vitals = nurse.locator(f"#attempt-{attempt} table")
