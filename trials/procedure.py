@@ -382,6 +382,7 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "amend_injection": D,
     "amend_discharge": N,
     "audit_review": frozenset({ADMIN}),
+    "manage_users": frozenset({ADMIN}),  # the accounts, in the Django admin (DOMAIN: roles)
     # Pages of their own (the navigation shows a link exactly to those who may open it).
     "view_worklist": frozenset({NEUROLOGIST, ADMIN}),
     "view_tasks": ND,  # "My tasks", their home: what each open trial waits for from them

@@ -148,8 +148,9 @@ class TrialQuerySet(models.QuerySet):
 
     def for_worklist(self, now) -> "TrialQuerySet":
         """Open trials a neurologist may have to act on, in the order of the phases and then the
-        oldest first, with their attempts and post-dose assessments. A trial left in
-        observation past OBSERVED_HOURS (discharge not recorded) waits for a nurse instead."""
+        oldest first, with their attempts and assessments (what a TrialSnapshot reads for the
+        decision). A trial left in observation past OBSERVED_HOURS (discharge not recorded) waits
+        for a nurse instead."""
         from .attempt import DoseAttempt
 
         rank = Case(
@@ -164,10 +165,8 @@ class TrialQuerySet(models.QuerySet):
             .alias(phase_rank=rank)
             .order_by("phase_rank", "created_at", "pk")
             .prefetch_related(
-                Prefetch(
-                    "attempts",
-                    queryset=DoseAttempt.objects.order_by("number").prefetch_related("assessments"),
-                )
+                Prefetch("attempts", queryset=DoseAttempt.objects.order_by("number")),
+                "assessments",
             )
         )
 

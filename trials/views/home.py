@@ -9,7 +9,8 @@ from django.views.decorators.http import require_GET
 from trials import procedure, tasks
 from trials.models import Trial
 from trials.procedure import Phase
-from trials.schedule import attempt_assessment_schedule
+from trials.services.phase import decision_blockers
+from trials.services.snapshot import TrialSnapshot
 
 from .access import roles_required
 
@@ -44,31 +45,34 @@ def my_tasks(request):
 
 
 def _neurologist_step(trial, site, now) -> str | None:
-    """What this trial waits for from a neurologist, in words; None when it waits for no one."""
-    attempts = list(trial.attempts.all())
-    attempt = attempts[-1] if attempts else None
+    """What this trial waits for from a neurologist, in words; None when it waits for no one.
+    Whether the response can be decided is the protocol's own answer (decision_blockers), read
+    from the trial as the worklist loaded it (TrialSnapshot over the prefetched rows)."""
+    snap = TrialSnapshot(trial, site)
+    attempt = snap.attempt
     if trial.status == Phase.PREPARATION:
         return "Eligibility, baseline scores and preparation sign-off"
     if trial.status == Phase.INJECTION:
         return f"Injection: attempt {attempt.number}, {attempt.dose_mcg} mcg"
+    if trial.status not in (Phase.OBSERVATION, Phase.FOLLOW_UP):
+        return None
+    if trial.status == Phase.FOLLOW_UP and attempt.is_decided:
+        return "Plan the next attempt or close the trial"
     if trial.status == Phase.OBSERVATION:  # dosed in the last day (Trial.for_worklist)
-        slots = attempt_assessment_schedule(attempt, attempt.assessments.all(), site, now)
-        due = [s for s in slots.slots if s.overdue]
+        due = [s for s in snap.assessment_plan(attempt, now).slots if s.overdue]
         if due:
             return "Post-dose assessment due: " + ", ".join(s.label for s in due)
-        if attempt.assessments.all() and not attempt.is_decided:
-            return "Response can be decided"
+    if attempt.is_decided:
         return None
-    if trial.status == Phase.FOLLOW_UP:
-        if not attempt.is_decided and not attempt.assessments.all():
-            return (
-                f"Record the post-dose scores of attempt {attempt.number} (late entry), then "
-                "decide the response"
-            )
-        if not attempt.is_decided:
-            return f"Decide the response to attempt {attempt.number} ({attempt.dose_mcg} mcg)"
-        return "Plan the next attempt or close the trial"
-    return None
+    if decision_blockers(snap):
+        # During observation the scores are still to come; after discharge they are late.
+        if trial.status == Phase.OBSERVATION:
+            return None
+        return (
+            f"Record the post-dose scores of attempt {attempt.number} (late entry), then "
+            "decide the response"
+        )
+    return f"Decide the response to attempt {attempt.number} ({attempt.dose_mcg} mcg)"
 
 
 @require_GET
