@@ -1,20 +1,23 @@
 """Dose rules of DOMAIN §2: the ladder is the default, not a cage; age ≥ 4 at preparation."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from tests import factories
 from tests.ward.conftest import PASSWORD
 from trials import scenarios
-from trials.models import DoseAttempt
+from trials.models import DoseAttempt, SiteSettings
 from trials.services import workflow
 from trials.services.errors import ProtocolError
+from trials.services.timing import clinic_day
 
 
 def born(years: int, days: int = 0) -> date:
-    today = timezone.localdate()
+    """The birthday `years` ago on the clinic's calendar (the one ages are judged on)."""
+    today = clinic_day(SiteSettings.current().time_zone)
     return today.replace(year=today.year - years) - timedelta(days=days)
 
 
@@ -113,3 +116,52 @@ def test_attempt_2_cannot_be_given_within_24_h_of_attempt_1(decided, team):
     scenarios.ready_for_injection(decided, team)
     with pytest.raises(ProtocolError, match="24 h after the previous dose"):
         factories.sign_injection(decided, team, dose_mcg=75, given_at=first + timedelta(hours=23))
+
+
+# --- Age on the clinic's calendar ----------------------------------------------------------------
+# 12:00 UTC on 6 December is already 7 December in Auckland (UTC+13); 05:00 UTC on 7 December
+# is still 6 December in Pago Pago (UTC−11). A birthday on 7 December has come at one clinic and
+# not at the other, whatever the server's zone (UTC here) says.
+AUCKLAND_AHEAD = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+PAGO_PAGO_BEHIND = datetime(2026, 12, 7, 5, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clinic_in(db):
+    def move(zone: str) -> None:
+        SiteSettings.objects.filter(pk=SiteSettings.current().pk).update(time_zone=zone)
+
+    return move
+
+
+def _sign_at(instant, team, patient, **kw):
+    with time_machine.travel(instant, tick=False), timezone.override(UTC):
+        trial = _ready(team, patient)
+        return workflow.preparation_sign(
+            trial_id=trial.pk, actor=team.neurologist, password=PASSWORD, **kw
+        )
+
+
+def test_the_fourth_birthday_counts_on_the_clinics_calendar(team, make_patient, clinic_in):
+    clinic_in("Pacific/Auckland")  # already 7 December there: the child is 4
+
+    patient = make_patient(date_of_birth=date(2022, 12, 7))
+    _sign_at(AUCKLAND_AHEAD, team, patient, first_dose_mcg=25)
+
+
+def test_a_birthday_not_yet_come_at_the_clinic_does_not_count(team, make_patient, clinic_in):
+    clinic_in("Pacific/Pago_Pago")  # 7 December in UTC, still 6 December there: the child is 3
+
+    patient = make_patient(date_of_birth=date(2022, 12, 7))
+    with pytest.raises(ProtocolError, match="3 years old"):
+        _sign_at(PAGO_PAGO_BEHIND, team, patient, first_dose_mcg=25)
+
+
+def test_adulthood_for_the_25_mcg_first_dose_counts_on_the_clinics_calendar(
+    team, make_patient, clinic_in
+):
+    clinic_in("Pacific/Auckland")  # 18 there today, still 17 in UTC
+
+    patient = make_patient(date_of_birth=date(2008, 12, 7))
+    with pytest.raises(ProtocolError, match="adult .18 years"):
+        _sign_at(AUCKLAND_AHEAD, team, patient, first_dose_mcg=25)

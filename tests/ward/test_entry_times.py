@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from tests.ward.conftest import given_at, score, vitals_data
 from trials.late import entry_note
-from trials.models import SiteSettings, VitalSigns
+from trials.models import PainMedication, SiteSettings, VitalSigns
 from trials.services import checklist, records
 from trials.services.errors import ProtocolError
 
@@ -110,3 +110,55 @@ def test_decision_before_the_last_assessment_is_refused(dosed, team, clock):
             trial_id=dosed.pk, actor=team.neurologist, password=PASSWORD, responder=False,
             reason="", at=at - timedelta(minutes=5),
         )  # fmt: skip
+
+
+# --- Pain medication ------------------------------------------------------------------------------
+
+
+def pain_medication(trial, team, at, late=""):
+    data = {"drug": "Paracetamol", "dose": "1 g", "route": "oral", "given_at": at}
+    return records.pain_medication_record(
+        trial_id=trial.pk, actor=team.nurse, data=data | {"late_reason": late}
+    )
+
+
+def test_pain_medication_in_the_future_is_refused(dosed, team, clock):
+    clock.move(minutes=30)
+    with pytest.raises(ProtocolError, match="pain medication .* is in the future"):
+        pain_medication(dosed, team, clock.now() + timedelta(minutes=20))
+    assert not PainMedication.objects.filter(attempt__trial=dosed).exists()
+
+
+def test_pain_medication_before_the_dose_is_refused(dosed, team, clock):
+    clock.move(minutes=30)
+    with pytest.raises(ProtocolError, match="pain medication cannot be before the dose was given"):
+        pain_medication(dosed, team, given_at(dosed) - timedelta(minutes=10))
+    assert not PainMedication.objects.filter(attempt__trial=dosed).exists()
+
+
+def test_pain_medication_entered_late_needs_a_reason(dosed, team, clock):
+    at = clock.move(minutes=20)
+    clock.move(minutes=90)
+    with pytest.raises(ProtocolError, match="late entry.*Say why"):
+        pain_medication(dosed, team, at)
+    assert not PainMedication.objects.filter(attempt__trial=dosed).exists()
+
+
+def test_pain_medication_entered_late_is_marked_with_entry_time_name_and_reason(dosed, team, clock):
+    at = clock.move(minutes=20)
+    entered = clock.move(minutes=90)
+    medication = pain_medication(dosed, team, at, late="Given by the night team.")
+
+    assert (medication.given_at, medication.entered_at) == (at, entered)
+    shown = timezone.localtime(entered).strftime("%Y-%m-%d %H:%M")
+    assert entry_note(medication) == (
+        f"late entry · entered {shown} by Nadia Okafor: Given by the night team."
+    )
+
+
+def test_pain_medication_on_time_is_not_marked(dosed, team, clock):
+    at = clock.move(minutes=20)
+    clock.move(minutes=5)
+    medication = pain_medication(dosed, team, at, late="Not needed.")
+
+    assert medication.late_reason == "" and entry_note(medication) == ""

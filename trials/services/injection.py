@@ -2,12 +2,11 @@
 
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from trials import procedure
 
 from .snapshot import TrialSnapshot
-from .timing import check_time
+from .timing import check_time, clinic_day
 
 
 def record_problems(record: dict[str, Any], *, given_at: datetime, clinic_zone: str) -> list[str]:
@@ -16,8 +15,7 @@ def record_problems(record: dict[str, Any], *, given_at: datetime, clinic_zone: 
     expiry = record.get("expiry")
     if isinstance(expiry, str):
         expiry = date.fromisoformat(expiry)
-    # The expiry date is a calendar day at the clinic, whichever zone this code runs in.
-    if expiry is not None and expiry < given_at.astimezone(ZoneInfo(clinic_zone)).date():
+    if expiry is not None and expiry < clinic_day(clinic_zone, given_at):
         problems.append("The product had expired when it was given.")
     if record.get("image_guidance") and not (record.get("radiologist") or "").strip():
         problems.append("Name the radiologist when image guidance was used.")

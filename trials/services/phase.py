@@ -19,6 +19,7 @@ from trials.procedure import Phase
 from .audit import audit_record
 from .errors import ProtocolError
 from .snapshot import TrialSnapshot
+from .timing import clinic_day
 
 
 def _missing(snap: TrialSnapshot, checklist_key: str) -> list[str]:
@@ -33,7 +34,7 @@ def _block_sign_preparation(snap: TrialSnapshot) -> list[str]:
     if snap.baseline is None:
         problems.append("The baseline spasticity assessment is not recorded yet.")
     patient = snap.trial.patient
-    age = patient.age_on(timezone.localdate())
+    age = patient.age_on(clinic_day(snap.site.time_zone))
     if age < procedure.MIN_AGE_YEARS:
         problems.append(
             f"The patient is {age} years old (born {patient.date_of_birth:%Y-%m-%d}); the label "

@@ -7,6 +7,7 @@ made longer than the site's threshold after the event is a late entry and needs 
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
@@ -16,6 +17,12 @@ from .errors import ProtocolError
 CLOCK_SKEW = timedelta(minutes=5)
 # Nothing clinical in this app happened before this; earlier is a typing error (year 1 or 0202).
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def clinic_day(clinic_zone: str, when: datetime | None = None) -> date:
+    """The calendar day at the clinic at `when` (now by default), whichever zone this code runs
+    in: a product's expiry and a patient's age are judged on the clinic's calendar."""
+    return timezone.localtime(when or timezone.now(), ZoneInfo(clinic_zone)).date()
 
 
 def shown(when: datetime) -> str:

@@ -18,7 +18,7 @@ from .phase import decision_blockers, discharge_criteria, lock_trial, trial_tran
 from .records import entry_late_reason
 from .signing import check_password, signature_add
 from .snapshot import TrialSnapshot
-from .timing import check_day, check_time, shown
+from .timing import check_day, check_time, clinic_day, shown
 
 
 def trial_create(
@@ -83,7 +83,7 @@ def _first_dose_reason(snap: TrialSnapshot, dose_mcg: int, reason: str) -> str:
             f"The first dose is {procedure.FIRST_DOSE_MCG} mcg "
             f"({procedure.SMALL_FIRST_DOSE_MCG} mcg for small children, or with a reason)."
         )
-    age = snap.trial.patient.age_on(timezone.localdate())
+    age = snap.trial.patient.age_on(clinic_day(snap.site.time_zone))
     if age >= procedure.ADULT_AGE_YEARS and not reason.strip():
         raise ProtocolError(
             f"The patient is an adult ({age} years): a first dose of "
