@@ -71,7 +71,7 @@ RECORDS = {
         "admin", "admin_2", None,
         lambda ctx: reverse("trials:site_settings"),
         lambda ctx: {"responder_threshold": f"{1.5 + n(ctx) / 2}"},
-        lambda ctx: {"fasting_hours": str(4 + n(ctx))},
+        lambda ctx: {"fasting_hours": str(7 + n(ctx))},  # never the default 6: a real change
         lambda ctx: _fields(SiteSettings.current(), "responder_threshold", "fasting_hours"),
         "Responder threshold (fall in mean lower-limb MAS)",
     ),
