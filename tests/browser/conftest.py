@@ -309,8 +309,21 @@ class Tab:
 
 
 @pytest.fixture
-def new_tab(browser, request, screenshots_dir):
-    """new_tab("nurse") -> a Tab in a fresh context (1366×900). On failure: URL, alerts, shots."""
+def meter(monkeypatch):
+    """What this test's users did (clicks, typed fields, page loads per tab), counted as done."""
+    from .measure import Meter
+
+    meter = Meter()
+    meter.install(monkeypatch)
+    return meter
+
+
+@pytest.fixture
+def new_tab(browser, request, screenshots_dir, meter):
+    """new_tab("nurse") -> a Tab in a fresh context (1366×900). On failure: URL, alerts, shots.
+
+    Each tab's actions and page loads are counted by `meter`, under the tab's name.
+    """
     tabs: list[Tab] = []
 
     def open_tab(name: str) -> Tab:
@@ -318,6 +331,7 @@ def new_tab(browser, request, screenshots_dir):
         context.set_default_timeout(TIMEOUT_MS)
         page = context.new_page()
         tab = Tab(name, context, page)
+        meter.watch(page, name)
         page.on("pageerror", lambda exc: tab.page_errors.append(f"{page.url}: {exc}"))
         page.on(
             "console",

@@ -16,6 +16,7 @@ the form's default "now" of that clock, except the one late entry.
 
 import re
 import secrets
+from contextlib import nullcontext
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,6 +24,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from .axe import AxeAudit, check_page
+from .measure import Meter
 
 pytestmark = pytest.mark.browser
 
@@ -290,8 +292,15 @@ def record_injection(
 
 
 def record_vitals(
-    nurse: Page, app, *, attempt: int, at: str | None = None, link: str = "Record vital signs"
+    nurse: Page,
+    app,
+    *,
+    attempt: int,
+    at: str | None = None,
+    link: str = "Record vital signs",
+    timed: Meter | None = None,
 ) -> None:
+    """A set of vital signs; `timed`: the save is timed from the tap to the next page's load."""
     nurse.get_by_role("link", name=link).click()
     if at:
         nurse.locator("#id_recorded_at").fill(at)
@@ -300,7 +309,8 @@ def record_vitals(
     for field, value in values.items():
         nurse.locator(f"#id_{field}").fill(value)
     tap(nurse, "sedation", "0")
-    submit(nurse, "Save")
+    with timed.tap_to_load(nurse, "vital-signs save") if timed else nullcontext():
+        submit(nurse, "Save")
     expect_saved_without_errors(nurse)
     vitals = nurse.locator(f"#attempt-{attempt} table")
     expect(vitals).to_contain_text("124/78")
@@ -392,8 +402,13 @@ def visit_the_menu(page: Page, app, axe: AxeAudit) -> None:
 # --- The story -------------------------------------------------------------------------------
 
 
+# Issue 10: one trial, tried by hand as a new user would before the bedside work, took 272
+# clicks; the goal is under half. Reported beside the journey's own count, asserted once it holds.
+CLICKS_BEFORE = 272
+
+
 def test_nurse_and_neurologist_take_a_new_patient_through_the_trial(
-    live_app, new_tab, screenshots_dir
+    live_app, new_tab, screenshots_dir, meter
 ):
     app = live_app
     screens = Screens(screenshots_dir)
@@ -429,7 +444,8 @@ def test_nurse_and_neurologist_take_a_new_patient_through_the_trial(
     register_patient(nurse, patient, screens)
     trial_url = start_trial(nurse)
     screens.take(nurse, "trial-started")
-    tick(nurse, "preparation", "no_infection")
+    with meter.tap_to_paint(nurse, "checklist tick (htmx)"):
+        tick(nurse, "preparation", "no_infection")
     mark_not_applicable(nurse, "preparation", "pregnancy", "Male patient")
 
     # The neurologist finds the trial among his tasks and completes preparation.
@@ -462,7 +478,13 @@ def test_nurse_and_neurologist_take_a_new_patient_through_the_trial(
     nurse.goto(trial_url)
     expect_phase(nurse, "Observation")
     time_passes(minutes=15)
-    record_vitals(nurse, app, attempt=1)
+    taps_before, typed_before = meter.total("clicks"), meter.total("typed fields")
+    record_vitals(nurse, app, attempt=1, timed=meter)
+    set_taps = meter.total("clicks") - taps_before
+    set_typed = meter.total("typed fields") - typed_before
+    meter.notes["one vital-signs set"] = f"{set_taps} taps + {set_typed} typed numbers"
+    # Issue 10's target for the bedside: a set in at most 5 taps plus the numbers (counted).
+    assert set_taps <= 5, f"a vital-signs set took {set_taps} taps"
     time_passes(minutes=105)
     record_post_dose(neuro, "3", attempt=1)
 
@@ -544,6 +566,12 @@ def test_nurse_and_neurologist_take_a_new_patient_through_the_trial(
     expect(completed).to_contain_text("#1 50 mcg (non-responder) · #2 75 mcg (responder)")
     expect(completed).to_contain_text("Pump candidate")
     screens.take(admin, "all-trials-admin")
+    # The journey ends here; the menu sweep below is the axe gate's, not something users do.
+    clicks = meter.total("clicks")
+    meter.notes["clicks against issue 10's count before"] = (
+        f"{clicks} of {CLICKS_BEFORE} ({clicks / CLICKS_BEFORE:.0%}; the goal is under 50%)"
+    )
+    journey = meter.summary()
 
     # Every page shot at tablet width fits it: nothing to scroll sideways.
     assert not screens.overflow, "\n".join(screens.overflow)
@@ -554,5 +582,8 @@ def test_nurse_and_neurologist_take_a_new_patient_through_the_trial(
     report = axe.counts()
     (screenshots_dir / "axe-report.txt").write_text(report + "\n")
     print("\naxe-core violations per page (elements)\n" + report)
+
+    # What the whole journey took its users, counted as the test did it; and two timings.
+    print("\n" + journey)
     failures = axe.failures()
     assert not failures, "Serious or critical accessibility violations:\n" + "\n".join(failures)
