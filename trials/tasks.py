@@ -19,9 +19,9 @@ from trials.schedule import vitals_schedule
 from trials.services.phase import discharge_criteria, ways_forward
 from trials.services.snapshot import TrialSnapshot
 
-# Urgency, most urgent first: a scheduled time that has passed, work that can be done now,
-# a scheduled time still to come.
-OVERDUE, DUE, UPCOMING = 0, 1, 2
+# Urgency, most urgent first: a severe adverse event still unresolved (the patient needs someone
+# now), a scheduled time that has passed, work that can be done now, a scheduled time to come.
+SEVERE, OVERDUE, DUE, UPCOMING = 0, 1, 2, 3
 
 # DOMAIN §1: the nurse records the vital signs. A neurologist may record a set too
 # (ACTION_ROLES["record_vitals"]), but the schedule is not his list of tasks.
@@ -199,6 +199,7 @@ def _severe_events(snap: TrialSnapshot, role: str) -> list[Task]:
             f"Resolve the {event.get_severity_display().lower()} adverse event: {event}",
             event.onset_at,
             _url("trials:adverse_event_resolve", trial, event.pk),
+            SEVERE,
         )
         for event in snap.unresolved_severe()
     ]

@@ -177,6 +177,21 @@ def test_overdue_vital_signs_come_first_then_the_longest_waiting(trial_in, injec
     assert f"due {on_the_clinic_clock(due_at)}" in first
 
 
+def test_an_unresolved_severe_adverse_event_comes_before_anything_overdue(
+    trial_in, injected, record_adverse_event, as_nurse
+):
+    with days_ago(2):
+        waiting = trial_in("preparation")
+    overdue = injected(timezone.now() - timedelta(minutes=50))  # the 45 min set is due
+    severe = injected(timezone.now() - timedelta(minutes=20), vitals_at=[15])
+    record_adverse_event(severe, severity="severe")
+
+    page = html(as_nurse.get(TASKS))
+
+    assert trial_order(page) == [severe.pk, overdue.pk, waiting.pk]
+    assert "Resolve the severe adverse event" in row(page, severe)
+
+
 def test_a_task_since_another_day_shows_its_date(trial_in, as_nurse):
     with days_ago(3) as then:
         trial = trial_in("preparation")
