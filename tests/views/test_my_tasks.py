@@ -246,6 +246,16 @@ def test_vital_signs_form_ignores_a_due_time_still_to_come(trial_in, as_nurse):
     assert f'value="{local(timezone.now())}"' in input_tag(form, "recorded_at")
 
 
+def test_vital_signs_form_opens_at_now_when_the_due_time_would_be_a_late_entry(trial_in, as_nurse):
+    trial = trial_in("observation")
+    long_ago = local(timezone.now() - timedelta(minutes=90))  # the site's threshold: 60 min
+
+    form = html(as_nurse.get(reverse("trials:vitals", args=[trial.pk]), {"at": long_ago}))
+
+    assert f'value="{long_ago}"' not in form
+    assert f'value="{local(timezone.now())}"' in input_tag(form, "recorded_at")
+
+
 def test_a_checklist_task_opens_the_trial_page_at_its_item(trial_in, as_nurse):
     trial = trial_in("injection")
 

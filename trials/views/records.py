@@ -13,7 +13,7 @@ from trials.services import records
 
 from .access import get_trial, roles_required
 from .helpers import action_page, submit
-from .vitals import vitals_page
+from .vitals import opens_at_due_time, vitals_page
 
 
 @roles_required(*procedure.ACTION_ROLES["record_baseline"])
@@ -89,14 +89,16 @@ def _record_page(request, pk, form_class, service, title, **form_kwargs):
 
 
 def _due_time(request) -> dict:
-    """`?at=` the due time (a link from My tasks): the form opens with it, unless it is still to
-    come (a time in the future is refused) or is not a time at all."""
+    """`?at=` the due time (a link from My tasks): the form opens with it when the schedule's
+    own due time would (vitals.opens_at_due_time: come, and not yet a late entry), and not when
+    it is not a time at all."""
     at = request.GET.get("at", "")
     try:
         due = datetime.strptime(at, DATETIME_FORMAT).replace(tzinfo=timezone.get_current_timezone())
     except ValueError:
         return {}
-    return {"recorded_at": at} if due <= timezone.now() else {}
+    usable = opens_at_due_time(due, request.site_settings, timezone.now())
+    return {"recorded_at": at} if usable else {}
 
 
 @roles_required(*procedure.ACTION_ROLES["record_vitals"])

@@ -23,12 +23,18 @@ from .helpers import submit
 NEXT_PATIENT = "next_patient"  # the name of the "Save and next patient" button
 
 
+def opens_at_due_time(due_at: datetime, site: SiteSettings, now: datetime) -> bool:
+    """Whether the form may open at a due time: once it has come, while a set measured then is
+    not yet a late entry. (A time still to come would be refused, and one past the late-entry
+    threshold would ask for a reason: a set entered that long after its due time was measured
+    now.)"""
+    return now - timedelta(minutes=site.late_entry_minutes) <= due_at <= now
+
+
 def measured_at(due: Slot | None, site: SiteSettings, now: datetime) -> datetime:
-    """The time the form opens with: the due time once it has come, while a set measured then
-    is not yet a late entry; otherwise now. (A time still to come would be refused, and one past
-    the late-entry threshold would ask for a reason: a set entered that long after its due time
-    was measured now.) The nurse changes it when she measured at another time."""
-    if due is not None and now - timedelta(minutes=site.late_entry_minutes) <= due.due_at <= now:
+    """The time the form opens with: the schedule's due time when it may (opens_at_due_time),
+    otherwise now. The nurse changes it when she measured at another time."""
+    if due is not None and opens_at_due_time(due.due_at, site, now):
         return due.due_at
     return now
 
