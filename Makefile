@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: venv run serve totp test lint fmt clean
+.PHONY: venv run serve totp test bench lint fmt clean
 
 # The development settings (no secret key needed) for the demo site and the tests.
 run totp test lint: export DJANGO_DEBUG = 1
