@@ -9,6 +9,11 @@ from django.utils import timezone
 
 from trials.models import SiteSettings
 
+HTMX = {"HTTP_HX_REQUEST": "true"}  # the header htmx sends with an in-place request
+# A preparation item nurses and neurologists may both tick, and its label as the page shows it.
+ITEM = "no_infection"
+LABEL = "No active infection, MS exacerbation, urinary tract infection or non-healing wound"
+
 
 def local(moment: datetime) -> str:
     """A datetime-local input value, in the clinic's zone (the zone the forms parse in)."""

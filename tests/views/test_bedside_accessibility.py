@@ -7,11 +7,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from .support import element, html
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
-ITEM = "no_infection"
-LABEL = "No active infection, MS exacerbation, urinary tract infection or non-healing wound"
+from .support import HTMX, ITEM, LABEL, element, html
 
 
 @pytest.fixture
