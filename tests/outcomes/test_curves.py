@@ -1,4 +1,5 @@
-"""Response curves on the trial page, the summary and its PDF (trials/outcomes/curves.py).
+"""Response curves on the trial page and the summary (trials/outcomes/curves.py); the PDF's are
+in test_summary_pdf.py.
 
 The pump trial of the cohort: baseline MAS 3 on every lower-limb group; 50 mcg: 3 at 2 h and
 4 h; 75 mcg: 1+ (1.5) at 2 h and 4 h; vital signs 124/78, 72/min, SpO₂ 98 % before and after.
@@ -10,9 +11,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from tests.pdf_text import pages
 from trials import presenters
-from trials.outcomes import curves, summary, summary_pdf
+from trials.outcomes import curves
 from trials.services.snapshot import TrialSnapshot
 
 MAS_TOP = curves.TOP + 14  # the MAS plot area: 0 to 4 over MAS_HEIGHT px
@@ -86,6 +86,22 @@ def test_the_vital_signs_chart_has_the_pre_dose_baseline(pump_curves):
     assert 'role="img"' in svg and "pre-dose baseline BP 124/78" in svg
 
 
+def test_systolic_and_diastolic_differ_in_marker_and_are_named(pump_curves):
+    _, attempts = pump_curves
+    svg = attempts[0].vitals.svg()
+
+    def tips(css: str) -> set[str]:
+        found = re.findall(rf'<polygon class="{css}" points="([^"]+)"', svg)
+        corners = [[tuple(map(float, p.split(","))) for p in f.split()] for f in found]
+        return {"down" if c[2][1] > c[0][1] else "up" for c in corners}
+
+    # the flowsheet's marks: ∨ for systolic, ∧ for diastolic (not colour alone, WCAG 1.4.1)
+    assert tips("curve-systolic") == tips("legend-systolic") == {"down"}
+    assert tips("curve-diastolic") == tips("legend-diastolic") == {"up"}
+    for name in ("systolic", "diastolic", "pre-dose baseline"):
+        assert f">{name}</text>" in svg, name
+
+
 def test_a_time_scored_on_other_groups_has_its_own_responder_level():
     from trials.responder import compare
 
@@ -126,51 +142,3 @@ def test_no_curves_before_a_dose_is_given(client_for, nurse, cohort):
     html = client_for(nurse).get(cohort.preparing.get_absolute_url()).content.decode()
 
     assert 'id="response-curves"' not in html
-
-
-# --- The PDF -------------------------------------------------------------------------------------
-
-
-def pdf_pages(trial) -> list[str]:
-    return pages(summary_pdf.render(summary.build(TrialSnapshot.load(trial.pk))))
-
-
-def test_every_pdf_page_names_the_patient_and_counts_the_pages(cohort):
-    patient = cohort.pump.patient
-    texts = pdf_pages(cohort.pump)
-
-    assert len(texts) > 1
-    for number, text in enumerate(texts, start=1):
-        assert f"{patient.last_name}, {patient.first_name}" in text, number
-        assert f"MRN {patient.mrn}" in text, number
-        assert f"born {patient.date_of_birth.isoformat()}" in text, number
-        assert f"Page {number} of {len(texts)}" in text, number
-
-
-def test_the_pdf_flags_a_severe_adverse_event_on_every_page(cohort, adverse_event):
-    adverse_event(cohort.non_responder, kind="seizure", severity="severe")
-    texts = pdf_pages(cohort.non_responder)
-
-    assert "Severe adverse event recorded in this trial" in texts[0]
-    assert "Severe: Seizure (attempt 1)" in texts[0]
-    assert all("SEVERE ADVERSE EVENT RECORDED" in text for text in texts)
-
-
-def test_the_pdf_has_no_severe_flag_without_a_severe_event(cohort):
-    assert not any("SEVERE" in text for text in pdf_pages(cohort.pump))
-
-
-def test_the_pdf_dates_every_vital_sign_time(cohort):
-    text = " ".join(pdf_pages(cohort.pump))
-
-    for vitals in cohort.pump.attempts.get(number=1).vitals.all():
-        assert summary.when(vitals.recorded_at) in text
-
-
-def test_the_pdf_draws_the_response_curves_with_their_numbers(cohort):
-    text = " ".join(pdf_pages(cohort.pump))
-
-    assert "Response curves" in text
-    assert "Mean lower-limb MAS after 75 mcg (attempt 2)" in text
-    assert "responder level (fall ≥ 1.0)" in text
-    assert "dashed: pre-dose baseline" in text

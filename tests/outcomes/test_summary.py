@@ -78,7 +78,6 @@ def test_pdf_download_is_a_pdf_and_is_recorded(client_for, nurse, cohort):
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"].startswith("attachment;")
     assert response.content.startswith(b"%PDF-")
-    assert len(response.content) > 5000
     event = AuditEvent.objects.get(action="export")
     assert (event.actor, event.trial_id) == (nurse, cohort.pump.pk)
 

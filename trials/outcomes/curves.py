@@ -14,8 +14,8 @@ pygal, leather) write style attributes or <style>/<script> elements, or need a b
 script (Chart.js, Vega), so each would need an exception to the policy and a dependency for
 two kinds of line chart. A chart here is a short list of lines, markers and labels (`Shape`s)
 in one coordinate system: `svg()` writes them with presentation attributes and CSS classes
-(like the dashboard, trials/outcomes/charts.py), and curves_pdf.py draws the very same shapes
-with reportlab for the PDF, so the screen and the record show one drawing of one set of numbers.
+(like the dashboard, trials/outcomes/charts.py), and the summary PDF lays out the very same SVG
+(summary_pdf.py), so the screen and the record show one drawing of one set of numbers.
 
 Built from an already-loaded TrialSnapshot: no queries.
 """
@@ -60,6 +60,9 @@ class Shape:
     """One thing drawn, in chart units (y grows downwards, as in SVG).
 
     kind: "line" (points of a polyline), "dot" (one point, radius r), "text" (at one point).
+    marker: a dot's shape, "circle" or a triangle pointing "down" or "up" (the flowsheet's
+    marks for systolic and diastolic pressure), so lines that share a panel differ in more than
+    colour (WCAG 1.4.1).
     """
 
     kind: str
@@ -71,6 +74,7 @@ class Shape:
     width: float = 1.5
     r: float = 3.5
     title: str = ""
+    marker: str = "circle"
 
     @property
     def colour(self) -> str:
@@ -79,8 +83,7 @@ class Shape:
 
 @dataclass
 class Chart:
-    title: str
-    description: str  # the aria-label: what the chart shows, in words
+    description: str  # the text alternative (aria-label; the PDF's Alt): the chart in words
     height: float
     shapes: list[Shape] = field(default_factory=list)
 
@@ -283,18 +286,43 @@ def mas_curve(attempt, comparisons, threshold: Decimal) -> tuple[Chart | None, R
         ]
     )
     height = frame.top + frame.height + AXIS
-    chart = Chart(f"Mean lower-limb MAS, attempt {attempt.number}", description, height, shapes)
+    chart = Chart(description, height, shapes)
     return chart, table, notes
 
 
 # --- vital signs ---------------------------------------------------------------------------------
 
-# title, (field, label)s, the plausible range, the least span shown (a flat line stays flat).
+# title, (field, label, marker)s, the plausible range, the least span shown (a flat line stays
+# flat). Systolic and diastolic share a panel: they differ in marker, and a legend names them.
 VITAL_PANELS = [
-    ("Blood pressure (mmHg)", [("systolic", "systolic"), ("diastolic", "diastolic")], 30, 260, 80),
-    ("Heart rate (/min)", [("heart_rate", "heart rate")], 20, 250, 40),
-    ("SpO₂ (%)", [("spo2", "SpO₂")], 50, 100, 8),
-]
+    (
+        "Blood pressure (mmHg)",
+        [("systolic", "systolic", "down"), ("diastolic", "diastolic", "up")],
+        30, 260, 80,
+    ),
+    ("Heart rate (/min)", [("heart_rate", "heart rate", "circle")], 20, 250, 40),
+    ("SpO₂ (%)", [("spo2", "SpO₂", "circle")], 50, 100, 8),
+]  # fmt: skip
+VITAL_MARKERS = {name: marker for _, fields, *_ in VITAL_PANELS for name, _, marker in fields}
+
+
+def legend(baseline: bool) -> list[Shape]:
+    """The key above the panels, right-aligned: the blood-pressure markers and the baseline's
+    dashes, each named (text widths estimated at 6.2 units a character)."""
+    keys = [("systolic", "systolic"), ("diastolic", "diastolic")]
+    keys.append(("baseline", "pre-dose baseline") if baseline else ("", "no pre-dose baseline"))
+    x = LEFT + PLOT_WIDTH - sum(18 + 6.2 * len(label) for _, label in keys) + 12
+    shapes = []
+    for key, label in keys:
+        if key == "baseline":
+            line = [(x - 8, TOP - 4), (x + 6, TOP - 4)]
+            shapes.append(Shape("line", "chart-legend", line, dashed=True, width=1.25))
+        elif key:
+            marker = VITAL_MARKERS[key]
+            shapes.append(Shape("dot", f"legend-{key}", [(x, TOP - 4)], r=4, marker=marker))
+        shapes.append(Shape("text", "chart-legend", [(x + (10 if key else -8), TOP)], label))
+        x += 18 + 6.2 * len(label)
+    return shapes
 
 
 def vitals_curve(attempt, baseline, sets) -> tuple[Chart | None, Rows | None]:
@@ -328,13 +356,13 @@ def vitals_curve(attempt, baseline, sets) -> tuple[Chart | None, Rows | None]:
     shapes: list[Shape] = []
     top = TOP + 14
     for title, fields, floor, ceiling, span in VITAL_PANELS:
-        values = [float(getattr(v, f)) for v in sets for f, _ in fields]
+        values = [float(getattr(v, f)) for v in sets for f, _, _ in fields]
         if baseline is not None:
-            values += [float(getattr(baseline, f)) for f, _ in fields]
+            values += [float(getattr(baseline, f)) for f, _, _ in fields]
         low, high, step = nice_range(values, floor=floor, ceiling=ceiling, span=span)
         frame = Frame(top, VITAL_HEIGHT, low, high, hours)
         shapes += grid(frame, ticks_of(low, high, step), title, fmt=lambda t: f"{t:g}")
-        for name, label in fields:
+        for name, label, marker in fields:
             if baseline is not None:
                 level = float(getattr(baseline, name))
                 shapes.append(
@@ -351,22 +379,14 @@ def vitals_curve(attempt, baseline, sets) -> tuple[Chart | None, Rows | None]:
                       for v, m in zip(sets, minutes, strict=True)]  # fmt: skip
             shapes.append(Shape("line", f"curve-{name}", points, width=2))
             shapes += [
-                Shape("dot", f"curve-{name}", [p], r=2.5, title=f"{when(v.recorded_at)} {label}: "
-                      f"{getattr(v, name)}")
+                Shape("dot", f"curve-{name}", [p], r=2.5 if marker == "circle" else 3.5,
+                      marker=marker, title=f"{when(v.recorded_at)} {label}: {getattr(v, name)}")
                 for p, v in zip(points, sets, strict=True)
             ]  # fmt: skip
         top += VITAL_HEIGHT + GAP
     frame = Frame(top - VITAL_HEIGHT - GAP, VITAL_HEIGHT, 0, 1, hours)
     shapes += x_axis(frame)
-    shapes.append(
-        Shape(
-            "text",
-            "chart-label",
-            [(LEFT + PLOT_WIDTH, TOP)],
-            "dashed: pre-dose baseline" if baseline is not None else "no pre-dose baseline",
-            anchor="end",
-        )
-    )
+    shapes += legend(baseline is not None)
     base = (
         f"pre-dose baseline BP {baseline.blood_pressure}, HR {baseline.heart_rate}, "
         f"SpO₂ {baseline.spo2} (dashed lines)"
@@ -380,7 +400,7 @@ def vitals_curve(attempt, baseline, sets) -> tuple[Chart | None, Rows | None]:
         f"BP {last.blood_pressure}, HR {last.heart_rate}, SpO₂ {last.spo2}."
     )
     height = frame.top + frame.height + AXIS
-    return Chart(f"Vital signs, attempt {attempt.number}", description, height, shapes), table
+    return Chart(description, height, shapes), table
 
 
 # --- per trial -----------------------------------------------------------------------------------
@@ -412,6 +432,14 @@ def _points(shape: Shape) -> str:
     return " ".join(f"{x:.1f},{y:.1f}" for x, y in shape.points)
 
 
+def _triangle(dot: Shape) -> Shape:
+    """The dot as a triangle pointing down (∨, systolic) or up (∧, diastolic)."""
+    (x, y), r = dot.points[0], dot.r
+    tip = 1 if dot.marker == "down" else -1
+    corners = [(x - r, y - tip * r * 0.8), (x + r, y - tip * r * 0.8), (x, y + tip * r)]
+    return Shape("line", dot.css, corners)
+
+
 def _shape_svg(shape: Shape) -> str:
     css, colour = escape(shape.css), shape.colour
     title = f"<title>{escape(shape.title)}</title>" if shape.title else ""
@@ -421,11 +449,16 @@ def _shape_svg(shape: Shape) -> str:
             f'<text class="{css}" x="{x:.1f}" y="{y:.1f}" text-anchor="{shape.anchor}" '
             f'fill="{fill}">{escape(shape.text)}</text>'
         )
-    if shape.kind == "dot":
+    if shape.kind == "dot" and shape.marker == "circle":
         (x, y) = shape.points[0]
         return (
             f'<circle class="{css}" cx="{x:.1f}" cy="{y:.1f}" r="{shape.r}" fill="{colour}">'
             f"{title}</circle>"
+        )
+    if shape.kind == "dot":
+        return (
+            f'<polygon class="{css}" points="{_points(_triangle(shape))}" fill="{colour}">'
+            f"{title}</polygon>"
         )
     dash = f' stroke-dasharray="{DASHED}"' if shape.dashed else ""
     return (
@@ -439,7 +472,7 @@ def svg(chart: Chart) -> SafeString:
         f'<svg class="chart curve-chart" viewBox="0 0 {WIDTH} {chart.height:.0f}" width="100%" '
         f'role="img" aria-label="{escape(chart.description)}" focusable="false" '
         f'font-size="11" font-family="system-ui, sans-serif">'
-        f"<title>{escape(chart.title)}</title>"
+        f"<title>{escape(chart.description)}</title>"
     )
     body = "".join(_shape_svg(s) for s in chart.shapes)
     return mark_safe(head + body + "</svg>")  # noqa: S308 - every text and attribute escaped
