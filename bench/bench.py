@@ -1,28 +1,44 @@
 """Benchmark (not a test): what users feel, as ratios to the stack's floor, on PostgreSQL.
 
-For each N in BENCH_SIZES (default 1000,10000,100000) it creates the database itb_bench_<N> on
-the PostgreSQL server of DATABASE_URL, migrates it, writes the demo site and N synthetic patients
+For each N in BENCH_SIZES (default 1000,10000,100000) it creates the database itb_bench_<N>
+(BENCH_DB_PREFIX instead of itb_bench_ to use other copies) on the PostgreSQL server of
+DATABASE_URL, migrates it, writes the demo site and N synthetic patients
 (`seed_demo --patients N`; BENCH_ALL_PHASES=1 adds --all-phases-bulk), runs VACUUM ANALYZE,
 then:
 
 1. in a child process (bench/settings.py: the production settings, DEBUG off), signs in the
    demo nurse, neurologist and admin (second factor passed, as the tests do), picks the pages
    (a trial in observation, the completed trial with the most scores, the homes, a patient
-   search, a checklist tick, a PDF summary) and measures each once with Django's test Client:
-   queries, SQL time and wall time of a single request (median of BENCH_SINGLE_RUNS);
+   search, a checklist tick, a PDF summary, the outcomes dashboard, Django admin's trial
+   changelist, the CSV export of all trials) and measures each with Django's test Client:
+   queries, SQL time and wall time of a single request (median of BENCH_SINGLE_RUNS after one
+   warm-up; the dashboard with its cache cleared each time; the CSV export once);
 2. starts gunicorn (BENCH_WORKERS=2 sync workers) on that database and, for BENCH_ROUNDS
    rounds, loads each page with wrk (2 threads, 16 connections, BENCH_SECONDS each) right after
    Django admin's login page under the same server, and the bare Django view of
-   bench/urls.py once a round: the floor of the stack, measured alongside.
+   bench/urls.py once a round: the floor of the stack, measured alongside. Each round also
+   times the streamed download of the CSV export of all trials (urllib, whole body);
+3. alongside, a second gunicorn without a cache (BENCH_CACHE=dummy, bench/settings.py) loads
+   Django admin's trial changelist and the dashboard as the admin, each after the admin login
+   page, in the same rounds: the dashboard computed on every request, as the first request
+   after a change computes it, compared with the changelist (issue 12's target: its time at
+   most 1.0x the changelist's at 100k).
 
 It prints the table of issue 12: each page's requests/s as a ratio to the admin login page of
-its own pair (median of the rounds, min–max in brackets), the floor's requests/s, and the
-single-request figures per page per size. Every wrk run must answer 200 throughout: a page
-that redirects (a lost session) or fails stops the benchmark.
+its own pair (median of the rounds, min–max in brackets), the dashboard's time per request as
+a multiple of the changelist's, the CSV download's seconds, the floor's requests/s, and the
+single-request figures per page per size; then writes them into bench/RESULTS.md (the section
+between the markers <!-- bench:pages --> and <!-- /bench:pages -->, appended when missing;
+BENCH_RESULTS=0 leaves the file alone). A page that redirects (a lost session) or fails stops
+the benchmark; a page too slow to answer within a wrk run counts as 0 requests/s.
+
+The load of 50 simulated users is a separate step: bench/load.py (`make bench-load`).
 
 Run:  DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres BENCH_SIZES=1000,10000 \\
       .venv/bin/python bench/bench.py        (`make bench` does this)
 BENCH_KEEP=1 keeps a database that exists already (migrating it) instead of rebuilding it.
+BENCH_DB_PREFIX=itb_benchdev_ measures the databases itb_benchdev_<N> (e.g. copies made with
+`createdb -T itb_bench_1000 itb_benchdev_1000`) instead.
 Needs gunicorn (pip) and wrk (Debian: apt-get install wrk).
 """
 
@@ -53,8 +69,11 @@ WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 THREADS, CONNECTIONS = 2, 16
 KEEP = os.environ.get("BENCH_KEEP") == "1"
 ALL_PHASES = os.environ.get("BENCH_ALL_PHASES") == "1"
+PREFIX = os.environ.get("BENCH_DB_PREFIX", "itb_bench_")
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
-BASE = f"http://127.0.0.1:{PORT}"
+COMPUTED_PORT = PORT + 1  # the server without a cache
+WRITE_RESULTS = os.environ.get("BENCH_RESULTS", "1") != "0"
+RESULTS = ROOT / "bench" / "RESULTS.md"
 SECRET = secrets.token_urlsafe(50)  # shared by the child that signs in and the server
 
 # key, label, who loads it. Under wrk and once as a single request.
@@ -70,11 +89,15 @@ PAGES = [
     ("pdf", "PDF summary", "neurologist"),
 ]
 FLOOR = [("hello", "bare Django view"), ("admin_login", "Django admin login page")]
-# Measured as single requests only (too slow or too cached for wrk to say more).
-SINGLE_ONLY = [
-    ("dashboard", "dashboard (computed)", "admin"),
+# Under wrk on the server without a cache (the dashboard computed on every request), each after
+# the admin login page of that server, and once as a single request.
+COMPUTED = [
     ("changelist", "Django admin trial changelist", "admin"),
+    ("dashboard", "dashboard (computed)", "admin"),
 ]
+# The CSV export of all trials: its streamed download timed once a round under gunicorn, and
+# once as a single request (too slow at 100k for wrk to say more).
+SINGLE_ONLY = [("csv", "CSV export, all trials", "admin")]
 
 
 def bench_env(url: str) -> dict:
@@ -118,7 +141,7 @@ def manage(url: str, *args: str) -> None:
 
 
 def build(n: int) -> tuple[str, float | None]:
-    name = f"itb_bench_{n}" + ("_all_phases" if ALL_PHASES else "")
+    name = f"{PREFIX}{n}" + ("_all_phases" if ALL_PHASES else "")
     url = database_url(name)
     if KEEP and database_exists(name):
         print(f"[{n}] keeping database {name} (migrating it to the current models)", flush=True)
@@ -134,6 +157,14 @@ def build(n: int) -> tuple[str, float | None]:
     analyze(url)
     print(f"[{n}] seeded in {seeded:.0f} s", flush=True)
     return url, seeded
+
+
+def collectstatic() -> None:
+    """The hashed static files the production settings (DEBUG off) serve, as `make serve` does."""
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "--verbosity", "0"],
+        cwd=ROOT, env=bench_env(database_url("postgres")), check=True,
+    )  # fmt: skip
 
 
 def analyze(url: str) -> None:
@@ -175,29 +206,30 @@ def prepare_here() -> None:
         with CaptureQueriesContext(connection) as captured:
             response = getattr(client, method.lower())(path, **headers)
             if response.streaming:
-                for _ in response.streaming_content:
-                    pass
+                size = sum(len(chunk) for chunk in response.streaming_content)
             else:
-                _ = response.content
+                size = len(response.content)
         wall = (time.perf_counter() - started) * 1000
         if response.status_code != 200:
             raise RuntimeError(f"{method} {path} answered {response.status_code}")
         sql = sum(float(q["time"]) for q in captured.captured_queries) * 1000
-        return len(captured.captured_queries), sql, wall
+        return len(captured.captured_queries), sql, wall, size
 
     single = {}
-    for key, _, role in PAGES + SINGLE_ONLY:
+    for key, _, role in PAGES + COMPUTED + SINGLE_ONLY:
         method, paths = targets[key]
         runs = []
-        for i in range(SINGLE_RUNS + 1):  # the first warms up
+        count = 1 if key == "csv" else SINGLE_RUNS + 1  # the first warms up
+        for i in range(count):
             if key == "dashboard":
                 cache.clear()
             runs.append(once(clients[role], method, paths[i % len(paths)]))
-        runs = runs[1:]
+        runs = runs[1:] or runs
         single[key] = {
             "queries": max(r[0] for r in runs),
             "sql_ms": statistics.median(r[1] for r in runs),
             "wall_ms": statistics.median(r[2] for r in runs),
+            "bytes": runs[-1][3],
         }
     print(json.dumps({"targets": targets, "cookies": cookies, "csrf": csrf, "single": single}))
 
@@ -268,6 +300,7 @@ def pick_targets() -> dict:
         "pdf": ("GET", [reverse("trials:summary_pdf", args=[completed.pk])]),
         "dashboard": ("GET", [reverse("trials:outcomes")]),
         "changelist": ("GET", ["/django-admin/trials/trial/"]),
+        "csv": ("GET", [reverse("trials:outcomes_csv")]),
         "hello": ("GET", ["/bench/hello/"]),
         "admin_login": ("GET", ["/django-admin/login/"]),
     }
@@ -285,22 +318,31 @@ def prepare(url: str) -> dict:
 
 
 class Server:
-    """gunicorn on the benchmark's database, started and stopped by this process only."""
+    """gunicorn on the benchmark's database, started and stopped by this process only.
 
-    def __init__(self, url: str):
-        self.url = url
+    `cache="dummy"` serves without a cache (bench/settings.py); `args` replace the default
+    worker options (bench/load.py serves with gunicorn.conf.py instead)."""
+
+    def __init__(self, url: str, port: int = PORT, *, cache: str = "", args=None, env=None):
+        self.url, self.port = url, port
+        self.base = f"http://127.0.0.1:{port}"
+        self.env = bench_env(url) | ({"BENCH_CACHE": cache} if cache else {}) | (env or {})
+        self.args = args or ["-w", str(WORKERS), "--timeout", "120", "--log-level", "warning"]
         self.proc = None
 
     def __enter__(self):
+        # stdout: the app's one JSON line per request (ops/logging.py), written but not shown.
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi:application", "-w", str(WORKERS),
-             "-b", f"127.0.0.1:{PORT}", "--timeout", "120", "--log-level", "warning"],
-            cwd=ROOT, env=bench_env(self.url),
+            [sys.executable, "-m", "gunicorn", "config.wsgi:application", *self.args,
+             "-b", f"127.0.0.1:{self.port}"],
+            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL,
         )  # fmt: skip
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.proc.returncode}")
             try:
-                with socket.create_connection(("127.0.0.1", PORT), timeout=1):
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
                     return self
             except OSError:
                 time.sleep(0.3)
@@ -308,28 +350,37 @@ class Server:
 
     def __exit__(self, *exc):
         self.proc.terminate()
-        self.proc.wait(timeout=30)
+        self.proc.wait(timeout=60)
 
 
-def check(path: str, method: str, cookie: str, csrf: str) -> None:
-    """The page answers 200 to this session (not a redirect to the sign-in page)."""
+def request(base: str, path: str, method: str, cookie: str, csrf: str):
+    """One request without following redirects: (status, body length in bytes, seconds)."""
 
     class NoRedirect(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, *args, **kwargs):
             return None
 
-    request = urllib.request.Request(
-        BASE + path, method=method, data=b"" if method == "POST" else None
-    )
+    req = urllib.request.Request(base + path, method=method, data=b"" if method == "POST" else None)
     if cookie:
-        request.add_header("Cookie", cookie)
+        req.add_header("Cookie", cookie)
     if method == "POST":
-        request.add_header("X-CSRFToken", csrf)
-        request.add_header("HX-Request", "true")
+        req.add_header("X-CSRFToken", csrf)
+        req.add_header("HX-Request", "true")
+    started = time.perf_counter()
+    size = 0
     try:
-        status = urllib.request.build_opener(NoRedirect).open(request, timeout=120).status
+        with urllib.request.build_opener(NoRedirect).open(req, timeout=600) as response:
+            status = response.status
+            while chunk := response.read(1 << 16):
+                size += len(chunk)
     except urllib.error.HTTPError as exc:
         status = exc.code
+    return status, size, time.perf_counter() - started
+
+
+def check(base: str, path: str, method: str, cookie: str, csrf: str) -> None:
+    """The page answers 200 to this session (not a redirect to the sign-in page)."""
+    status = request(base, path, method, cookie, csrf)[0]
     if status != 200:
         raise RuntimeError(f"{method} {path} answered {status} under gunicorn")
 
@@ -350,7 +401,8 @@ end
 """
 
 
-def wrk(paths: list[str], method: str, cookie: str, csrf: str, seconds: int, warm_up=False) -> dict:
+def wrk(base: str, paths: list[str], method: str, cookie: str, csrf: str, seconds: int) -> dict:
+    """requests/s of one wrk run; 0 when not one request was answered within it (too slow)."""
     headers = {"Cookie": cookie} if cookie else {}
     if method == "POST":  # as htmx posts a tick
         headers |= {"X-CSRFToken": csrf, "HX-Request": "true",
@@ -366,15 +418,13 @@ def wrk(paths: list[str], method: str, cookie: str, csrf: str, seconds: int, war
     try:
         out = subprocess.run(
             ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "30s",
-             "--latency", "-s", script.name, BASE],
+             "--latency", "-s", script.name, base],
             check=True, stdout=subprocess.PIPE, text=True,
         ).stdout  # fmt: skip
     finally:
         os.unlink(script.name)
     if " 0 requests in" in out:
-        if warm_up:
-            return {}
-        raise RuntimeError(f"wrk got no answer from {method} {paths[0]}:\n{out}")
+        return {"rps": 0.0, "non_2xx": 0, "errors": 0, "p50_ms": None, "silent": True}
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)\b", out)
@@ -384,45 +434,70 @@ def wrk(paths: list[str], method: str, cookie: str, csrf: str, seconds: int, war
         "non_2xx": int(bad.group(1)) if bad else 0,
         "errors": sum(int(g) for g in errors.groups()) if errors else 0,
         "p50_ms": float(p50.group(1)) * scale[p50.group(2)] if p50 else None,
+        "silent": False,
     }
 
 
 def load(url: str, prepared: dict) -> dict:
     targets, cookies, csrf = prepared["targets"], prepared["cookies"], prepared["csrf"]
-    roles = {key: role for key, _, role in PAGES}
+    roles = {key: role for key, _, role in PAGES + COMPUTED + SINGLE_ONLY}
 
-    def run(key: str, seconds: int = SECONDS, warm_up: bool = False) -> dict:
+    def run(server: Server, key: str, seconds: int = SECONDS) -> dict:
         method, paths = targets[key]
         cookie = cookies[roles[key]] if key in roles else ""
-        result = wrk(paths, method, cookie, csrf, seconds, warm_up)
+        result = wrk(server.base, paths, method, cookie, csrf, seconds)
         # The requests wrk left in flight still run: let them finish before the next run.
-        check(targets["hello"][1][0], "GET", "", csrf)
-        if result and (result["non_2xx"] or result["errors"]):
+        check(server.base, targets["hello"][1][0], "GET", "", csrf)
+        if result["silent"]:
+            if key in dict(FLOOR):
+                raise RuntimeError(f"the floor ({key}) answered nothing in {seconds} s")
+            print(f"    {key}: not one answer in {seconds} s (counted as 0 requests/s)")
+        if result["non_2xx"] or result["errors"]:
             print(f"    {key}: {result['non_2xx']} non-2xx, {result['errors']} socket errors")
         return result
 
-    with Server(url):
-        for key, (method, paths) in targets.items():
-            if key in roles or key in dict(FLOOR):
-                check(paths[0], method, cookies.get(roles.get(key), ""), csrf)
-        for key in [k for k, _ in FLOOR] + [k for k, _, _ in PAGES]:
-            run(key, 2, warm_up=True)  # both workers, their connections and templates
+    def pair(server: Server, key: str) -> dict:
+        floor = run(server, "admin_login")
+        page = run(server, key)
+        return page | {"ratio": page["rps"] / floor["rps"], "floor_rps": floor["rps"]}
+
+    def download(server: Server) -> dict:
+        method, paths = targets["csv"]
+        status, size, seconds = request(server.base, paths[0], method, cookies["admin"], csrf)
+        if status != 200:
+            raise RuntimeError(f"{method} {paths[0]} answered {status} under gunicorn")
+        return {"seconds": seconds, "bytes": size}
+
+    with Server(url) as main, Server(url, COMPUTED_PORT, cache="dummy") as computed:
+        for server, keys in (
+            (main, [k for k, _, _ in PAGES]),
+            (computed, [k for k, _, _ in COMPUTED]),
+        ):
+            for key in [k for k, _ in FLOOR] + keys:
+                method, paths = targets[key]
+                check(server.base, paths[0], method, cookies.get(roles.get(key), ""), csrf)
+                run(server, key, 2)  # warm up both workers, their connections and templates
         rounds = []
         for n in range(ROUNDS):
-            one = {"hello": run("hello")}
+            one = {"hello": run(main, "hello")}
             for key, _, _ in PAGES:
-                floor = run("admin_login")
-                page = run(key)
-                one[key] = page | {"ratio": page["rps"] / floor["rps"], "floor_rps": floor["rps"]}
+                one[key] = pair(main, key)
+            one["csv"] = download(main)
+            for key, _, _ in COMPUTED:
+                one[key] = pair(computed, key)
             rounds.append(one)
             ratios = ", ".join(f"{k} {v['ratio']:.3f}" for k, v in one.items() if "ratio" in v)
-            print(f"    round {n + 1}: {ratios}", flush=True)
+            print(f"    round {n + 1}: {ratios}, csv {one['csv']['seconds']:.1f} s", flush=True)
     return summarise(rounds)
+
+
+def spread(values: list[float]) -> dict:
+    return {"median": statistics.median(values), "low": min(values), "high": max(values)}
 
 
 def summarise(rounds: list[dict]) -> dict:
     result = {}
-    for key, _, _ in PAGES:
+    for key, _, _ in PAGES + COMPUTED:
         ratios = [r[key]["ratio"] for r in rounds]
         result[key] = {
             "ratio": statistics.median(ratios),
@@ -431,9 +506,22 @@ def summarise(rounds: list[dict]) -> dict:
             "rps": statistics.median(r[key]["rps"] for r in rounds),
             "p50_ms": statistics.median(r[key]["p50_ms"] or 0 for r in rounds),
             "bad": sum(r[key]["non_2xx"] + r[key]["errors"] for r in rounds),
+            "silent": sum(r[key]["silent"] for r in rounds),
         }
+    # The dashboard's time per request as a multiple of the changelist's (time = 1 / rps).
+    multiples = [
+        r["changelist"]["rps"] / r["dashboard"]["rps"] if r["dashboard"]["rps"] else float("inf")
+        for r in rounds
+    ]
+    result["dashboard_vs_changelist"] = spread(multiples)
+    result["csv"] = spread([r["csv"]["seconds"] for r in rounds]) | {
+        "bytes": rounds[-1]["csv"]["bytes"]
+    }
     result["admin_login"] = {
         "rps": statistics.median(r[k]["floor_rps"] for r in rounds for k, _, _ in PAGES)
+    }
+    result["admin_login_computed"] = {
+        "rps": statistics.median(r[k]["floor_rps"] for r in rounds for k, _, _ in COMPUTED)
     }
     result["hello"] = {"rps": statistics.median(r["hello"]["rps"] for r in rounds)}
     return result
@@ -455,40 +543,95 @@ def machine() -> str:
     return (
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores ({cpu}), "
         f"Python {platform.python_version()}, commit {commit}, load average {load1:.1f} at the "
-        f"end; gunicorn {WORKERS} sync workers, wrk {THREADS} threads {CONNECTIONS} connections "
-        f"{SECONDS} s, {ROUNDS} rounds"
+        f"end"
     )
 
 
+def fmt_times(value: float) -> str:
+    return "∞" if value == float("inf") else f"{value:.2f}×"
+
+
+def fmt_seconds(ms: float) -> str:
+    return f"{ms / 1000:.2f} s" if ms >= 1000 else f"{ms:.0f} ms"
+
+
+def megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.0f} kB"
+
+
 def table(results: dict) -> str:
+    """Issue 12's table (ratios per size, the single request at the largest size), then the
+    single requests per page per size."""
     sizes = list(results)
-    head = "| page | " + " | ".join(f"{n:,}" for n in sizes) + " |"
+    last = sizes[-1]
+    head = "| page | " + " | ".join(f"{n:,}" for n in sizes)
     rule = "|---|" + "---|" * len(sizes)
+
+    def ratio(r: dict) -> str:
+        cell = f"{r['ratio']:.3f} [{r['low']:.3f}–{r['high']:.3f}]"
+        if r["silent"]:
+            cell += f" ({r['silent']} runs without an answer)"
+        return cell + (f" ({r['bad']} bad)" if r["bad"] else "")
+
+    def single(key: str) -> str:
+        s = results[last]["single"][key]
+        return f"{s['queries']} queries, {s['sql_ms']:.0f} ms SQL, {fmt_seconds(s['wall_ms'])} wall"
+
     lines = [
-        "Requests/s as a ratio to Django admin's login page under the same server (median of "
-        "the rounds [min–max]); the floor in requests/s:",
+        f"gunicorn {WORKERS} sync workers, wrk {THREADS} threads {CONNECTIONS} connections "
+        f"{SECONDS} s, {ROUNDS} rounds. Each page's requests/s as a ratio to Django admin's login "
+        "page measured just before it under the same server (median of the rounds [min–max]); "
+        "the dashboard's time per request as a multiple of Django admin's trial changelist's, "
+        "both on a server without a cache (computed on every request); the CSV download's "
+        f"seconds under gunicorn; the single request (test Client) at {last:,}:",
         "",
-        head,
-        rule,
+        f"{head} | single request at {last:,} |",
+        rule + "---|",
     ]
     for key, label, _ in PAGES:
-        cells = []
-        for n in sizes:
-            r = results[n]["load"][key]
-            cell = f"{r['ratio']:.3f} [{r['low']:.3f}–{r['high']:.3f}]"
-            cells.append(cell + (f" ({r['bad']} bad)" if r["bad"] else ""))
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        cells = [ratio(results[n]["load"][key]) for n in sizes]
+        lines.append(f"| {label} | " + " | ".join(cells) + f" | {single(key)} |")
+    cells = [
+        f"{fmt_times(results[n]['load']['dashboard_vs_changelist']['median'])} the changelist "
+        f"[{fmt_times(results[n]['load']['dashboard_vs_changelist']['low'])}–"
+        f"{fmt_times(results[n]['load']['dashboard_vs_changelist']['high'])}]"
+        for n in sizes
+    ]
+    dash, changelist = results[last]["single"]["dashboard"], results[last]["single"]["changelist"]
+    lines.append(
+        "| dashboard, computed (time vs Django admin's trial changelist) | "
+        + " | ".join(cells)
+        + f" | {fmt_seconds(dash['wall_ms'])} vs the changelist's "
+        f"{fmt_seconds(changelist['wall_ms'])} ({dash['wall_ms'] / changelist['wall_ms']:.2f}×), "
+        f"{dash['queries']} queries |"
+    )
+    for key, label, _ in COMPUTED:
+        cells = [ratio(results[n]["load"][key]) for n in sizes]
+        lines.append(f"| {label}, no cache (ratio) | " + " | ".join(cells) + f" | {single(key)} |")
+    cells = [
+        f"{results[n]['load']['csv']['median']:.2f} s [{results[n]['load']['csv']['low']:.2f}–"
+        f"{results[n]['load']['csv']['high']:.2f}], {megabytes(results[n]['load']['csv']['bytes'])}"
+        for n in sizes
+    ]
+    csv_single = results[last]["single"]["csv"]
+    lines.append(
+        "| CSV export, all trials (streamed download) | "
+        + " | ".join(cells)
+        + f" | {csv_single['queries']} queries, {fmt_seconds(csv_single['wall_ms'])} wall |"
+    )
     for key, label in FLOOR:
         rps = [f"{results[n]['load'][key]['rps']:.0f} req/s" for n in sizes]
-        lines.append(f"| {label} (floor) | " + " | ".join(rps) + " |")
+        lines.append(f"| {label} (floor) | " + " | ".join(rps) + " | |")
+    rps = [f"{results[n]['load']['admin_login_computed']['rps']:.0f} req/s" for n in sizes]
+    lines.append("| Django admin login page, no cache (floor) | " + " | ".join(rps) + " | |")
     lines += [
         "",
         "Single request (test Client, median): queries · SQL ms · wall ms:",
         "",
-        head,
+        head + " |",
         rule,
     ]
-    for key, label, _ in PAGES + SINGLE_ONLY:
+    for key, label, _ in PAGES + COMPUTED + SINGLE_ONLY:
         cells = []
         for n in sizes:
             s = results[n]["single"][key]
@@ -501,6 +644,25 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
+def write_results(section: str, text: str) -> None:
+    """Put `text` between <!-- bench:section --> and <!-- /bench:section --> in RESULTS.md (in
+    the "After" section, appended with its markers when missing)."""
+    if not WRITE_RESULTS:
+        return
+    start, end = f"<!-- bench:{section} -->", f"<!-- /bench:{section} -->"
+    current = RESULTS.read_text() if RESULTS.exists() else ""
+    block = f"{start}\n{text.strip()}\n{end}"
+    if start in current and end in current:
+        before, rest = current.split(start, 1)
+        updated = before + block + rest.split(end, 1)[1]
+    else:
+        if "\n## After" not in current:
+            current = current.rstrip() + "\n\n## After\n"
+        updated = current.rstrip() + "\n\n" + block + "\n"
+    RESULTS.write_text(updated)
+    print(f"(written to {RESULTS.relative_to(ROOT)}, section {section})")
+
+
 def main() -> None:
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit(
@@ -509,14 +671,16 @@ def main() -> None:
     for tool in ("wrk",):
         if shutil.which(tool) is None:
             sys.exit(f"{tool} is not installed (Debian: apt-get install {tool}).")
+    collectstatic()
     results = {}
     for n in SIZES:
         url, seeded = build(n)
         prepared = prepare(url)
         print(f"[{n}] single requests: {json.dumps(prepared['single'])}", flush=True)
         results[n] = {"single": prepared["single"], "load": load(url, prepared), "seeded_s": seeded}
-    print("\n" + machine() + "\n")
-    print(table(results))
+    text = machine() + "\n\n" + table(results)
+    print("\n" + text)
+    write_results("pages", text)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,13 @@ bench/bench.py starts gunicorn with DJANGO_SETTINGS_MODULE=bench.settings; nothi
 module, so the bare "hello" view of bench/urls.py exists only under the benchmark's server.
 """
 
+import os
+
 from config.settings import *  # noqa: F403
 
 ROOT_URLCONF = "bench.urls"
+
+# The dashboard "computed" (bench/bench.py runs it on a second server with BENCH_CACHE=dummy): no
+# cache at all, so each request computes its figures, as the first one after a change does.
+if os.environ.get("BENCH_CACHE") == "dummy":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
