@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: venv run serve totp test bench lint fmt clean
+.PHONY: venv run serve totp test bench bench-load lint fmt clean
 
 # The development settings (no secret key needed) for the demo site and the tests.
 run totp test lint: export DJANGO_DEBUG = 1
@@ -60,12 +60,17 @@ test: venv
 	$(MANAGE) makemigrations --check --dry-run
 	$(BIN)/python -m pytest -q -n auto
 
-# A benchmark, not a test: PostgreSQL databases itb_bench_<N> (BENCH_SIZES=1000,10000 to limit),
-# each page under gunicorn + wrk as a ratio to Django's own floor (bench/bench.py; needs wrk).
-bench: export DJANGO_DEBUG = 1
-bench: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+# A benchmark, not a test: PostgreSQL databases itb_bench_<N> (BENCH_SIZES=1000,10000 to limit,
+# BENCH_KEEP=1 to reuse them), each page under gunicorn + wrk as a ratio to Django's own floor,
+# the dashboard computed vs Django admin's changelist, the CSV export (bench/bench.py; needs wrk).
+# bench-load: 50 simulated users on itb_bench_2000 (bench/load.py). Both write bench/RESULTS.md.
+bench bench-load: export DJANGO_DEBUG = 1
+bench bench-load: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 bench: venv
 	$(BIN)/python bench/bench.py
+
+bench-load: venv
+	$(BIN)/python -m bench.load
 
 # The checks of `make test` without the tests (.pre-commit-config.yaml runs the same).
 lint: venv
