@@ -70,8 +70,8 @@ THREADS, CONNECTIONS = 2, 16
 KEEP = os.environ.get("BENCH_KEEP") == "1"
 ALL_PHASES = os.environ.get("BENCH_ALL_PHASES") == "1"
 PREFIX = os.environ.get("BENCH_DB_PREFIX", "itb_bench_")
-PORT = int(os.environ.get("BENCH_PORT", "8765"))
-COMPUTED_PORT = PORT + 1  # the server without a cache
+# 0: a free port for each server (another worktree's bench may be running on the same machine).
+PORT = int(os.environ.get("BENCH_PORT", "0"))
 WRITE_RESULTS = os.environ.get("BENCH_RESULTS", "1") != "0"
 RESULTS = ROOT / "bench" / "RESULTS.md"
 SECRET = secrets.token_urlsafe(50)  # shared by the child that signs in and the server
@@ -324,13 +324,18 @@ class Server:
     worker options (bench/load.py serves with gunicorn.conf.py instead)."""
 
     def __init__(self, url: str, port: int = PORT, *, cache: str = "", args=None, env=None):
-        self.url, self.port = url, port
+        self.url, self.port = url, port or free_port()
         self.base = f"http://127.0.0.1:{port}"
         self.env = bench_env(url) | ({"BENCH_CACHE": cache} if cache else {}) | (env or {})
         self.args = args or ["-w", str(WORKERS), "--timeout", "120", "--log-level", "warning"]
         self.proc = None
 
     def __enter__(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                raise RuntimeError(f"port {self.port} is in use: set BENCH_PORT to a free one")
+        except OSError:
+            pass  # nobody answers there: the port is ours
         # stdout: the app's one JSON line per request (ops/logging.py), written but not shown.
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "config.wsgi:application", *self.args,
@@ -351,6 +356,12 @@ class Server:
     def __exit__(self, *exc):
         self.proc.terminate()
         self.proc.wait(timeout=60)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def request(base: str, path: str, method: str, cookie: str, csrf: str):
@@ -468,7 +479,7 @@ def load(url: str, prepared: dict) -> dict:
             raise RuntimeError(f"{method} {paths[0]} answered {status} under gunicorn")
         return {"seconds": seconds, "bytes": size}
 
-    with Server(url) as main, Server(url, COMPUTED_PORT, cache="dummy") as computed:
+    with Server(url) as main, Server(url, PORT + 1 if PORT else 0, cache="dummy") as computed:
         for server, keys in (
             (main, [k for k, _, _ in PAGES]),
             (computed, [k for k, _, _ in COMPUTED]),

@@ -66,9 +66,11 @@ COUNTS = dict(
         strict=True,
     )
 )
-PORT = bench.PORT + 2
+PORT = bench.PORT + 2 if bench.PORT else 0  # 0: a free one (the server's, once started)
 NURSE_ITEMS = 4  # nurse items of the observation checklist (checked in prepare_here)
 TARGET_P95_MS = 500
+# As gunicorn.conf.py decides it.
+WORKERS = int(os.environ.get("GUNICORN_WORKERS") or (os.cpu_count() or 1) * 2 + 1)
 
 
 # --- Inside the copy (a child process with bench.settings) -----------------------------------
@@ -395,7 +397,7 @@ def report(results: Results, users: list[SimulatedUser], stored: dict, elapsed: 
         f"{sum(COUNTS.values())} simulated users ({COUNTS['nurse']} nurses, "
         f"{COUNTS['neurologist']} neurologists, {COUNTS['admin']} admins), {PATIENTS:,} patients, "
         f"{elapsed:.0f} s (started over {RAMP} s), think time 0.5–1.5 × {THINK:g} s; gunicorn "
-        f"with gunicorn.conf.py ({os.environ.get('GUNICORN_WORKERS') or 'default'} workers): "
+        f"with gunicorn.conf.py ({WORKERS} sync workers): "
         f"{total} requests, {total / elapsed:.1f} requests/s in all, {failed} errors.",
         "",
         "| endpoint | requests | p50 ms | p95 ms | max ms | errors | p95 ≤ 500 ms, 0 errors |",
@@ -485,6 +487,7 @@ def warm_up(plan: dict) -> None:
 
 
 def main() -> None:
+    global PORT
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit(
             "Set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1/postgres"
@@ -507,6 +510,7 @@ def main() -> None:
             env={"GUNICORN_ACCESSLOG": "", "GUNICORN_LOGLEVEL": "warning"},
         )  # fmt: skip
         with server:
+            PORT = server.port
             warm_up(plan)
             print(f"[load] {len(plan['users'])} users for {SECONDS} s", flush=True)
             started = time.monotonic()
@@ -522,6 +526,8 @@ def main() -> None:
             elapsed = time.monotonic() - started
         for text in results.errors[:10]:
             print(f"    error: {text}")
+        if len(results.errors) > 10:
+            print(f"    … and {len(results.errors) - 10} more errors")
         saved = {
             u.spec["username"]: {"vitals": u.saved["vitals"], "scores": u.saved["scores"],
                                  "item": u.saved["item"]}
