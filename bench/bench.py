@@ -325,17 +325,14 @@ class Server:
 
     def __init__(self, url: str, port: int = PORT, *, cache: str = "", args=None, env=None):
         self.url, self.port = url, port or free_port()
-        self.base = f"http://127.0.0.1:{port}"
+        self.base = f"http://127.0.0.1:{self.port}"
         self.env = bench_env(url) | ({"BENCH_CACHE": cache} if cache else {}) | (env or {})
         self.args = args or ["-w", str(WORKERS), "--timeout", "120", "--log-level", "warning"]
         self.proc = None
 
     def __enter__(self):
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                raise RuntimeError(f"port {self.port} is in use: set BENCH_PORT to a free one")
-        except OSError:
-            pass  # nobody answers there: the port is ours
+        if not port_free(self.port):
+            raise RuntimeError(f"port {self.port} is in use: set BENCH_PORT to a free one")
         # stdout: the app's one JSON line per request (ops/logging.py), written but not shown.
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "config.wsgi:application", *self.args,
@@ -347,8 +344,9 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with {self.proc.returncode}")
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return self
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as probe:
+                    if probe.getsockname() != probe.getpeername():  # not connected to itself
+                        return self
             except OSError:
                 time.sleep(0.3)
         raise RuntimeError("gunicorn did not start")
@@ -358,10 +356,21 @@ class Server:
         self.proc.wait(timeout=60)
 
 
-def free_port() -> int:
+def port_free(port: int) -> bool:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    """A free port below Linux's ephemeral range (32768–60999), where no probe of ours can
+    connect to itself (a port the kernel also hands out as the source of a connection)."""
+    while not port_free(port := secrets.choice(range(20000, 32000))):
+        pass
+    return port
 
 
 def request(base: str, path: str, method: str, cookie: str, csrf: str):
