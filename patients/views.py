@@ -14,6 +14,9 @@ from .models import Patient
 from .services import patient_create, patient_update
 
 PAGE_SIZE = 50
+# The new-patient form's second button: a patient is registered here to start an ITB trial, so
+# the save can lead straight to the trial's form (the patient is saved either way).
+START_TRIAL = "start_trial"
 
 
 @require_GET
@@ -44,10 +47,16 @@ def _save(request, form, save, title, patient=None):
             form.add_error("mrn" if "MRN" in str(exc) else None, " ".join(exc.messages))
         else:
             messages.success(request, "Patient saved.")
+            if START_TRIAL in request.POST and _may_start_trial(request.user):
+                return redirect("trials:create", saved.pk)
             return redirect(saved)
     status = 400 if request.method == "POST" else 200
-    context = {"form": form, "title": title, "patient": patient}
+    context = {"form": form, "title": title, "patient": patient, "start_trial": START_TRIAL}
     return render(request, "patients/form.html", context, status=status)
+
+
+def _may_start_trial(user) -> bool:
+    return user.role in procedure.ACTION_ROLES["create_trial"]
 
 
 @roles_required(*procedure.ACTION_ROLES["edit_patient"])

@@ -118,7 +118,12 @@ class AssessmentForm(SubmissionMixin, ClinicalTimesMixin, LateEntryMixin):
     scale. Nothing is preselected: an untouched row records no score and the Penn frequency must
     be chosen. A post-dose form shows the baseline grade of each row and offers "same as
     baseline", which records that grade. A post-dose assessment's scheduled time comes from the
-    time it was done (the service decides)."""
+    time it was done (the service decides).
+
+    The page adds a "both sides" row to each group and, on a post-dose form, "same as baseline"
+    for the Penn scale (static/js/scores.js): each tap sets the side rows (or the two Penn rows)
+    the page then shows and sends. They are no fields: what is saved is what the side rows say,
+    checked here as if each had been tapped on its own."""
 
     SAME = "same"
 
@@ -146,11 +151,13 @@ class AssessmentForm(SubmissionMixin, ClinicalTimesMixin, LateEntryMixin):
         *args,
         baseline: bool = False,
         baseline_grades: dict[tuple[str, str], str] | None = None,
+        baseline_penn: tuple[int, int | None] | None = None,
         **kw,
     ):
         super().__init__(*args, **kw)
         self.initial.setdefault("assessed_at", now_local())
         self.baseline_grades = baseline_grades
+        self.baseline_penn = baseline_penn
         for group in procedure.MUSCLE_GROUPS:
             for side, side_label in procedure.SIDES:
                 choices = procedure.MAS_CHOICES + [("", "not assessed")]
@@ -169,20 +176,33 @@ class AssessmentForm(SubmissionMixin, ClinicalTimesMixin, LateEntryMixin):
         return f"mas_{group}_{side}"
 
     def rows(self):
-        """(group, [(side label, field, baseline grade or None), …]) for the template."""
+        """(group, [(side label, field, baseline grade or None), …], both-sides choices) for the
+        template. Both sides offer "same as baseline" only where the baseline scored each side."""
         baseline = self.baseline_grades
         for group in procedure.MUSCLE_GROUPS:
-            yield (
-                group,
-                [
-                    (
-                        side_label,
-                        self[self.mas_name(group.key, side)],
-                        None if baseline is None else baseline.get((group.key, side), ""),
-                    )
-                    for side, side_label in procedure.SIDES
-                ],
-            )
+            sides = [
+                (
+                    side_label,
+                    self[self.mas_name(group.key, side)],
+                    None if baseline is None else baseline.get((group.key, side), ""),
+                )
+                for side, side_label in procedure.SIDES
+            ]
+            both = procedure.MAS_CHOICES + [("", "not assessed")]
+            if all(grade for _, _, grade in sides):
+                both.append((self.SAME, "Same as baseline"))
+            yield group, sides, both
+
+    def penn_baseline_label(self) -> str:
+        """The baseline's Penn scores in words ("3 – more than once an hour; severity 2 –
+        moderate"), for the post-dose form's "same as baseline"; "" when there is none."""
+        if self.baseline_penn is None:
+            return ""
+        frequency, severity = self.baseline_penn
+        words = dict(procedure.PENN_FREQUENCY_CHOICES)[frequency]
+        if severity is not None:
+            words += f"; severity {dict(procedure.PENN_SEVERITY_CHOICES)[severity]}"
+        return words
 
     def clean(self):
         super().clean()

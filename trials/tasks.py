@@ -15,7 +15,7 @@ from django.utils import timezone
 from trials import procedure
 from trials.models import DoseAttempt, SiteSettings, Trial
 from trials.procedure import Phase
-from trials.schedule import vitals_schedule
+from trials.schedule import Slot, vitals_schedule
 from trials.services.phase import discharge_criteria, ways_forward
 from trials.services.snapshot import TrialSnapshot
 
@@ -154,6 +154,13 @@ def _injection(snap: TrialSnapshot, role: str, ways: list[str], now) -> list[Tas
     return tasks
 
 
+def vitals_url(trial: Trial, slot: Slot) -> str:
+    """The vital-signs form for this check of the schedule: it opens at the due time when a set
+    measured then is not yet a late entry (views/vitals.py decides), else at now."""
+    due = timezone.localtime(slot.due_at).strftime("%Y-%m-%dT%H:%M")
+    return f"{_url('trials:vitals', trial)}?at={due}"
+
+
 def _vitals(snap: TrialSnapshot, attempt: DoseAttempt, now) -> list[Task]:
     """The next vital signs of the schedule: overdue once its time has passed."""
     if attempt.given_at is None:
@@ -162,8 +169,7 @@ def _vitals(snap: TrialSnapshot, attempt: DoseAttempt, now) -> list[Task]:
     slot = vitals_schedule(attempt.given_at, snap.site.vitals_schedule, recorded, now).next_due
     if slot is None:
         return []
-    due = timezone.localtime(slot.due_at).strftime("%Y-%m-%dT%H:%M")
-    url = f"{_url('trials:vitals', snap.trial)}?at={due}"
+    url = vitals_url(snap.trial, slot)
     urgency = OVERDUE if slot.overdue else UPCOMING
     detail = _attempt_detail(attempt)
     return [Task(snap.trial, f"Vital signs, {slot.label}", slot.due_at, url, urgency, detail)]

@@ -9,6 +9,11 @@ with their redirect, goto, reload), never an htmx swap; those the test itself as
 reload: a user typing an address or refreshing, or a tab coming back after time passed) are
 counted apart as well.
 
+Steps: the test names each step of its story as it comes to it (meter.step("baseline scores"));
+every count is kept under the step it happened in as well, and step_table() lays them out, one
+line per step with each role's clicks, typed fields and page loads, so a total can be traced to
+the pages that cost it.
+
 Timings are taken in the page with performance.now() (event.timeStamp shares its clock): from the
 click event to just after the next paint that shows an htmx swap, and from the click event to the
 next document's load event (each document's performance.timeOrigin puts both on one clock).
@@ -40,6 +45,8 @@ class Meter:
 
     roles: dict = field(default_factory=dict)  # page impl -> role
     counts: Counter = field(default_factory=Counter)  # (role, kind) -> n
+    by_step: Counter = field(default_factory=Counter)  # (step, role, kind) -> n
+    current: str = "(before the first step)"
     timings: dict[str, str] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
 
@@ -49,8 +56,15 @@ class Meter:
         self.roles[_impl(page)] = role
         page.on("load", lambda _page: self._count(page, "page loads"))
 
+    def step(self, name: str) -> None:
+        """What is counted from now on belongs to this step of the story (as well as to the
+        totals). A name used again adds to that step."""
+        self.current = name
+
     def _count(self, page, kind: str, n: int = 1) -> None:
-        self.counts[(self.roles.get(_impl(page), "other"), kind)] += n
+        role = self.roles.get(_impl(page), "other")
+        self.counts[(role, kind)] += n
+        self.by_step[(self.current, role, kind)] += n
 
     def install(self, monkeypatch) -> None:
         """Wrap Playwright's actions on Locator and Page for this test (monkeypatch undoes it)."""
@@ -103,6 +117,13 @@ class Meter:
     def total(self, kind: str, role: str | None = None) -> int:
         return sum(n for (r, k), n in self.counts.items() if k == kind and role in (None, r))
 
+    def in_step(self, step: str, kind: str, role: str | None = None) -> int:
+        return sum(
+            n
+            for (s, r, k), n in self.by_step.items()
+            if (s, k) == (step, kind) and role in (None, r)
+        )
+
     def summary(self, prefix: str = "journey") -> str:
         roles = list(dict.fromkeys(self.roles.values()))
 
@@ -120,6 +141,40 @@ class Meter:
             if items:
                 text += f"\n{heading}: " + ";\n  ".join(f"{k}: {v}" for k, v in items.items())
         return text
+
+    def step_table(self, kinds=("clicks", "typed fields", "page loads")) -> str:
+        """One line per step (in story order): each kind's count per role, then the total."""
+        roles = list(dict.fromkeys(self.roles.values()))
+        steps = list(dict.fromkeys(step for step, _, _ in self.by_step))
+        short = {"clicks": "clicks", "typed fields": "typed", "page loads": "loads"}
+        heads = [f"{short.get(k, k)} {r[:5]}" for k in kinds for r in [*roles, "all"]]
+        width = max(len(s) for s in [*steps, "step"])
+        cols = [max(7, len(h)) for h in heads]
+        out = [
+            "  ".join(
+                ["step".ljust(width), *(h.rjust(c) for h, c in zip(heads, cols, strict=True))]
+            )
+        ]
+
+        def cell(step, role, kind):
+            if role == "all":
+                return sum(self.by_step[(step, r, kind)] for r in roles)
+            return self.by_step[(step, role, kind)]
+
+        for step in [*steps, None]:
+            if step is None:
+                values = [self.total(k, None if r == "all" else r)
+                          for k in kinds for r in [*roles, "all"]]  # fmt: skip
+                label = "total"
+            else:
+                values = [cell(step, r, k) for k in kinds for r in [*roles, "all"]]
+                label = step
+            row = [
+                label.ljust(width),
+                *(str(v or "·").rjust(c) for v, c in zip(values, cols, strict=True)),
+            ]
+            out.append("  ".join(row))
+        return "\n".join(out)
 
     # --- timing ------------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from trials.models import DoseAttempt, Trial
 from trials.models.trial import OBSERVED_HOURS
 from trials.schedule import Schedule, vitals_schedule
+from trials.tasks import vitals_url
 
 from .access import ANY_ROLE, roles_required
 
@@ -29,6 +30,12 @@ class BoardRow:
     attempt: DoseAttempt
     since: timedelta
     vitals: Schedule
+
+    @property
+    def vitals_url(self) -> str | None:
+        """The form for the next check, as My tasks opens it; None once the schedule is done."""
+        slot = self.vitals.next_due
+        return vitals_url(self.trial, slot) if slot else None
 
     @property
     def since_label(self) -> str:

@@ -8,11 +8,11 @@ from django.utils import timezone
 
 from trials import forms, procedure
 from trials.fields import DATETIME_FORMAT
-from trials.models import AdverseEvent, MasScore
+from trials.models import AdverseEvent, Assessment
 from trials.services import records
 
 from .access import get_trial, roles_required
-from .helpers import action_page, submit
+from .helpers import action_page, next_step_url, submit
 from .vitals import opens_at_due_time, vitals_page
 
 
@@ -35,7 +35,12 @@ def baseline(request, pk: int):
             submission=data["submission"],
         )
 
-    return submit(request, form, call, trial.get_absolute_url()) or action_page(
+    # The baseline is often the last thing preparation waits for: then its signature comes next.
+    def after() -> str:
+        return next_step_url(request, trial, "sign_preparation")
+
+    done = "Baseline spasticity assessment saved."
+    return submit(request, form, call, after, done=done) or action_page(
         request,
         trial,
         form,
@@ -47,9 +52,14 @@ def baseline(request, pk: int):
 @roles_required(*procedure.ACTION_ROLES["record_assessment"])
 def assessment(request, pk: int):
     trial = get_trial(pk)
-    baseline = MasScore.objects.filter(assessment__trial=trial, assessment__attempt__isnull=True)
-    grades = {(s.group, s.side): s.grade for s in baseline}
-    form = forms.AssessmentForm(request.POST or None, baseline_grades=grades)
+    baseline = (
+        Assessment.objects.filter(trial=trial, attempt__isnull=True)
+        .prefetch_related("scores")
+        .first()
+    )
+    grades = {(s.group, s.side): s.grade for s in baseline.scores.all()} if baseline else {}
+    penn = (baseline.penn_frequency, baseline.penn_severity) if baseline else None
+    form = forms.AssessmentForm(request.POST or None, baseline_grades=grades, baseline_penn=penn)
 
     def call(data):
         records.assessment_record(

@@ -6,7 +6,7 @@ from trials.services.phase import discharge_criteria
 from trials.services.snapshot import TrialSnapshot
 
 from .access import get_trial, move_roles, roles_required
-from .helpers import action_page, submit
+from .helpers import action_page, next_step_url, submit
 
 
 @roles_required(*move_roles("sign_preparation"))
@@ -180,9 +180,11 @@ def decide(request, pk: int):
             late=data["late_reason"],
         )
 
-    return submit(
-        request, form, call, trial.get_absolute_url(), done="Decision signed."
-    ) or action_page(
+    # Not a responder with a rung left: planning the next attempt is what follows.
+    def after() -> str:
+        return next_step_url(request, trial, "plan_next_attempt")
+
+    return submit(request, form, call, after, done="Decision signed.") or action_page(
         request,
         trial,
         form,
@@ -197,7 +199,7 @@ def decide(request, pk: int):
 @roles_required(*move_roles("plan_next_attempt"))
 def plan_next(request, pk: int):
     trial = get_trial(pk)
-    last = trial.attempts.order_by("-number").first()
+    last = trial.attempts.select_related("decided_by").order_by("-number").first()
     form = forms.NextAttemptForm(request.POST or None, last_dose=last.dose_mcg if last else None)
 
     def call(data):
@@ -205,6 +207,14 @@ def plan_next(request, pk: int):
             trial_id=trial.pk, actor=request.user, dose_mcg=data["dose_mcg"], reason=data["reason"]
         )
 
+    # The signed decision this plan follows from (the decision's save often leads here).
+    decided = ""
+    if last and last.is_decided:
+        verdict = "Responder" if last.responder else "Not a responder"
+        decided = (
+            f"Attempt {last.number} ({last.dose_mcg} mcg): {verdict}, decided by "
+            f"{last.decided_by.printed_name}. "
+        )
     return submit(
         request, form, call, trial.get_absolute_url(), done="Next attempt planned."
     ) or action_page(
@@ -214,7 +224,7 @@ def plan_next(request, pk: int):
         title="Plan the next attempt",
         action="plan_next_attempt",
         extra={
-            "note": "The next dose is given at least 24 hours after the last one.",
+            "note": decided + "The next dose is given at least 24 hours after the last one.",
             "submit_label": "Plan the attempt",
         },
     )
