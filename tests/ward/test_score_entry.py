@@ -180,3 +180,60 @@ def test_nothing_tapped_is_refused(dosed_trial, client_for, neurologist):
 
     assert response.status_code == 400
     assert "Score at least one muscle group." in html(response)
+
+
+def test_each_group_has_a_both_sides_row_that_sends_nothing_of_its_own(
+    dosed_trial, client_for, neurologist
+):
+    page = html(client_for(neurologist).get(reverse("trials:assessment", args=[dosed_trial.pk])))
+
+    for group in GROUPS:
+        row = re.search(rf'<div class="mas-row mas-both"[^>]*data-both="{group}"[^>]*hidden', page)
+        assert row, group  # shown by static/js/scores.js, which makes it work
+        both = re.findall(
+            rf'<input type="radio"[^>]*form="mas-both-sides" name="both_{group}"', page
+        )
+        expected = ["0", "1", "1+", "2", "3", "4", ""] + (["same"] if group in LOWER else [])
+        assert len(both) == len(expected), group
+        assert re.findall(rf'name="both_{group}"[^>]*value="([^"]*)"', page) == expected, group
+    assert 'id="mas-both-sides"' not in page  # belongs to no form: never sent
+    assert "js/scores.js" in page
+
+
+def test_grades_sent_side_by_side_after_a_both_sides_tap_are_saved_per_side(
+    dosed_trial, client_for, neurologist
+):
+    # What the page sends after "Both: 2" on the hip flexors: the two side rows, nothing else.
+    tapped = {"mas_hip_flexors_left": "2", "mas_hip_flexors_right": "2"}
+
+    response = client_for(neurologist).post(
+        reverse("trials:assessment", args=[dosed_trial.pk]), scores_post(tapped)
+    )
+
+    assert response.status_code == 302
+    post_dose = Assessment.objects.get(trial=dosed_trial, attempt__isnull=False)
+    assert saved_grades(post_dose) == {("hip_flexors", "left"): "2", ("hip_flexors", "right"): "2"}
+
+
+def test_the_post_dose_form_offers_the_baseline_penn_scores_in_one_tap(
+    dosed_trial, client_for, neurologist
+):
+    page = html(client_for(neurologist).get(reverse("trials:assessment", args=[dosed_trial.pk])))
+
+    button = re.search(r"<button[^>]*data-penn-same[^>]*>([^<]*)</button>", page)
+    assert button, "no Same as baseline for the Penn scale"
+    assert 'data-frequency="3"' in button.group(0) and 'data-severity="2"' in button.group(0)
+    assert button.group(1) == (
+        "Same as baseline: 3 – more than once an hour; severity 2 – moderate"
+    )
+    assert 'aria-pressed="false"' in button.group(0)
+    # Nothing chosen for the neurologist: the Penn rows start empty as before.
+    assert not re.search(r'name="penn_frequency"[^>]*checked', page)
+
+
+def test_the_baseline_form_has_no_penn_same_as_baseline(trial_in, client_for, neurologist):
+    page = html(
+        client_for(neurologist).get(reverse("trials:baseline", args=[trial_in("preparation").pk]))
+    )
+
+    assert "data-penn-same" not in page
