@@ -2,8 +2,8 @@
  *
  * - "Both": each muscle group's row that gives one grade to the left and the right side at once.
  *   A tap chooses that grade in both side rows, which are what the form sends (the "Both" radios
- *   belong to no form); the row then shows the grade while the two sides agree and nothing when
- *   they differ, so a side changed afterwards is never hidden behind it.
+ *   belong to an empty form that is never sent); the row then shows the grade while the two
+ *   sides agree and nothing when they differ, so a side changed afterwards is never hidden.
  * - "Same as baseline" for the Penn scale (post-dose form): chooses the baseline's frequency and
  *   severity in the two Penn rows, and shows as pressed while they say the same.
  * Nothing is chosen by this file unless the user taps: the rows start as the server drew them. */

@@ -196,7 +196,8 @@ def test_each_group_has_a_both_sides_row_that_sends_nothing_of_its_own(
         expected = ["0", "1", "1+", "2", "3", "4", ""] + (["same"] if group in LOWER else [])
         assert len(both) == len(expected), group
         assert re.findall(rf'name="both_{group}"[^>]*value="([^"]*)"', page) == expected, group
-    assert 'id="mas-both-sides"' not in page  # belongs to no form: never sent
+    # They belong to an empty form of their own, which nothing sends.
+    assert '<form id="mas-both-sides" hidden></form>' in page
     assert "js/scores.js" in page
 
 
