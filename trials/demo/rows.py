@@ -29,6 +29,7 @@ from trials.models import (
 )
 from trials.procedure import Phase
 from trials.services.audit import audit_bulk_append
+from trials.services.trial_figures import trial_figures_rebuild
 
 # The order of the inserts: each table after the ones it points at.
 MODELS = (
@@ -164,6 +165,8 @@ class Rows:
     def save(self, seed: int) -> None:
         for model in MODELS:
             insert_as_given(model, self.objs[model])
+        # The dashboard's kept figures of these trials, derived from the rows just written.
+        trial_figures_rebuild(Trial.objects.filter(pk__in=[t.pk for t in self.trials]))
         audit_bulk_append(self.audit(seed))  # hashed and chained like every other audit row
 
     def audit(self, seed: int) -> list[AuditEvent]:

@@ -3,6 +3,7 @@ from .assessment import Assessment, MasScore
 from .attempt import DoseAttempt
 from .audit import AuditEvent, Signature
 from .checklist import ChecklistEntry
+from .figures import TrialFigures
 from .observation import AdverseEvent, PainMedication, VitalSigns
 from .site import SiteSettings
 from .trial import Trial
@@ -19,5 +20,6 @@ __all__ = [
     "Signature",
     "SiteSettings",
     "Trial",
+    "TrialFigures",
     "VitalSigns",
 ]

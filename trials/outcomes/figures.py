@@ -1,9 +1,12 @@
 """The dashboard's numbers, computed by the database over the filtered trials.
 
-`compute(trials)` runs a fixed number of queries (FIGURE_QUERIES) whatever the number of trials:
-each figure is one GROUP BY whose result has at most a few dozen rows. Medians are taken in
-Python from a histogram the database counts (days → number of trials), so they need neither
-percentile_cont (PostgreSQL only) nor one row per trial.
+`compute(trials)` runs a fixed number of queries (FIGURE_QUERIES) whatever the number of trials,
+each a GROUP BY whose result has at most a few hundred rows: one over the trials with their
+patient and their kept figures (TrialFigures: the doses given, the decisions and the best MAS
+fall of each trial, written from the raw attempts and scores in the transaction that changed
+them, trials/services/trial_figures.py), one over the adverse events, and one histogram per
+median. Medians are taken in Python from a histogram the database counts (days → number of
+trials), so they need neither percentile_cont (PostgreSQL only) nor one row per trial.
 
 `outcome_figures(form)` caches the result, keyed by the filter and by the newest audit row:
 every change to clinical data writes an AuditEvent in the same transaction (trials/services),
@@ -18,18 +21,18 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, Max, OuterRef, Q
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, Sum
 from django.db.models.functions import TruncDate
 
 from trials import procedure
-from trials.models import AdverseEvent, AuditEvent, DoseAttempt
+from trials.models import AdverseEvent, AuditEvent
 from trials.procedure import Phase
 
 from . import mas
 
 CACHE_SECONDS = 10 * 60
 CACHE_VERSION = 1
-FIGURE_QUERIES = 8  # queries of compute(); the cache adds one (the newest audit row)
+FIGURE_QUERIES = 4  # queries of compute(); the cache adds one (the newest audit row)
 
 
 @dataclass(frozen=True)
@@ -79,11 +82,6 @@ class Figures:
         return sum(r for _, r in self.responders.values())
 
 
-def _scoped(qs, path: str, trials):
-    """Restrict a related table to the filtered trials (no subquery when nothing is filtered)."""
-    return qs if trials is None else qs.filter(**{f"{path}__in": trials.order_by().values("pk")})
-
-
 def _days_since_referral(when: str, referred_on: str) -> ExpressionWrapper:
     # The clinic's calendar day of the event (the active time zone) minus the referral date.
     return ExpressionWrapper(TruncDate(when) - F(referred_on), output_field=DurationField())
@@ -105,82 +103,82 @@ def median_of_histogram(counts: dict[timedelta, int]) -> Median:
     return Median(total, (Decimal(sum(values)) / 2).quantize(Decimal("0.1")))
 
 
+def _tally(fig: Figures, rows) -> None:
+    """Fold the counts per (phase, outcome, diagnosis, kept figures) into the figures."""
+    mas_sums: dict[str, list] = {}
+    for r in rows:
+        n, diagnosis = r["n"], r["diagnosis"]
+        fig.by_phase[r["status"]] = fig.by_phase.get(r["status"], 0) + n
+        if r["status"] == Phase.COMPLETED:
+            fig.completed_by_outcome[r["outcome"]] = (
+                fig.completed_by_outcome.get(r["outcome"], 0) + n
+            )
+        if r["decided"]:
+            decided, hits = fig.responders.get(diagnosis, (0, 0))
+            fig.responders[diagnosis] = (decided + n, hits + (n if r["responder"] else 0))
+        if r["response_dose"]:
+            dose = r["response_dose"]
+            fig.response_dose[dose] = fig.response_dose.get(dose, 0) + n
+        for number in range(1, (r["doses_given"] or 0) + 1):  # attempts 1..n were given
+            fig.given_by_number[number] = fig.given_by_number.get(number, 0) + n
+        if r["mas_n"]:
+            total = mas_sums.setdefault(diagnosis, [0, 0])
+            total[0] += r["mas_n"]
+            total[1] += r["mas_sum"]
+    fig.by_phase = {code: fig.by_phase.get(code, 0) for code, _ in Phase.CHOICES}
+    fig.total = sum(fig.by_phase.values())
+    # 0 − mean rather than −mean: no "-0.00" when nothing changed.
+    fig.mas_change = {
+        diagnosis: (n, Decimal(0) - mas.rounded(Decimal(total) / (n * mas.FALL_UNITS)))
+        for diagnosis, (n, total) in mas_sums.items()
+    }
+
+
+def _days_histogram(trials, moment: str) -> dict[timedelta, int]:
+    rows = (
+        trials.filter(**{f"{moment}__isnull": False})
+        .annotate(days=_days_since_referral(moment, "referred_on"))
+        .order_by()
+        .values("days")
+        .annotate(n=Count("pk"))
+    )
+    return {r["days"]: r["n"] for r in rows}
+
+
 def compute(trials=None) -> Figures:
     """All figures over `trials` (a Trial queryset; None = every trial)."""
     from trials.models import Trial
 
     base = Trial.objects.all() if trials is None else trials
-    fig = Figures()
-
-    rows = base.order_by().values("status", "outcome").annotate(n=Count("pk"))
-    for row in rows:
-        fig.by_phase[row["status"]] = fig.by_phase.get(row["status"], 0) + row["n"]
-        if row["status"] == Phase.COMPLETED:
-            fig.completed_by_outcome[row["outcome"]] = row["n"]
-    fig.by_phase = {code: fig.by_phase.get(code, 0) for code, _ in Phase.CHOICES}
-    fig.total = sum(fig.by_phase.values())
-
-    attempts = _scoped(DoseAttempt.objects.all(), "trial", trials)
+    fig = Figures(response_dose=dict.fromkeys(procedure.DOSE_LADDER_MCG, 0))
     rows = (
-        attempts.order_by()
-        .values("trial__patient__diagnosis")
+        base.order_by()
+        .values(
+            "status",
+            "outcome",
+            diagnosis=F("patient__diagnosis"),
+            doses_given=F("figures__doses_given"),
+            decided=F("figures__decided"),
+            responder=F("figures__responder"),
+            response_dose=F("figures__response_dose_mcg"),
+        )
         .annotate(
-            decided=Count("trial", distinct=True, filter=Q(responder__isnull=False)),
-            responders=Count("trial", distinct=True, filter=Q(responder=True)),
+            n=Count("pk"),
+            mas_n=Count("figures__mas_best_fall_units"),
+            mas_sum=Sum("figures__mas_best_fall_units"),
         )
     )
-    fig.responders = {
-        r["trial__patient__diagnosis"]: (r["decided"], r["responders"])
-        for r in rows
-        if r["decided"]
-    }
+    _tally(fig, rows)
 
-    earlier = DoseAttempt.objects.filter(
-        trial=OuterRef("trial"), responder=True, number__lt=OuterRef("number")
-    )
-    rows = (
-        attempts.filter(responder=True)
-        .filter(~Exists(earlier))
-        .order_by()
-        .values("dose_mcg")
-        .annotate(n=Count("pk"))
-    )
-    fig.response_dose = dict.fromkeys(procedure.DOSE_LADDER_MCG, 0) | {
-        r["dose_mcg"]: r["n"] for r in rows
-    }
-
-    rows = (
-        attempts.filter(given_at__isnull=False).order_by().values("number").annotate(n=Count("pk"))
-    )
-    fig.given_by_number = {r["number"]: r["n"] for r in rows}
-
-    events = _scoped(AdverseEvent.objects.all(), "attempt__trial", trials)
+    events = AdverseEvent.objects.all()
+    if trials is not None:
+        events = events.filter(attempt__trial__in=trials.order_by().values("pk"))
     rows = events.order_by().values("kind", "severity").annotate(n=Count("pk"))
     fig.adverse_events = {(r["kind"], r["severity"]): r["n"] for r in rows}
 
-    first = (
-        attempts.filter(number=1, given_at__isnull=False)
-        .annotate(days=_days_since_referral("given_at", "trial__referred_on"))
-        .order_by()
-        .values("days")
-        .annotate(n=Count("pk"))
-    )
-    fig.to_first_injection = median_of_histogram({r["days"]: r["n"] for r in first})
-
-    later = DoseAttempt.objects.filter(
-        trial=OuterRef("trial"), responder__isnull=False, number__gt=OuterRef("number")
-    )
-    decisions = (
-        attempts.filter(responder__isnull=False, trial__status=Phase.COMPLETED)
-        .filter(~Exists(later))
-        .annotate(days=_days_since_referral("decided_at", "trial__referred_on"))
-        .order_by()
-        .values("days")
-        .annotate(n=Count("pk"))
-    )
-    fig.to_decision = median_of_histogram({r["days"]: r["n"] for r in decisions})
-
-    fig.mas_change = mas.change_by_diagnosis(trials)
+    fig.to_first_injection = median_of_histogram(_days_histogram(base, "figures__first_dose_at"))
+    completed = base.filter(status=Phase.COMPLETED)
+    fig.to_decision = median_of_histogram(_days_histogram(completed, "figures__last_decided_at"))
     return fig
 
 

@@ -4,26 +4,32 @@ The rule is the responder rule's (trials/responder.py, DOMAIN.md §4): lower-lim
 1+ counts as 1.5, and only the group/side pairs scored both at baseline and at that post-dose
 time are compared. For one post-dose assessment the fall is the mean of (baseline − post) over
 those pairs, which equals the baseline mean minus the post mean over the same pairs. The best
-post-dose assessment is the one with the largest fall.
+post-dose assessment is the one with the largest fall. The dashboard reads each trial's best
+fall from TrialFigures, written from best_fall_units_by_trial(); the CSV export reads it here.
 
-Why raw SQL: three levels of aggregation (the mean per assessment, the best per attempt or
-trial, the mean per diagnosis) that the ORM cannot nest; the filtered trials still come from
+Why raw SQL: levels of aggregation (the mean per assessment, then the best per attempt or
+trial) that the ORM cannot nest; the filtered trials still come from
 the ORM as a subquery. The SQL is plain (WITH, CASE, AVG, MAX, GROUP BY) and runs unchanged on
 SQLite and PostgreSQL. Only table and column names from the models are formatted into it (hence
 the S608 noqa); every value is a bound parameter.
 """
 
+import math
 from collections.abc import Iterator
 from decimal import Decimal
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 
-from patients.models import Patient
 from trials import procedure
 from trials.models import Assessment, MasScore, Trial
 
 TWO_PLACES = Decimal("0.01")
+# A fall in whole units of 1/FALL_UNITS grade: the mean of n differences of half grades, n at
+# most one per lower-limb group and side, is then a whole number (2 × lcm(1..10) = 5040), which
+# sums exactly on every database (TrialFigures keeps it; the dashboard averages it).
+MAX_PAIRS = len(procedure.LOWER_LIMB_GROUPS) * len(procedure.SIDES)
+FALL_UNITS = 2 * math.lcm(*range(1, MAX_PAIRS + 1))
 
 
 def _q(name: str) -> str:
@@ -66,7 +72,7 @@ def _falls_sql(trials) -> tuple[str, list]:
         f"WITH base AS ({base_sql}), post AS ({post_sql}), "  # noqa: S608
         "falls AS ("
         "SELECT p.trial_id AS trial_id, p.attempt_id AS attempt_id, "
-        "AVG(b.v - p.v) AS fall "
+        f"AVG(b.v - p.v) AS fall, SUM(b.v - p.v) * {FALL_UNITS} / COUNT(*) AS fall_units "
         "FROM post p JOIN base b "
         "ON b.trial_id = p.trial_id AND b.grp = p.grp AND b.side = p.side "
         "GROUP BY p.trial_id, p.attempt_id, p.assessment_id) "
@@ -74,37 +80,36 @@ def _falls_sql(trials) -> tuple[str, list]:
     return sql, base_params + post_params
 
 
-def _decimal(value) -> Decimal | None:
+def rounded(value) -> Decimal | None:
     if value is None:
         return None
     return Decimal(str(value)).quantize(TWO_PLACES)
 
 
-def change_by_diagnosis(trials=None) -> dict[str, tuple[int, Decimal]]:
-    """{diagnosis: (trials compared, mean change from baseline to best post-dose)}.
-
-    A change is negative when spasticity fell. `trials` None means every trial.
-    """
+def _best_by_trial_sql(trials) -> tuple[str, list]:
     falls, params = _falls_sql(trials)
-    trial, patient = _q(Trial._meta.db_table), _q(Patient._meta.db_table)
-    sql = (
-        f"{falls}, best AS (SELECT trial_id, MAX(fall) AS fall FROM falls GROUP BY trial_id) "  # noqa: S608
-        f"SELECT pt.diagnosis, COUNT(*), AVG(best.fall) FROM best "
-        f"JOIN {trial} t ON t.id = best.trial_id JOIN {patient} pt ON pt.id = t.patient_id "
-        "GROUP BY pt.diagnosis"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        # 0 − fall rather than −fall: no "-0.00" when nothing changed.
-        rows = cursor.fetchall()
-    return {diagnosis: (n, Decimal(0) - _decimal(mean)) for diagnosis, n, mean in rows}
+    sql = f"{falls} SELECT trial_id, MAX(fall) FROM falls GROUP BY trial_id ORDER BY trial_id"  # noqa: S608
+    return sql, params
 
 
 def best_fall_by_trial(trials=None) -> Iterator[tuple[int, Decimal]]:
     """(trial id, best fall) ascending by trial id, streamed (for the CSV export)."""
+    yield from _stream(*_best_by_trial_sql(trials))
+
+
+def best_fall_units_by_trial(trials=None) -> Iterator[tuple[int, int]]:
+    """(trial id, best fall in units of 1/FALL_UNITS grade) ascending by trial id, streamed:
+    exact, what TrialFigures keeps for the dashboard's mean change per diagnosis."""
     falls, params = _falls_sql(trials)
-    sql = f"{falls} SELECT trial_id, MAX(fall) FROM falls GROUP BY trial_id ORDER BY trial_id"  # noqa: S608
-    yield from _stream(sql, params)
+    sql = (
+        f"{falls} SELECT trial_id, MAX(fall_units) FROM falls "  # noqa: S608
+        "GROUP BY trial_id ORDER BY trial_id"
+    )
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(2000):
+            for trial_id, units in rows:
+                yield trial_id, round(units)  # a whole number already (a float on SQLite)
 
 
 def best_fall_by_attempt(trials=None) -> Iterator[tuple[tuple[int, int], Decimal]]:
@@ -124,4 +129,4 @@ def _stream(sql: str, params: list, width: int = 2, size: int = 2000):
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(size):
             for row in rows:
-                yield (*row[: width - 1], _decimal(row[width - 1]))
+                yield (*row[: width - 1], rounded(row[width - 1]))

@@ -29,6 +29,7 @@ from .errors import ProtocolError, require_role
 from .phase import lock_trial
 from .snapshot import TrialSnapshot
 from .timing import check_time, late_reason, shown
+from .trial_figures import trial_figures_refresh
 
 
 def entry_late_reason(snap: TrialSnapshot, when: datetime, reason: str, what: str) -> str:
@@ -152,6 +153,7 @@ def assessment_record(
             MasScore.objects.bulk_create(rows)
     except IntegrityError as exc:
         raise ProtocolError("This assessment was already recorded.") from exc
+    trial_figures_refresh(trial_id=trial_id)  # the best MAS fall (a replaced baseline too)
     audit_record(
         actor=actor,
         action="create",

@@ -19,6 +19,7 @@ from .records import entry_late_reason
 from .signing import check_password, signature_add
 from .snapshot import TrialSnapshot
 from .timing import check_day, check_time, clinic_day, shown
+from .trial_figures import trial_figures_refresh
 
 
 def trial_create(
@@ -42,6 +43,7 @@ def trial_create(
                 goals=goals,
                 created_by=actor,
             )
+            trial_figures_refresh(trial_id=trial.pk)
             audit_record(
                 actor=actor,
                 action="create",
@@ -159,6 +161,7 @@ def injection_sign(
         attempt.given_entered_at = timezone.now()
         attempt.given_late_reason = reason
         attempt.save()
+        trial_figures_refresh(trial_id=snap.trial.pk)
         signature_add(trial=snap.trial, attempt=attempt, kind="injection", actor=actor)
         audit_record(
             actor=actor,
@@ -351,6 +354,7 @@ def attempt_decide(
             "decision_entered_at", "decision_late_reason", "goal_outcomes",
         ]
     )  # fmt: skip
+    trial_figures_refresh(trial_id=trial_id)
     signature_add(trial=snap.trial, attempt=attempt, kind="decision", actor=actor)
     verdict = "responder" if responder else "not a responder"
     overridden = suggested is not None and suggested != responder
