@@ -7,6 +7,7 @@ from trials import procedure
 from trials.concurrency import instance_values, model_rows, refuse_if_stale
 from trials.services.audit import audit_record
 from trials.services.errors import ProtocolError, require_role
+from trials.services.trial_figures import trial_figures_refresh_for_patient
 
 from .models import Patient
 
@@ -59,6 +60,8 @@ def patient_update(
             for name, value in changed.items():
                 setattr(patient, name, value)
             patient.save(update_fields=[*changed, "updated_at"])
+            if "diagnosis" in changed:
+                trial_figures_refresh_for_patient(patient_id=patient.pk)
             audit_record(
                 actor=actor,
                 action="change",

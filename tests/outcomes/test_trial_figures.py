@@ -14,6 +14,8 @@ from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 
+from patients.models import Diagnosis
+from patients.services import patient_update
 from tests.conftest import PASSWORD
 from trials import scenarios
 from trials.demo.bulk import SyntheticData
@@ -24,10 +26,15 @@ from trials.services import amendments, records, workflow
 from trials.services.trial_figures import FIELDS, trial_figures_rebuild, trial_figures_stale
 
 LATE = "Scored on paper during the transfer"
+COPIES = ("status", "outcome", "referred_on", "diagnosis")  # of the trial and the patient
 
 
 def kept(trial) -> dict:
     return TrialFigures.objects.filter(trial=trial).values(*FIELDS).get()
+
+
+def kept_from_attempts(trial) -> dict:
+    return {k: v for k, v in kept(trial).items() if k not in COPIES}
 
 
 def assert_equal_to_the_raw_rows() -> None:
@@ -40,10 +47,12 @@ def falls(grades: float) -> int:
 
 
 def test_a_new_trial_has_its_figures_and_they_are_empty(start_trial):
-    trial = start_trial()
+    trial = start_trial(diagnosis=Diagnosis.CEREBRAL_PALSY)
 
     assert kept(trial) == {
-        "doses_given": 0, "decided": False, "responder": False, "response_dose_mcg": None,
+        "status": "preparation", "outcome": "", "referred_on": trial.referred_on,
+        "diagnosis": "cp", "doses_given": 0, "decided": False, "responder": False,
+        "response_dose_mcg": None,
         "first_dose_at": None, "last_decided_at": None, "mas_best_fall_units": None,
     }  # fmt: skip
     assert_equal_to_the_raw_rows()
@@ -54,7 +63,7 @@ def test_the_cohort_figures_equal_those_derived_from_the_raw_rows(cohort):
     first, second = pump.attempts.order_by("number")
 
     assert_equal_to_the_raw_rows()
-    assert kept(pump) == {
+    assert kept_from_attempts(pump) == {
         "doses_given": 2, "decided": True, "responder": True, "response_dose_mcg": 75,
         "first_dose_at": first.given_at, "last_decided_at": second.decided_at,
         "mas_best_fall_units": falls(1.5),  # baseline 3, best post-dose 1+
@@ -98,7 +107,8 @@ def test_every_step_of_two_attempts_keeps_the_figures_equal(team, start_trial):
     scenarios.close(trial, team, outcome="pump_candidate")
 
     attempts = list(trial.attempts.order_by("number"))
-    assert kept(trial) == {
+    assert (kept(trial)["status"], kept(trial)["outcome"]) == ("completed", "pump_candidate")
+    assert kept_from_attempts(trial) == {
         "doses_given": 2, "decided": True, "responder": True, "response_dose_mcg": 75,
         "first_dose_at": attempts[0].given_at, "last_decided_at": attempts[1].decided_at,
         "mas_best_fall_units": falls(2),  # 3 -> 1 after 75 mcg
@@ -151,10 +161,22 @@ def test_a_trial_cancelled_after_its_dose_keeps_the_dose_it_had(team, trial_in):
     trial = trial_in("follow_up")
     workflow.trial_cancel(trial_id=trial.pk, actor=team.neurologist, reason="Moved away.")
 
-    assert kept(trial)["doses_given"] == 1
+    assert (kept(trial)["status"], kept(trial)["doses_given"]) == ("cancelled", 1)
     assert_equal_to_the_raw_rows()
     fig = figures.compute()
     assert (fig.by_phase["cancelled"], fig.attempts_per_trial[1]) == (1, 1)
+
+
+def test_a_changed_referral_date_and_diagnosis_are_copied(team, start_trial):
+    trial = start_trial(diagnosis=Diagnosis.MULTIPLE_SCLEROSIS, referred_days_ago=30)
+    referred = timezone.localdate() - timedelta(days=20)
+
+    workflow.trial_update(trial_id=trial.pk, actor=team.neurologist, data={"referred_on": referred})
+    patient_update(actor=team.neurologist, patient_id=trial.patient_id, data={"diagnosis": "sci"})
+
+    assert (kept(trial)["referred_on"], kept(trial)["diagnosis"]) == (referred, "sci")
+    assert_equal_to_the_raw_rows()
+    assert figures.compute().responders == {}  # nothing decided yet, under any diagnosis
 
 
 def test_a_write_around_the_services_is_found_and_rebuilt(trial_in):

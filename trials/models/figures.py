@@ -1,18 +1,28 @@
 from django.db import models
 
+from trials import procedure
+from trials.procedure import Phase
+
 
 class TrialFigures(models.Model):
     """What the outcome dashboard counts of one trial, kept for speed beside the raw rows.
 
     The attempts and the MAS scores stay the source of truth (DOMAIN.md §4). Every trial has
-    one row, written only by trials/services/trial_figures.py: from the raw rows, in the same
-    transaction as the dose, score or decision it comes from. `manage.py trial_figures --check`
-    derives the rows again from the raw ones and lists any that differ (a test does the same).
+    one row, written only by trials/services/trial_figures.py from the raw rows, in the same
+    transaction as the change it comes from: a dose, a score or a decision, and also a move of
+    the trial, its referral date or its patient's diagnosis, whose copies here let the dashboard
+    count everything from this one narrow table. `manage.py trial_figures --check` derives the
+    rows again from the raw ones and lists any that differ (a test does the same).
     """
 
     trial = models.OneToOneField(
         "trials.Trial", on_delete=models.CASCADE, primary_key=True, related_name="figures"
     )
+    # Copies of the trial's and the patient's, as they stand.
+    status = models.CharField(max_length=16, choices=Phase.CHOICES)
+    outcome = models.CharField(max_length=20, choices=procedure.OUTCOME_CHOICES, blank=True)
+    referred_on = models.DateField()
+    diagnosis = models.CharField(max_length=8)
     # Attempts are given in order (1, 2, 3): n doses given means attempts 1..n were given.
     doses_given = models.PositiveSmallIntegerField(default=0)
     decided = models.BooleanField(default=False, help_text="A dose's response was decided.")

@@ -20,6 +20,7 @@ from .audit import audit_record
 from .errors import ProtocolError
 from .snapshot import TrialSnapshot
 from .timing import clinic_day
+from .trial_figures import trial_figures_refresh
 
 
 def _missing(snap: TrialSnapshot, checklist_key: str) -> list[str]:
@@ -219,6 +220,7 @@ def trial_transition(
         trial.closed_at = timezone.now()
         fields += ["closed_at", "outcome", "outcome_note", "cancel_reason", "follow_up_on"]
     trial.save(update_fields=fields)
+    trial_figures_refresh(trial_id=trial_id)  # the move's own writes (a dose given) included
     audit_record(
         actor=actor,
         action="transition",

@@ -3,10 +3,13 @@ transaction that changed those rows, and rebuilt or checked from them at any tim
 
 The raw attempts and scores stay the source of truth (DOMAIN.md §4); a trial's figures are only
 what the outcome dashboard would otherwise work out again from every attempt and every MAS
-score of every trial on each visit. The services call trial_figures_refresh() after each write
-a figure comes from, under the trial's lock: a trial started, a dose given, an assessment
-recorded (or a baseline replaced), a decision. A trial's phase and outcome are read from the
-trial itself, its adverse events from their own rows.
+score of every trial on each visit, with copies of the trial's phase, outcome and referral date
+and of its patient's diagnosis, so that the dashboard reads one narrow table. The services call
+trial_figures_refresh() under the trial's lock after each write a figure comes from: a trial
+started or moved (phase.trial_transition: a dose given, a plan, a close, a cancel), its details
+edited, an assessment recorded (or a baseline replaced), a decision; patients.services after a
+diagnosis changed, for each of the patient's trials. Adverse events are counted from their own
+rows.
 
 trial_figures_rebuild() writes the figures again from the raw rows (the migration that made the
 table, the bulk seed after each batch, `manage.py trial_figures --rebuild`);
@@ -24,6 +27,10 @@ from django.db import transaction
 from trials.outcomes import mas
 
 FIELDS = (
+    "status",
+    "outcome",
+    "referred_on",
+    "diagnosis",
     "doses_given",
     "decided",
     "responder",
@@ -52,18 +59,24 @@ def figures_of_attempts(attempts) -> dict:
 
 
 def _derive(ids: list[int], apps) -> dict[int, dict]:
-    """{trial id: figures} from the attempts and the MAS scores: two queries."""
-    trial_model, attempt_model = (
-        apps.get_model("trials", "Trial"),
-        apps.get_model("trials", "DoseAttempt"),
-    )
+    """{trial id: figures} from the trials, their attempts and MAS scores: three queries."""
+    trial_model = apps.get_model("trials", "Trial")
+    attempt_model = apps.get_model("trials", "DoseAttempt")
+    trials = trial_model.objects.filter(pk__in=ids)
     attempts = defaultdict(list)
     rows = attempt_model.objects.filter(trial_id__in=ids).order_by("trial_id", "number")
     for attempt in rows.values_list(*ATTEMPT_COLUMNS, named=True):
         attempts[attempt.trial_id].append(attempt)
-    falls = dict(mas.best_fall_units_by_trial(trial_model.objects.filter(pk__in=ids)))
+    falls = dict(mas.best_fall_units_by_trial(trials))
+    columns = trials.order_by("pk").values_list(
+        "pk", "status", "outcome", "referred_on", "patient__diagnosis"
+    )
     return {
-        pk: figures_of_attempts(attempts[pk]) | {"mas_best_fall_units": falls.get(pk)} for pk in ids
+        pk: {"status": status, "outcome": outcome, "referred_on": referred_on}
+        | {"diagnosis": diagnosis}
+        | figures_of_attempts(attempts[pk])
+        | {"mas_best_fall_units": falls.get(pk)}
+        for pk, status, outcome, referred_on, diagnosis in columns
     }
 
 
@@ -81,6 +94,13 @@ def trial_figures_refresh(*, trial_id: int) -> None:
     """Write one trial's figures from its raw rows. Call it in the transaction that changed
     them, holding the trial's lock (phase.lock_trial), after the change: three queries."""
     _save(_derive([trial_id], global_apps), global_apps)
+
+
+def trial_figures_refresh_for_patient(*, patient_id: int) -> None:
+    """Write the figures of each of the patient's trials (their diagnosis changed), each trial
+    locked as the trial services lock it, so that none writes an older diagnosis after this."""
+    trial_model = global_apps.get_model("trials", "Trial")
+    trial_figures_rebuild(trial_model.objects.filter(patient_id=patient_id))
 
 
 def _locked_chunks(trials, apps) -> Iterator[list[int]]:

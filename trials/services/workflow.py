@@ -161,7 +161,6 @@ def injection_sign(
         attempt.given_entered_at = timezone.now()
         attempt.given_late_reason = reason
         attempt.save()
-        trial_figures_refresh(trial_id=snap.trial.pk)
         signature_add(trial=snap.trial, attempt=attempt, kind="injection", actor=actor)
         audit_record(
             actor=actor,
@@ -496,6 +495,7 @@ def trial_update(*, trial_id: int, actor: User, data: dict[str, Any]) -> Trial:
     if not changed:
         return trial
     trial.save(update_fields=list(changed))
+    trial_figures_refresh(trial_id=trial_id)  # the referral date
     audit_record(
         actor=actor,
         action="change",
