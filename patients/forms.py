@@ -2,7 +2,7 @@ from datetime import date
 
 from django import forms
 
-from trials.concurrency import VersionMixin
+from core.concurrency import VersionMixin
 
 from .models import Patient
 from .services import FIELDS

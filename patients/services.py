@@ -3,10 +3,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
-from trials import procedure
-from trials.concurrency import instance_values, model_rows, refuse_if_stale
+from accounts.roles import EDIT_PATIENT, require_role
+from core.concurrency import instance_values, model_rows, refuse_if_stale
+from core.errors import ProtocolError
 from trials.services.audit import audit_record
-from trials.services.errors import ProtocolError, require_role
 from trials.services.trial_figures import trial_figures_refresh_for_patient
 
 from .models import Patient
@@ -18,7 +18,7 @@ FIELDS = [
 
 
 def patient_create(*, actor: User, data: dict[str, Any]) -> Patient:
-    require_role(actor, procedure.ACTION_ROLES["edit_patient"], "register patients")
+    require_role(actor, EDIT_PATIENT, "register patients")
     try:
         with transaction.atomic():
             patient = Patient.objects.create(**{f: data[f] for f in FIELDS if f in data})
@@ -38,9 +38,9 @@ def patient_create(*, actor: User, data: dict[str, Any]) -> Patient:
 def patient_update(
     *, actor: User, patient_id: int, data: dict[str, Any], version: str | None = None
 ) -> Patient:
-    """Change the patient's details. `version`: the edit form's (trials/concurrency.py); a save
+    """Change the patient's details. `version`: the edit form's (core/concurrency.py); a save
     against a record changed since the form was opened is refused, nothing overwritten."""
-    require_role(actor, procedure.ACTION_ROLES["edit_patient"], "edit patients")
+    require_role(actor, EDIT_PATIENT, "edit patients")
     try:
         with transaction.atomic():
             patient = Patient.objects.select_for_update().get(pk=patient_id)

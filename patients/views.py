@@ -3,11 +3,11 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
+from accounts.roles import ANY_ROLE, roles_required
+from core.concurrency import EditConflict
+from core.errors import ProtocolError
 from trials import procedure
-from trials.concurrency import EditConflict
 from trials.services.audit import audit_view
-from trials.services.errors import ProtocolError
-from trials.views.access import ANY_ROLE, roles_required
 
 from .forms import PatientForm
 from .models import Patient

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
-from trials.fields import ClinicalDateField
+from core.fields import ClinicalDateField
 from trials.models import AuditEvent
 
 ACTIONS = [

@@ -10,9 +10,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils import timezone
 
-from trials import procedure
-from trials.concurrency import VersionMixin
-from trials.fields import (
+from core.concurrency import VersionMixin
+from core.fields import (
     DATETIME_FORMAT,
     ClinicalDateField,
     ClinicalDateTimeField,
@@ -22,6 +21,7 @@ from trials.fields import (
     LateEntryMixin,
     now_local,
 )
+from trials import procedure
 from trials.models import AdverseEvent, DoseAttempt, PainMedication, SiteSettings, Trial, VitalSigns
 from trials.models.observation import VITAL_RANGES
 from trials.models.site import parse_minutes

@@ -9,9 +9,8 @@ that ticks, gates and signs is generic over these declarations.
 from dataclasses import dataclass
 from decimal import Decimal
 
-NURSE = "nurse"
-NEUROLOGIST = "neurologist"
-ADMIN = "admin"
+from accounts import roles
+from accounts.roles import ADMIN, NEUROLOGIST, NURSE
 
 
 class Phase:
@@ -370,7 +369,7 @@ AMENDABLE_FIELDS: dict[str, tuple[str, ...]] = {
 ACTION_ROLES: dict[str, frozenset[str]] = {
     "create_trial": ND,
     "edit_trial": D,
-    "edit_patient": ND,
+    "edit_patient": roles.EDIT_PATIENT,  # the duties outside the procedure: accounts/roles.py
     "record_baseline": D,
     "record_assessment": D,
     "record_vitals": ND,
@@ -381,8 +380,8 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "site_settings": frozenset({ADMIN}),
     "amend_injection": D,
     "amend_discharge": N,
-    "audit_review": frozenset({ADMIN}),
-    "manage_users": frozenset({ADMIN}),  # the accounts, in the Django admin (DOMAIN: roles)
+    "audit_review": roles.AUDIT_REVIEW,
+    "manage_users": roles.MANAGE_USERS,
     # Pages of their own (the navigation shows a link exactly to those who may open it).
     "view_worklist": frozenset({NEUROLOGIST, ADMIN}),
     "view_tasks": ND,  # "My tasks", their home: what each open trial waits for from them

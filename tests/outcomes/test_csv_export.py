@@ -9,8 +9,9 @@ from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from core.spreadsheet import safe_cell
 from trials.models import AuditEvent, SiteSettings
-from trials.outcomes.csv_export import ATTEMPT_HEADER, TRIAL_HEADER, safe_cell
+from trials.outcomes.csv_export import ATTEMPT_HEADER, TRIAL_HEADER
 
 URL = reverse("trials:outcomes_csv")
 

@@ -1,4 +1,4 @@
-"""Editing a patient against the version the form was opened on (trials/concurrency.py): a save
+"""Editing a patient against the version the form was opened on (core/concurrency.py): a save
 over someone else's newer change is refused with their values beside yours; a script that
 passes no version edits the record as it stands."""
 
@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import pytest
 
+from core.concurrency import EditConflict, instance_version
 from patients.forms import PatientForm
 from patients.models import Patient
 from patients.services import FIELDS, patient_update
-from trials.concurrency import EditConflict, instance_version
 
 
 def opened_version(patient) -> str:

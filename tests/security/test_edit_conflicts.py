@@ -9,9 +9,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from core.concurrency import STALE_FORM
 from tests.factories import PASSWORD
 from tests.security.edit_records import RECORDS, bound_values, page_values, person
-from trials.concurrency import STALE_FORM
 from trials.services import workflow
 
 REFUSED = "after you opened this form. Nothing of yours was saved."

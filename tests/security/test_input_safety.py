@@ -11,9 +11,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from core.concurrency import instance_version
 from tests import factories
 from tests.views.support import injection_post, local, vitals_post
-from trials.concurrency import instance_version
 from trials.models import AdverseEvent, Amendment, ChecklistEntry, Trial, VitalSigns
 from trials.services.amendments import current_record, record_version
 from trials.services.records import RESOLUTION_FIELDS

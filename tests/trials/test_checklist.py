@@ -3,11 +3,11 @@
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from core.errors import ProtocolError
 from trials import procedure
 from trials.models import AuditEvent, ChecklistEntry
 from trials.models.checklist import EntryState
 from trials.services.checklist import checklist_tick, checklist_untick
-from trials.services.errors import ProtocolError
 
 # The state in which each checklist is open and still empty.
 OPEN_IN = {

@@ -9,11 +9,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.errors import ProtocolError
 from trials import scenarios
 from trials.models import AuditEvent, MasScore, Trial, VitalSigns
 from trials.models.observation import VITAL_RANGES
 from trials.services import records
-from trials.services.errors import ProtocolError
 
 
 def vitals_data(**overrides) -> dict:

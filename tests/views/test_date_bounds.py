@@ -8,10 +8,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from core.errors import ProtocolError
 from tests.factories import PASSWORD
 from trials.models import Trial
 from trials.services import workflow
-from trials.services.errors import ProtocolError
 
 IMPLAUSIBLE = ["0001-01-01", "1999-12-31", "9999-12-31"]
 

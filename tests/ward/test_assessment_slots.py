@@ -5,10 +5,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from core.errors import ProtocolError
 from tests.ward.conftest import given_at, score
 from trials.late import entry_note
 from trials.services import workflow
-from trials.services.errors import ProtocolError
 from trials.services.snapshot import TrialSnapshot
 
 

@@ -6,12 +6,12 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from core.errors import ProtocolError
 from tests.ward.conftest import PASSWORD, discharge, event, given_at, score
 from trials import scenarios
 from trials.models import Signature, Trial
 from trials.procedure import Phase
 from trials.services import records, workflow
-from trials.services.errors import ProtocolError
 
 
 def _observe_to(trial, team, clock, minutes):

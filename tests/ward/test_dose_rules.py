@@ -6,12 +6,12 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from core.errors import ProtocolError
 from tests import factories
 from tests.ward.conftest import PASSWORD
 from trials import scenarios
 from trials.models import DoseAttempt, SiteSettings
 from trials.services import workflow
-from trials.services.errors import ProtocolError
 from trials.services.timing import clinic_day
 
 

@@ -5,11 +5,11 @@ from datetime import datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from core.errors import ProtocolError
 from tests.ward.conftest import given_at, score, vitals_data
 from trials.late import entry_note
 from trials.models import PainMedication, SiteSettings, VitalSigns
 from trials.services import checklist, records
-from trials.services.errors import ProtocolError
 
 
 def test_an_entry_on_time_keeps_both_times_and_is_not_late(dosed, team, clock):

@@ -2,11 +2,11 @@
 
 import pytest
 
+from core.errors import ProtocolError
 from tests.ward.conftest import PASSWORD
 from trials import scenarios
 from trials.models import Trial
 from trials.services import workflow
-from trials.services.errors import ProtocolError
 
 
 @pytest.fixture

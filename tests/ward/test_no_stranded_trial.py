@@ -4,10 +4,10 @@ from datetime import timedelta
 
 import pytest
 
+from core.errors import ProtocolError
 from tests.ward.conftest import PASSWORD, event, score
 from trials.procedure import Phase
 from trials.services import workflow
-from trials.services.errors import ProtocolError
 from trials.services.phase import blockers, ways_forward
 from trials.services.snapshot import TrialSnapshot
 

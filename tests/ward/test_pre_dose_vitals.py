@@ -4,10 +4,10 @@ from datetime import timedelta
 
 import pytest
 
+from core.errors import ProtocolError
 from tests.ward.conftest import vitals_data
 from trials import scenarios
 from trials.services import records
-from trials.services.errors import ProtocolError
 from trials.services.phase import blockers
 from trials.services.snapshot import TrialSnapshot
 

@@ -15,7 +15,6 @@
   PostgreSQL.
 """
 
-import csv
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from itertools import groupby
@@ -25,6 +24,7 @@ from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
 from accounts.models import User
+from core.spreadsheet import stream
 from trials import procedure
 from trials.billing import NOT_RECORDED
 from trials.late import late_note
@@ -35,42 +35,7 @@ from . import mas
 from .billing import attempt_billing
 
 CHUNK = 2000
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 ADULT_AGE = 18
-
-
-def safe_cell(value) -> str:
-    """The text of one cell, escaped so a spreadsheet never reads it as a formula."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        text = "1" if value else "0"
-    elif isinstance(value, datetime):
-        text = timezone.localtime(value).replace(microsecond=0).isoformat()
-    elif isinstance(value, date):
-        text = value.isoformat()
-    else:
-        text = str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def stream(header: list[str], rows: Iterable[list], batch: int = 200) -> Iterator[str]:
-    """CSV text in pieces: the header, then `batch` rows at a time."""
-    writer = csv.writer(_Echo())
-    yield writer.writerow(header)
-    pending = []
-    for row in rows:
-        pending.append(writer.writerow([safe_cell(v) for v in row]))
-        if len(pending) >= batch:
-            yield "".join(pending)
-            pending = []
-    if pending:
-        yield "".join(pending)
 
 
 def _in_step(rows: Iterable, key, extras: Iterator) -> Iterator[tuple]:

@@ -15,13 +15,14 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.roles import require_role
+from core.concurrency import ConflictRow, refuse_if_stale, version_of
+from core.errors import ProtocolError
 from trials import procedure
-from trials.concurrency import ConflictRow, refuse_if_stale, version_of
 from trials.models import Amendment, DoseAttempt, Trial
 from trials.models.amendment import AmendedRecord
 
 from .audit import audit_record
-from .errors import ProtocolError, require_role
 from .injection import record_problems
 from .phase import lock_trial
 from .signing import check_password
@@ -121,7 +122,7 @@ def current_record(attempt: DoseAttempt, record: str) -> dict[str, tuple[Any, st
 
 
 def record_version(attempt: DoseAttempt, record: str) -> str:
-    """The version of the record as it stands, for the amendment form (trials/concurrency.py)."""
+    """The version of the record as it stands, for the amendment form (core/concurrency.py)."""
     return version_of({name: raw for name, (raw, _) in current_record(attempt, record).items()})
 
 

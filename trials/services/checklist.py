@@ -4,12 +4,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.roles import require_role
+from core.errors import ProtocolError
 from trials import procedure
 from trials.models import ChecklistEntry
 from trials.models.checklist import EntryState
 
 from .audit import audit_record
-from .errors import ProtocolError, require_role
 from .phase import lock_trial
 from .records import entry_late_reason
 from .snapshot import TrialSnapshot

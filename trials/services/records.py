@@ -12,6 +12,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.roles import require_role
+from core.errors import ProtocolError
 from trials import procedure
 from trials.models import (
     AdverseEvent,
@@ -25,7 +27,6 @@ from trials.procedure import Phase
 from trials.schedule import assessment_slot
 
 from .audit import audit_record
-from .errors import ProtocolError, require_role
 from .phase import lock_trial
 from .snapshot import TrialSnapshot
 from .timing import check_time, late_reason, shown
@@ -332,7 +333,7 @@ def adverse_event_record(
     return event
 
 
-# What the resolution form edits; its version covers these (trials/concurrency.py).
+# What the resolution form edits; its version covers these (core/concurrency.py).
 RESOLUTION_FIELDS = ("resolution", "resolved_at", "action_taken")
 
 
@@ -341,7 +342,7 @@ def adverse_event_resolve(
     *, trial_id: int, event_id: int, actor: User, resolution: str, resolved_at: datetime,
     action_taken: str = "", late_reason: str = "", version: str | None = None,
 ) -> AdverseEvent:  # fmt: skip
-    from trials.concurrency import instance_values, model_rows, refuse_if_stale
+    from core.concurrency import instance_values, model_rows, refuse_if_stale
 
     require_role(actor, procedure.ACTION_ROLES["record_adverse_event"], "update adverse events")
     snap = lock_trial(trial_id)

@@ -17,11 +17,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from core.errors import ProtocolError
 from trials import procedure
 from trials.models import AuditEvent, DoseAttempt, Signature, Trial
 
 from .audit import audit_record
-from .errors import ProtocolError
 
 FAILURE_LIMIT = 5
 LOCK_WINDOW = timedelta(minutes=30)

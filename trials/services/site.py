@@ -1,18 +1,18 @@
 from django.db import transaction
 
 from accounts.models import User
+from accounts.roles import require_role
+from core.concurrency import instance_values, model_rows, refuse_if_stale
 from trials import procedure
-from trials.concurrency import instance_values, model_rows, refuse_if_stale
 from trials.models import AuditEvent, SiteSettings
 
 from .audit import audit_record
-from .errors import require_role
 
 
 @transaction.atomic
 def site_settings_update(*, actor: User, form) -> SiteSettings:
     """Save a validated SiteSettingsForm and record old → new. A form opened before someone
-    else saved the settings is refused (trials/concurrency.py), nothing overwritten."""
+    else saved the settings is refused (core/concurrency.py), nothing overwritten."""
     require_role(actor, procedure.ACTION_ROLES["site_settings"], "change site settings")
     before = SiteSettings.objects.select_for_update().get(pk=form.instance.pk)
     edited = form._meta.fields

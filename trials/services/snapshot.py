@@ -6,12 +6,11 @@ from functools import cached_property
 
 from django.utils import timezone
 
+from core.errors import ProtocolError
 from trials import procedure
 from trials.models import Assessment, ChecklistEntry, DoseAttempt, Signature, SiteSettings, Trial
 from trials.responder import Suggestion, suggest
 from trials.schedule import Schedule, Slot, attempt_assessment_schedule
-
-from .errors import ProtocolError
 
 
 @dataclass

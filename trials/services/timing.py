@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from .errors import ProtocolError
+from core.errors import ProtocolError
 
 # A clock on a ward PC may run a little ahead of the server's.
 CLOCK_SKEW = timedelta(minutes=5)

@@ -7,12 +7,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.roles import require_role
+from core.errors import ProtocolError
 from patients.models import Patient
 from trials import procedure
 from trials.models import DoseAttempt, Trial
 
 from .audit import audit_record
-from .errors import ProtocolError, require_role
 from .injection import check_given_at, record_problems
 from .phase import decision_blockers, discharge_criteria, lock_trial, trial_transition
 from .records import entry_late_reason
@@ -467,8 +468,8 @@ def trial_cancel(*, trial_id: int, actor: User, reason: str) -> Trial:
 @transaction.atomic
 def trial_update(*, trial_id: int, actor: User, data: dict[str, Any]) -> Trial:
     """Edit the referral, indication, goals or follow-up date of an open trial. A form opened
-    before someone else saved these details is refused (data["version"], trials/concurrency.py)."""
-    from trials.concurrency import instance_values, model_rows, refuse_if_stale
+    before someone else saved these details is refused (data["version"], core/concurrency.py)."""
+    from core.concurrency import instance_values, model_rows, refuse_if_stale
 
     require_role(actor, procedure.ACTION_ROLES["edit_trial"], "edit the trial")
     snap = lock_trial(trial_id)

@@ -1,34 +1,10 @@
-"""Access helpers: who may open which page. The services check again when data changes."""
+"""Access helpers of the trial pages: the roles of a phase move, and a trial or 404. The role
+checks of a page are accounts/roles.py's; the services check again when data changes."""
 
-from functools import wraps
-
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
 from trials import procedure
 from trials.models import Trial
-
-
-def roles_required(*roles: str):
-    """Login, then 403 for a role that may not use this page."""
-
-    def decorator(view):
-        @login_required
-        @wraps(view)
-        def wrapped(request, *args, **kwargs):
-            if request.user.role not in roles:
-                allowed = " or ".join(sorted(roles))
-                raise PermissionDenied(f"This page is for the {allowed} only.")
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-ANY_ROLE = (procedure.NURSE, procedure.NEUROLOGIST, procedure.ADMIN)
-CLINICAL = (procedure.NURSE, procedure.NEUROLOGIST)
 
 
 def move_roles(action: str) -> tuple[str, ...]:

@@ -3,13 +3,14 @@ discharge note (the nurse). The signed values stay; each correction is signed be
 
 from django.http import Http404
 
+from accounts.roles import roles_required
 from trials import forms, procedure
 from trials.models import DoseAttempt
 from trials.models.amendment import AmendedRecord
 from trials.services import amendments
 from trials.services.snapshot import TrialSnapshot
 
-from .access import get_trial, roles_required
+from .access import get_trial
 from .helpers import action_page, submit
 
 

@@ -6,12 +6,11 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from accounts.roles import roles_required
+from core.spreadsheet import stream
 from trials import procedure
 from trials.audit_review import CSV_HEADER, AuditFilterForm, csv_rows
-from trials.outcomes.csv_export import stream
 from trials.services.audit import audit_record
-
-from .access import roles_required
 
 PAGE_SIZE = 50
 

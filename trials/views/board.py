@@ -13,12 +13,11 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from accounts.roles import ANY_ROLE, roles_required
 from trials.models import DoseAttempt, Trial
 from trials.models.trial import OBSERVED_HOURS
 from trials.schedule import Schedule, vitals_schedule
 from trials.tasks import vitals_url
-
-from .access import ANY_ROLE, roles_required
 
 BOARD_LIMIT = 40  # more patients in observation at once than any day unit has beds
 STALE_LIMIT = 10

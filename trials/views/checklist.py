@@ -6,14 +6,15 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.roles import CLINICAL, roles_required
+from core.errors import ProtocolError
 from trials import presenters, procedure
 from trials.forms import TickForm
 from trials.services import checklist
 from trials.services.audit import audit_denied
-from trials.services.errors import ProtocolError
 from trials.services.snapshot import TrialSnapshot
 
-from .access import CLINICAL, get_trial, roles_required
+from .access import get_trial
 
 
 def _item_or_404(checklist_key: str, item_key: str) -> procedure.Item:

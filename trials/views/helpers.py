@@ -5,9 +5,9 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from core.concurrency import EditConflict
+from core.errors import ProtocolError
 from trials import procedure
-from trials.concurrency import EditConflict
-from trials.services.errors import ProtocolError
 from trials.services.phase import blockers
 from trials.services.signing import SignatureRefused
 from trials.services.snapshot import TrialSnapshot

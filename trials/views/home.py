@@ -6,13 +6,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from accounts.roles import roles_required
 from trials import procedure, tasks
 from trials.models import Trial
 from trials.procedure import Phase
 from trials.services.phase import decision_blockers
 from trials.services.snapshot import TrialSnapshot
-
-from .access import roles_required
 
 WORKLIST_LIMIT = 50
 TASKS_LIMIT = 60  # open trials read for one page of tasks; more than a day unit runs at once

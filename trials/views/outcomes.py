@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from accounts.roles import ANY_ROLE, roles_required
 from trials import procedure
 from trials.models import Trial
 from trials.outcomes import csv_export, fhir, panels, summary, summary_pdf
@@ -22,7 +23,7 @@ from trials.outcomes.filters import CriterionForm, OutcomeFilterForm
 from trials.services.audit import audit_record, audit_view
 from trials.services.snapshot import TrialSnapshot
 
-from .access import ANY_ROLE, get_trial, roles_required
+from .access import get_trial
 
 REVIEWERS = tuple(procedure.ACTION_ROLES["view_outcomes"])
 PAGE_SIZE = 50

@@ -6,16 +6,17 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
+from accounts.roles import ANY_ROLE, roles_required
+from core.errors import ProtocolError
 from patients.models import Patient
 from trials import presenters, procedure
 from trials.forms import TrialEditForm, TrialForm
 from trials.models import Trial
 from trials.services import workflow
 from trials.services.audit import audit_view
-from trials.services.errors import ProtocolError
 from trials.services.snapshot import TrialSnapshot
 
-from .access import ANY_ROLE, get_trial, roles_required
+from .access import get_trial
 from .helpers import action_page, submit
 
 

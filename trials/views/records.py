@@ -6,12 +6,13 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from accounts.roles import roles_required
+from core.fields import DATETIME_FORMAT
 from trials import forms, procedure
-from trials.fields import DATETIME_FORMAT
 from trials.models import AdverseEvent, Assessment
 from trials.services import records
 
-from .access import get_trial, roles_required
+from .access import get_trial
 from .helpers import action_page, next_step_url, submit
 from .vitals import opens_at_due_time, vitals_page
 
@@ -143,7 +144,7 @@ def adverse_event_resolve(request, pk: int, event_pk: int):
     event = get_object_or_404(AdverseEvent.objects.select_related("attempt"), pk=event_pk)
     if event.attempt.trial_id != trial.pk:
         raise Http404("No such adverse event in this trial.")
-    from trials.concurrency import instance_version
+    from core.concurrency import instance_version
 
     version = instance_version(event, records.RESOLUTION_FIELDS)
     form = forms.ResolveAdverseEventForm(

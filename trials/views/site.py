@@ -1,13 +1,12 @@
 from django.contrib import messages
 from django.shortcuts import redirect, render
 
+from accounts.roles import roles_required
+from core.concurrency import EditConflict
 from trials import procedure
-from trials.concurrency import EditConflict
 from trials.forms import SiteSettingsForm
 from trials.models import SiteSettings
 from trials.services.site import site_settings_update
-
-from .access import roles_required
 
 
 @roles_required(*procedure.ACTION_ROLES["site_settings"])

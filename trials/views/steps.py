@@ -1,11 +1,12 @@
 """The signed steps and decisions that move a trial through its phases."""
 
+from accounts.roles import roles_required
 from trials import forms, procedure
 from trials.services import workflow
 from trials.services.phase import discharge_criteria
 from trials.services.snapshot import TrialSnapshot
 
-from .access import get_trial, move_roles, roles_required
+from .access import get_trial, move_roles
 from .helpers import action_page, next_step_url, submit
 
 

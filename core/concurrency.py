@@ -25,7 +25,7 @@ from django import forms
 from django.db import models
 from django.utils import timezone
 
-from trials.services.errors import ProtocolError
+from core.errors import ProtocolError
 
 STALE_FORM = (
     "This form is incomplete or out of date (it does not say which version of the record it "
