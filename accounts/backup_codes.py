@@ -13,7 +13,7 @@ from django.db import transaction
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
 from accounts.models import User
-from trials.services.audit import audit_record
+from audit.services import audit_record
 
 COUNT = 10
 DEVICE_NAME = "Backup codes"

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import EnrolmentCode, User
-from trials.services.audit import audit_record
+from audit.services import audit_record
 
 ENROLMENT_HOURS = 72
 SESSION_KEY = "itb_enrolment_ok"  # the user id whose code this session has given

@@ -20,7 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.acting import acting_user
 from accounts.duties import own_account_refusal
 from accounts.models import User
-from trials.services.audit import audit_record
+from audit.services import audit_record
 
 TRACKED = (
     "username", "first_name", "last_name", "email", "role", "is_active", "is_staff",

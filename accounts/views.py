@@ -36,7 +36,7 @@ from accounts.forms import (
     SignInCodeForm,
 )
 from accounts.models import Role, User
-from trials.services.audit import audit_record
+from audit.services import audit_record
 
 ISSUED_SESSION_KEY = "itb_issued_enrolment_code"  # the set-up code just issued, shown once
 

@@ -14,5 +14,5 @@ urlpatterns = [
     path("bench/hello/", hello, name="bench_hello"),
     path("", include("config.urls")),
 ]
-handler403 = "trials.views.errors.permission_denied"
-handler404 = "trials.views.errors.page_not_found"
+handler403 = "audit.web.permission_denied"
+handler404 = "audit.web.page_not_found"

@@ -39,7 +39,7 @@ if not SECRET_KEY:
 elif not DEBUG and (len(SECRET_KEY) < 40 or SECRET_KEY.startswith("dev-only")):
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be a long random value in production.")
 
-# The key of the audit trail's HMAC chain (trials/audit_chain.py): someone who can write to the
+# The key of the audit trail's HMAC chain (audit/chain.py): someone who can write to the
 # database but does not hold it cannot forge a row's hash. Production keeps it apart from the
 # secret key (and from the database and its backups); elsewhere it is derived from the secret key.
 AUDIT_KEY = os.environ.get("DJANGO_AUDIT_KEY", "")
@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "accounts",
     "patients",
     "trials",
+    "audit",
     "ops",
 ]
 

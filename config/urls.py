@@ -15,9 +15,9 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
 ]
 
-# Refused requests are written to the audit trail (trials/views/errors.py).
-handler403 = "trials.views.errors.permission_denied"
-handler404 = "trials.views.errors.page_not_found"
+# Refused requests are written to the audit trail (audit/web.py).
+handler403 = "audit.web.permission_denied"
+handler404 = "audit.web.page_not_found"
 # Pages that show nothing of the request, the user or any record (ops/errors.py).
 handler400 = "ops.errors.bad_request"
 handler500 = "ops.errors.server_error"

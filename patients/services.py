@@ -4,9 +4,9 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from accounts.roles import EDIT_PATIENT, require_role
+from audit.services import audit_record
 from core.concurrency import instance_values, model_rows, refuse_if_stale
 from core.errors import ProtocolError
-from trials.services.audit import audit_record
 from trials.services.trial_figures import trial_figures_refresh_for_patient
 
 from .models import Patient

@@ -4,10 +4,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
 from accounts.roles import ANY_ROLE, roles_required
+from audit.web import audit_view
 from core.concurrency import EditConflict
 from core.errors import ProtocolError
 from trials import procedure
-from trials.services.audit import audit_view
 
 from .forms import PatientForm
 from .models import Patient

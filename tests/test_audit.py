@@ -5,8 +5,8 @@ import uuid
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from trials.models import AuditEvent
-from trials.services.audit import audit_record
+from audit.models import AuditEvent
+from audit.services import audit_record
 
 on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the append-only trigger exists on PostgreSQL only"

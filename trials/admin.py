@@ -2,18 +2,9 @@
 
 from django.contrib import admin
 
-from .models import AuditEvent, SiteSettings, Trial
+from core.admin import ReadOnlyAdmin
 
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from .models import SiteSettings, Trial
 
 
 @admin.register(Trial)
@@ -23,14 +14,6 @@ class TrialAdmin(ReadOnlyAdmin):
     search_fields = ("patient__last_name", "patient__mrn")
     list_select_related = ("patient",)
     date_hierarchy = "referred_on"
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ("at", "actor_name", "action", "summary", "trial")
-    list_filter = ("action",)
-    search_fields = ("summary", "actor_name")
-    list_select_related = ("trial",)
 
 
 @admin.register(SiteSettings)

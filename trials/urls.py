@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import include, path
 
-from .views import amend, audit, board, checklist, home, outcomes, pages, records, site, steps
+from .views import amend, board, checklist, home, outcomes, pages, records, site, steps
 
 app_name = "trials"
 
@@ -14,8 +14,7 @@ urlpatterns = [
     path("outcomes/trials/", outcomes.outcome_trials, name="outcomes_trials"),
     path("outcomes/export.csv", outcomes.outcomes_csv, name="outcomes_csv"),
     path("fhir/export.ndjson", outcomes.fhir_bulk, name="fhir_bulk"),
-    path("audit/", audit.audit_list, name="audit"),
-    path("audit/export.csv", audit.audit_csv, name="audit_csv"),
+    path("audit/", include("audit.urls")),
     path("start/<int:patient_pk>/", pages.trial_create, name="create"),
     path("<int:pk>/", pages.trial_detail, name="detail"),
     path("<int:pk>/edit/", pages.trial_edit, name="edit"),

@@ -8,10 +8,10 @@ from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import backup_codes
+from audit.chain import row_hash
+from audit.models import AuditEvent
 from tests.security.conftest import code_now, main_text, password_step
 from tests.security.test_second_factor import ready_to_set_up, signed_in_past_the_password
-from trials.audit_chain import row_hash
-from trials.models import AuditEvent
 
 VERIFY = reverse("accounts:verify")
 SETUP = reverse("accounts:setup")

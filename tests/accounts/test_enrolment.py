@@ -14,10 +14,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import enrolment
 from accounts.models import EnrolmentCode, Role, User
+from audit.models import AuditEvent
 from tests.factories import PASSWORD
 from tests.security.conftest import main_text, password_step
 from tests.security.test_second_factor import signed_in_past_the_password
-from trials.models import AuditEvent
 
 ENROL = reverse("accounts:enrol")
 SETUP = reverse("accounts:setup")

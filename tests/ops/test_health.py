@@ -7,8 +7,8 @@ import json
 import pytest
 from django.test import Client
 
+from audit.models import AuditEvent
 from ops import health
-from trials.models import AuditEvent
 
 
 @pytest.fixture

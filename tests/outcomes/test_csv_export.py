@@ -9,8 +9,9 @@ from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from audit.models import AuditEvent
 from core.spreadsheet import safe_cell
-from trials.models import AuditEvent, SiteSettings
+from trials.models import SiteSettings
 from trials.outcomes.csv_export import ATTEMPT_HEADER, TRIAL_HEADER
 
 URL = reverse("trials:outcomes_csv")

@@ -7,7 +7,8 @@ from django.urls import reverse
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 
-from trials.models import AuditEvent, Signature, VitalSigns
+from audit.models import AuditEvent
+from trials.models import Signature, VitalSigns
 from trials.outcomes.fhir import SPASTICITY
 
 SNOMED, LOINC = "http://snomed.info/sct", "http://loinc.org"

@@ -3,7 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from trials.models import AuditEvent, Signature
+from audit.models import AuditEvent
+from trials.models import Signature
 from trials.outcomes import summary
 from trials.services.snapshot import TrialSnapshot
 

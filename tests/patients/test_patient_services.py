@@ -6,10 +6,10 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from audit.models import AuditEvent
 from core.errors import ProtocolError
 from patients.models import Patient
 from patients.services import patient_create, patient_update
-from trials.models import AuditEvent
 
 
 def patient_data(**overrides) -> dict:

@@ -18,9 +18,9 @@ from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from audit.models import AuditEvent
 from tests.factories import PASSWORD
 from trials import scenarios
-from trials.models import AuditEvent
 
 KEY = "ITBTESTKEYITBTESTKEYITBTESTKEY22"  # base32, 20 bytes
 

@@ -8,10 +8,11 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
+from audit.models import AuditEvent
 from core.errors import ProtocolError
 from tests import factories
 from trials import scenarios
-from trials.models import Amendment, AuditEvent, DoseAttempt
+from trials.models import Amendment, DoseAttempt
 from trials.procedure import INJECTION_RECORD_FIELDS as INJECTION_FIELDS
 from trials.services import workflow
 from trials.services.amendments import record_amend

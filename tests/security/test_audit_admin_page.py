@@ -12,8 +12,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from trials.models import AuditEvent, SiteSettings
-from trials.services.audit import audit_record
+from audit.models import AuditEvent
+from audit.services import audit_record
+from trials.models import SiteSettings
 
 
 def write(actor, *, at: datetime, action="change", summary="Changed", patient=None, **extra):

@@ -13,9 +13,9 @@ from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.db.migrations.loader import MigrationLoader
 
-from trials.audit_chain import GENESIS, row_hash
-from trials.models import AuditEvent
-from trials.services.audit import audit_record
+from audit.chain import GENESIS, row_hash
+from audit.models import AuditEvent
+from audit.services import audit_record
 
 CHAIN_MIGRATION = ("trials", "0003_audit_hash_chain")
 chain_migration = importlib.import_module("trials.migrations." + CHAIN_MIGRATION[1])

@@ -19,12 +19,13 @@ from django.db import DatabaseError, connection, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 
+from audit.chain import canonical
+from audit.models import AuditEvent
+from audit.services import audit_record
 from tests import factories
 from trials import scenarios
-from trials.audit_chain import canonical
-from trials.models import Amendment, AuditEvent, PainMedication, Signature, VitalSigns
+from trials.models import Amendment, PainMedication, Signature, VitalSigns
 from trials.services.amendments import record_amend
-from trials.services.audit import audit_record
 
 from .test_audit_chain import _execute, verify, verify_fails
 

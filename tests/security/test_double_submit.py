@@ -9,9 +9,10 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
+from audit.models import AuditEvent
 from tests.security.test_concurrent_edits import race
 from tests.views.support import local
-from trials.models import Assessment, AuditEvent, Trial
+from trials.models import Assessment, Trial
 
 
 def _baseline_post(trial, submission, grade="2"):

@@ -22,9 +22,10 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from audit.models import AuditEvent
 from tests import factories
 from tests.views.support import injection_post, local, vitals_post
-from trials.models import Assessment, AuditEvent, DoseAttempt, Trial, VitalSigns
+from trials.models import Assessment, DoseAttempt, Trial, VitalSigns
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 fuzz = settings(

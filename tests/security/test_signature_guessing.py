@@ -13,10 +13,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role, User
+from audit.models import AuditEvent
 from tests import factories
 from tests.security.test_amendments import amend, amend_url
 from tests.security.test_signatures import STEPS
-from trials.models import AuditEvent, Signature, SiteSettings
+from trials.models import Signature, SiteSettings
 from trials.services import signing
 
 PASSWORD = factories.PASSWORD

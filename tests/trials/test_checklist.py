@@ -3,9 +3,10 @@
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from audit.models import AuditEvent
 from core.errors import ProtocolError
 from trials import procedure
-from trials.models import AuditEvent, ChecklistEntry
+from trials.models import ChecklistEntry
 from trials.models.checklist import EntryState
 from trials.services.checklist import checklist_tick, checklist_untick
 

@@ -5,13 +5,13 @@ from io import StringIO
 
 from django.core.management import call_command
 
+from audit.models import AuditEvent
 from trials.demo.patients import DEMO_PATIENTS
 from trials.demo.site import DemoSite
 from trials.demo.users import demo_users_create
 from trials.models import (
     AdverseEvent,
     Assessment,
-    AuditEvent,
     ChecklistEntry,
     DoseAttempt,
     PainMedication,

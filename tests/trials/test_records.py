@@ -9,9 +9,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from core.errors import ProtocolError
 from trials import scenarios
-from trials.models import AuditEvent, MasScore, Trial, VitalSigns
+from trials.models import MasScore, Trial, VitalSigns
 from trials.models.observation import VITAL_RANGES
 from trials.services import records
 

@@ -15,13 +15,13 @@ from django.db.models import F, Max, Min
 from django.utils import timezone
 
 from accounts.models import Role, User
+from audit.models import AuditEvent
 from patients.models import Patient
 from trials import procedure
 from trials.demo.bulk import IN_OBSERVATION_TODAY, SyntheticData
 from trials.models import (
     AdverseEvent,
     Assessment,
-    AuditEvent,
     ChecklistEntry,
     DoseAttempt,
     Signature,

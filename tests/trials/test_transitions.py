@@ -9,10 +9,11 @@ declared move, wrong role → PermissionDenied; move not declared from that phas
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from audit.models import AuditEvent
 from core.errors import ProtocolError
 from tests.factories import READY
 from trials import procedure
-from trials.models import AuditEvent, Trial
+from trials.models import Trial
 from trials.procedure import Phase
 from trials.services.phase import trial_transition
 

@@ -8,11 +8,12 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from core.errors import ProtocolError
 from tests import factories
 from tests.factories import PASSWORD
 from trials import scenarios
-from trials.models import AuditEvent, DoseAttempt, Signature, Trial
+from trials.models import DoseAttempt, Signature, Trial
 from trials.procedure import Phase
 from trials.services import checklist, records, workflow
 

@@ -3,7 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from trials.models import AuditEvent, ChecklistEntry
+from audit.models import AuditEvent
+from trials.models import ChecklistEntry
 
 from .support import HTMX, ITEM, LABEL, element, html
 

@@ -7,9 +7,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from patients.models import Patient
 from tests.conftest import PASSWORD
-from trials.models import AuditEvent, ChecklistEntry, Signature, VitalSigns
+from trials.models import ChecklistEntry, Signature, VitalSigns
 from trials.procedure import Phase
 
 from .support import html, injection_post, vitals_post

@@ -25,11 +25,12 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from audit.models import AuditEvent
 from core.errors import ProtocolError
 from tests import factories
 from tests.ward.conftest import PASSWORD, vitals_data
 from trials import procedure, scenarios
-from trials.models import AuditEvent, SiteSettings, Trial
+from trials.models import SiteSettings, Trial
 from trials.services import checklist, records, workflow
 from trials.services.phase import ways_forward
 from trials.services.snapshot import TrialSnapshot

@@ -15,11 +15,12 @@ from django.db import connection
 from django.db.models import JSONField, Model
 from django.db.models.base import ModelState
 
+from audit.models import AuditEvent
+from audit.services import audit_bulk_append
 from patients.models import Patient
 from trials.models import (
     AdverseEvent,
     Assessment,
-    AuditEvent,
     ChecklistEntry,
     DoseAttempt,
     MasScore,
@@ -28,7 +29,6 @@ from trials.models import (
     VitalSigns,
 )
 from trials.procedure import Phase
-from trials.services.audit import audit_bulk_append
 from trials.services.trial_figures import trial_figures_rebuild
 
 # The order of the inserts: each table after the ones it points at.

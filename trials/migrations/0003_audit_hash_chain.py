@@ -7,7 +7,7 @@ The rows already written are chained here, in id order. On PostgreSQL the append
 import django.utils.timezone
 from django.db import migrations, models
 
-from trials.audit_chain import GENESIS, row_hash
+from audit.chain import GENESIS, row_hash
 
 TRIGGER = "trials_auditevent_no_update_delete"
 BATCH = 1000

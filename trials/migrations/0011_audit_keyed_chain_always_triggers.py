@@ -1,7 +1,7 @@
 """Audit completeness: the chain keyed, the triggers on always, signatures and amendments frozen.
 
 1. The audit rows are chained again with the keyed hash (HMAC-SHA256 under DJANGO_AUDIT_KEY,
-   trials/audit_chain.py), replacing the plain SHA-256 of migration 0003. The migration reads the
+   audit/chain.py), replacing the plain SHA-256 of migration 0003. The migration reads the
    key from the settings, as the app does. (No production data existed when this was written; on
    a database with rows it re-chains them all, which only the holder of the key can do.)
 2. On PostgreSQL the append-only triggers fire ALWAYS: also for a session that set

@@ -1,10 +1,10 @@
 from .amendment import Amendment
 from .assessment import Assessment, MasScore
 from .attempt import DoseAttempt
-from .audit import AuditEvent, Signature
 from .checklist import ChecklistEntry
 from .figures import TrialFigures
 from .observation import AdverseEvent, PainMedication, VitalSigns
+from .signature import Signature
 from .site import SiteSettings
 from .trial import Trial
 
@@ -12,7 +12,6 @@ __all__ = [
     "AdverseEvent",
     "Amendment",
     "Assessment",
-    "AuditEvent",
     "ChecklistEntry",
     "DoseAttempt",
     "MasScore",

@@ -3,9 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.append_only import AppendOnlyQuerySet
 from trials import procedure
-
-from .audit import AppendOnlyQuerySet
 
 
 class AmendedRecord(models.TextChoices):

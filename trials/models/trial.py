@@ -109,12 +109,14 @@ class TrialQuerySet(models.QuerySet):
 
         The protocol checks skip the audit trail (with_audit=False): it only grows.
         """
+        from audit.models import AuditEvent
+
         from .amendment import Amendment
         from .assessment import Assessment
         from .attempt import DoseAttempt
-        from .audit import AuditEvent, Signature
         from .checklist import ChecklistEntry
         from .observation import AdverseEvent, PainMedication, VitalSigns
+        from .signature import Signature
 
         attempts = DoseAttempt.objects.select_related(
             "performed_by",
@@ -177,9 +179,9 @@ class TrialQuerySet(models.QuerySet):
         then follow-up and preparation; within a phase the oldest first."""
         from .assessment import Assessment
         from .attempt import DoseAttempt
-        from .audit import Signature
         from .checklist import ChecklistEntry
         from .observation import AdverseEvent, VitalSigns
+        from .signature import Signature
 
         order = (Phase.OBSERVATION, Phase.INJECTION, Phase.FOLLOW_UP, Phase.PREPARATION)
         rank = Case(
@@ -308,8 +310,8 @@ class TrialQuerySet(models.QuerySet):
         from .amendment import Amendment
         from .assessment import Assessment
         from .attempt import DoseAttempt
-        from .audit import Signature
         from .observation import AdverseEvent, VitalSigns
+        from .signature import Signature
 
         return self.select_related("patient").prefetch_related(
             Prefetch(

@@ -34,8 +34,9 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncDate
 
+from audit.models import AuditEvent
 from trials import procedure
-from trials.models import AdverseEvent, AuditEvent, TrialFigures
+from trials.models import AdverseEvent, TrialFigures
 from trials.procedure import Phase
 
 from . import mas

@@ -16,13 +16,13 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import require_role
+from audit.services import audit_record
 from core.concurrency import ConflictRow, refuse_if_stale, version_of
 from core.errors import ProtocolError
 from trials import procedure
 from trials.models import Amendment, DoseAttempt, Trial
 from trials.models.amendment import AmendedRecord
 
-from .audit import audit_record
 from .injection import record_problems
 from .phase import lock_trial
 from .signing import check_password

@@ -5,12 +5,12 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import require_role
+from audit.services import audit_record
 from core.errors import ProtocolError
 from trials import procedure
 from trials.models import ChecklistEntry
 from trials.models.checklist import EntryState
 
-from .audit import audit_record
 from .phase import lock_trial
 from .records import entry_late_reason
 from .snapshot import TrialSnapshot

@@ -12,12 +12,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from audit.services import audit_record
 from core.errors import ProtocolError
 from trials import procedure
 from trials.models import Trial
 from trials.procedure import Phase
 
-from .audit import audit_record
 from .snapshot import TrialSnapshot
 from .timing import clinic_day
 from .trial_figures import trial_figures_refresh

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import require_role
+from audit.services import audit_record
 from core.errors import ProtocolError
 from trials import procedure
 from trials.models import (
@@ -26,7 +27,6 @@ from trials.models import (
 from trials.procedure import Phase
 from trials.schedule import assessment_slot
 
-from .audit import audit_record
 from .phase import lock_trial
 from .snapshot import TrialSnapshot
 from .timing import check_time, late_reason, shown

@@ -17,11 +17,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from audit.models import AuditEvent
+from audit.services import audit_record
 from core.errors import ProtocolError
 from trials import procedure
-from trials.models import AuditEvent, DoseAttempt, Signature, Trial
-
-from .audit import audit_record
+from trials.models import DoseAttempt, Signature, Trial
 
 FAILURE_LIMIT = 5
 LOCK_WINDOW = timedelta(minutes=30)

@@ -2,11 +2,11 @@ from django.db import transaction
 
 from accounts.models import User
 from accounts.roles import require_role
+from audit.models import AuditEvent
+from audit.services import audit_record
 from core.concurrency import instance_values, model_rows, refuse_if_stale
 from trials import procedure
-from trials.models import AuditEvent, SiteSettings
-
-from .audit import audit_record
+from trials.models import SiteSettings
 
 
 @transaction.atomic

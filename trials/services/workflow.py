@@ -8,12 +8,12 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import require_role
+from audit.services import audit_record
 from core.errors import ProtocolError
 from patients.models import Patient
 from trials import procedure
 from trials.models import DoseAttempt, Trial
 
-from .audit import audit_record
 from .injection import check_given_at, record_problems
 from .phase import decision_blockers, discharge_criteria, lock_trial, trial_transition
 from .records import entry_late_reason

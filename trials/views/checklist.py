@@ -7,11 +7,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.roles import CLINICAL, roles_required
+from audit.web import audit_denied
 from core.errors import ProtocolError
 from trials import presenters, procedure
 from trials.forms import TickForm
 from trials.services import checklist
-from trials.services.audit import audit_denied
 from trials.services.snapshot import TrialSnapshot
 
 from .access import get_trial

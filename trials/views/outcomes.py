@@ -15,12 +15,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.roles import ANY_ROLE, roles_required
+from audit.services import audit_record
+from audit.web import audit_view
 from trials import procedure
 from trials.models import Trial
 from trials.outcomes import csv_export, fhir, panels, summary, summary_pdf
 from trials.outcomes.figures import outcome_figures
 from trials.outcomes.filters import CriterionForm, OutcomeFilterForm
-from trials.services.audit import audit_record, audit_view
 from trials.services.snapshot import TrialSnapshot
 
 from .access import get_trial

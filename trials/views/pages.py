@@ -7,13 +7,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
 from accounts.roles import ANY_ROLE, roles_required
+from audit.web import audit_view
 from core.errors import ProtocolError
 from patients.models import Patient
 from trials import presenters, procedure
 from trials.forms import TrialEditForm, TrialForm
 from trials.models import Trial
 from trials.services import workflow
-from trials.services.audit import audit_view
 from trials.services.snapshot import TrialSnapshot
 
 from .access import get_trial

@@ -10,7 +10,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.fields import ClinicalDateField
-from trials.models import AuditEvent
+
+from .models import AuditEvent
 
 ACTIONS = [
     ("create", "Create"),
@@ -77,7 +78,7 @@ class AuditFilterForm(forms.Form):
             )
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
             raise forms.ValidationError("The 'from' date must not be after the 'to' date.")

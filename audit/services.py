@@ -1,5 +1,9 @@
 """The only writer of the audit trail. Every row is hashed and chained to the one before it.
 
+The services of every app call `audit_record` inside the transaction of the change it records,
+with the acting user and the reason; no request reaches here. What a request adds (the path of a
+viewed page, a refused request) is written by the view layer's helpers in audit/web.py.
+
 Chaining needs the inserts in a single order: on PostgreSQL each writer takes a transaction-level
 advisory lock before it reads the last row, so the next writer waits until this transaction
 commits (or rolls back, and its row never existed). SQLite serialises writers by itself.
@@ -12,9 +16,9 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from patients.models import Patient
-from trials.audit_chain import GENESIS, row_hash
-from trials.models import AuditEvent, Trial
+
+from .chain import GENESIS, row_hash
+from .models import AuditEvent
 
 # An arbitrary constant naming "the audit chain" among PostgreSQL advisory locks.
 CHAIN_LOCK_KEY = 0x17B_A0D1
@@ -25,8 +29,8 @@ def audit_record(
     actor: User | None,
     action: str,
     summary: str,
-    trial: Trial | None = None,
-    patient: Patient | None = None,
+    trial: models.Model | None = None,  # a trials.Trial; its patient is recorded too
+    patient: models.Model | None = None,  # a patients.Patient
     obj: models.Model | None = None,
     old: dict[str, Any] | None = None,
     new: dict[str, Any] | None = None,
@@ -39,7 +43,7 @@ def audit_record(
         actor=actor,
         actor_name=_text(actor_name or getattr(actor, "printed_name", "") or "system")[:200],
         action=action,
-        trial=trial,
+        trial_id=trial.pk if trial is not None else None,
         patient_id=patient_id,
         # __class__, not type(): request.user is a SimpleLazyObject that names the User.
         object_type=obj.__class__.__name__ if obj is not None else "",
@@ -59,35 +63,6 @@ def audit_bulk_append(events: Iterable[AuditEvent]) -> list[AuditEvent]:
     if events:
         _append(events)
     return events
-
-
-def audit_view(request, *, patient=None, trial=None, what: str = "") -> AuditEvent:
-    """One row for one view of a patient's record (a page, not an htmx refresh of it)."""
-    patient = patient if patient is not None else getattr(trial, "patient", None)
-    subject = f"trial #{trial.pk}" if trial is not None else "the patient record"
-    return audit_record(
-        actor=request.user,
-        action="view",
-        trial=trial,
-        patient=patient,
-        obj=trial if trial is not None else patient,
-        summary=f"Viewed {what or subject} of {patient}",
-        new={"path": request.get_full_path()[:500]},
-    )
-
-
-def audit_denied(request, *, status: int, reason: str) -> AuditEvent:
-    """One row for a refused request: who, which path, and why."""
-    user = getattr(request, "user", None)
-    signed_in = user is not None and user.is_authenticated
-    return audit_record(
-        actor=user if signed_in else None,
-        actor_name=None if signed_in else "anonymous",
-        action="deny",
-        summary=f"Access denied ({status}): {request.method} {request.path}",
-        new={"status": status, "method": request.method, "path": request.get_full_path()[:500]},
-        reason=reason,
-    )
 
 
 def _append(events: list[AuditEvent]) -> None:

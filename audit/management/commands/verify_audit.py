@@ -11,40 +11,16 @@ keep outside the database) must still be in the chain.
 
 import logging
 import re
-from collections.abc import Iterator
 from itertools import chain
 
 from django.core.management.base import BaseCommand, CommandError
 
-from trials.audit_chain import GENESIS, row_hash
-from trials.models import AuditEvent
+from audit.chain import GENESIS
+from audit.verify import Walked, chain_problems, missing_heads, walk
 
-CHUNK = 2000
 _HASH = re.compile(r"[0-9a-f]{64}")
 
 logger = logging.getLogger("ops.audit")  # "ops": JSON lines on stdout (config/settings.py LOGGING)
-
-
-def chain_problems(rows) -> Iterator[str]:
-    """Sentences about each row that breaks the chain; `rows` in id order."""
-    prev_pk, prev_hash = None, GENESIS
-    for row in rows:
-        if row.hash != row_hash(row, row.prev_hash):
-            yield f"Row {row.pk} was altered or moved: its content no longer matches its hash."
-        if row.prev_hash != prev_hash:
-            yield _broken_link(row, prev_pk)
-        prev_pk, prev_hash = row.pk, row.hash
-
-
-def _broken_link(row, prev_pk: int | None) -> str:
-    follows = AuditEvent.objects.filter(hash=row.prev_hash).values_list("pk", flat=True).first()
-    after = f"row {prev_pk}" if prev_pk is not None else "the start of the chain"
-    if follows is not None:
-        return f"Row {row.pk} is out of order: in the chain it follows row {follows}, not {after}."
-    return (
-        f"Row {row.pk} does not follow {after}: a row between them was removed, or the row "
-        "before it was rewritten."
-    )
 
 
 class Command(BaseCommand):
@@ -76,9 +52,9 @@ class Command(BaseCommand):
         if malformed := sorted(h for h in expected if not _HASH.fullmatch(h)):
             raise CommandError(f"Not a head hash (64 hexadecimal digits): {', '.join(malformed)}")
         expected.discard(GENESIS)  # the head of an empty trail: every chain starts from it
-        walked = _Walked(AuditEvent.objects.order_by("pk").iterator(chunk_size=CHUNK), expected)
+        walked = walk(expected)
         problems = 0
-        for problem in chain(chain_problems(walked), _missing_heads(walked)):
+        for problem in chain(chain_problems(walked), missing_heads(walked)):
             problems += 1
             if problems <= max_problems:
                 self.stderr.write(problem)
@@ -94,7 +70,7 @@ class Command(BaseCommand):
         if checkpoint:
             self._checkpoint(walked)
 
-    def _checkpoint(self, walked: "_Walked") -> None:
+    def _checkpoint(self, walked: "Walked") -> None:
         head_id = walked.last.pk if walked.last else None
         head_hash = walked.last.hash if walked.last else GENESIS
         self.stdout.write(
@@ -106,29 +82,3 @@ class Command(BaseCommand):
             extra={"event": "audit_checkpoint", "head_id": head_id, "head_hash": head_hash,
                    "rows": walked.count},
         )  # fmt: skip
-
-
-def _missing_heads(walked: "_Walked") -> Iterator[str]:
-    """After the walk: each expected head the chain did not contain."""
-    for hash_ in sorted(walked.expected - walked.found.keys()):
-        yield (
-            f"The expected head {hash_} is not in the audit trail: rows were removed from its "
-            "end (or rewritten) since that head was recorded."
-        )
-
-
-class _Walked:
-    """The rows, counted as they go by, remembering the last one and where the expected hashes
-    were met (row id, and position in the walk)."""
-
-    def __init__(self, rows, expected: set[str]):
-        self.rows, self.count, self.last, self.expected = rows, 0, None, expected
-        self.found: dict[str, int] = {}
-        self.position: dict[str, int] = {}
-
-    def __iter__(self):
-        for row in self.rows:
-            self.count, self.last = self.count + 1, row
-            if row.hash in self.expected:
-                self.found[row.hash], self.position[row.hash] = row.pk, self.count
-            yield row

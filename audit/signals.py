@@ -7,7 +7,7 @@ sending them). A failed sign-in keeps the username that was tried, never the pas
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
-from trials.services.audit import audit_record
+from audit.services import audit_record
 
 USERNAME_KEEP = 150
 

@@ -6,30 +6,30 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from accounts.roles import roles_required
+from accounts.roles import AUDIT_REVIEW, roles_required
 from core.spreadsheet import stream
-from trials import procedure
-from trials.audit_review import CSV_HEADER, AuditFilterForm, csv_rows
-from trials.services.audit import audit_record
+
+from .review import CSV_HEADER, AuditFilterForm, csv_rows
+from .services import audit_record
 
 PAGE_SIZE = 50
 
 
 @require_GET
-@roles_required(*procedure.ACTION_ROLES["audit_review"])
+@roles_required(*AUDIT_REVIEW)
 def audit_list(request):
     form = AuditFilterForm(request.GET)
     if not form.is_valid():
-        return render(request, "trials/audit.html", {"form": form, "page": None}, status=400)
+        return render(request, "audit/events.html", {"form": form, "page": None}, status=400)
     page = Paginator(form.events(), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode()}
-    return render(request, "trials/audit.html", context)
+    return render(request, "audit/events.html", context)
 
 
 @require_GET
-@roles_required(*procedure.ACTION_ROLES["audit_review"])
+@roles_required(*AUDIT_REVIEW)
 def audit_csv(request):
     form = AuditFilterForm(request.GET)
     if not form.is_valid():
