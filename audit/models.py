@@ -25,7 +25,7 @@ class AuditEvent(models.Model):
     previous row's (audit/chain.py); audit.services.audit_record is the only writer.
 
     The table kept its name (trials_auditevent) and its triggers when the model moved here from
-    the trials app (audit migration 0001, trials migration 0014: the state moved, not the data).
+    the trials app (audit migration 0001, trials migration 0015: the state moved, not the data).
     The trial and patient are named, not imported: this app knows neither.
     """
 

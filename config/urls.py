@@ -10,7 +10,7 @@ urlpatterns = [
     path("login/", SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("accounts.urls")),
-    path("patients/", include("patients.urls")),
+    path("patients/", include("trials.patient_urls")),
     path("trials/", include("trials.urls")),
     path("django-admin/", admin.site.urls),
 ]

@@ -32,15 +32,6 @@ class PatientQuerySet(models.QuerySet):
             q |= Q(last_name__icontains=word) | Q(first_name__icontains=word)
         return self.filter(q)
 
-    def with_open_trial(self) -> "PatientQuerySet":
-        from trials.models import Trial
-
-        open_trials = Trial.objects.open().filter(patient=models.OuterRef("pk"))
-        return self.annotate(
-            open_trial_id=models.Subquery(open_trials.values("pk")[:1]),
-            open_trial_status=models.Subquery(open_trials.values("status")[:1]),
-        )
-
 
 class Patient(models.Model):
     mrn = models.CharField("MRN", max_length=32, unique=True, help_text="Medical record number.")

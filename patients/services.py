@@ -7,9 +7,9 @@ from accounts.roles import EDIT_PATIENT, require_role
 from audit.services import audit_record
 from core.concurrency import instance_values, model_rows, refuse_if_stale
 from core.errors import ProtocolError
-from trials.services.trial_figures import trial_figures_refresh_for_patient
 
 from .models import Patient
+from .signals import patient_changed
 
 FIELDS = [
     "mrn", "first_name", "last_name", "date_of_birth", "sex", "weight_kg", "diagnosis",
@@ -60,8 +60,7 @@ def patient_update(
             for name, value in changed.items():
                 setattr(patient, name, value)
             patient.save(update_fields=[*changed, "updated_at"])
-            if "diagnosis" in changed:
-                trial_figures_refresh_for_patient(patient_id=patient.pk)
+            patient_changed.send(sender=Patient, patient=patient, fields=frozenset(changed))
             audit_record(
                 actor=actor,
                 action="change",

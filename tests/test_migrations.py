@@ -7,8 +7,8 @@ from django.db.migrations.executor import MigrationExecutor
 from audit.models import AuditEvent
 from audit.services import audit_record
 
-# Before the audit trail had an app of its own (audit 0001 and trials 0014 move it).
-BEFORE_THE_MOVE = [("trials", "0013_effect_worn_off_late_reason"), ("audit", None)]
+# Before the audit trail had an app of its own (audit 0001 and trials 0015 move it).
+BEFORE_THE_MOVE = [("trials", "0014_trial_figures"), ("audit", None)]
 
 
 def test_every_model_change_has_a_migration(db):

@@ -3,7 +3,7 @@
 The table stays `trials_auditevent`, with its rows, its sequence, its indexes, its hash chain and
 its append-only triggers (trials migrations 0002, 0003 and 0011 made them; their names are kept).
 So this migration only tells Django's state that the model is now audit.AuditEvent: no SQL runs
-on the table. Trials migration 0014 then removes the model from the trials app's state (it
+on the table. Trials migration 0015 then removes the model from the trials app's state (it
 depends on this one, so the model is never missing from the state in between).
 
 A fresh database gets the table from trials 0001 and its triggers from trials 0002 and 0011, then

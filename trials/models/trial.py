@@ -433,3 +433,14 @@ class Trial(models.Model):
         """The newest attempt; uses prefetched attempts when present."""
         attempts = list(self.attempts.all())
         return attempts[-1] if attempts else None
+
+
+def with_open_trial(patients: models.QuerySet) -> models.QuerySet:
+    """The patients, each with the id and status of its open trial (`open_trial_id`,
+    `open_trial_status`; None without one), for the patient list. Here and not on the patients'
+    QuerySet: patients know nothing of trials."""
+    open_trials = Trial.objects.open().filter(patient=OuterRef("pk"))
+    return patients.annotate(
+        open_trial_id=Subquery(open_trials.values("pk")[:1]),
+        open_trial_status=Subquery(open_trials.values("status")[:1]),
+    )

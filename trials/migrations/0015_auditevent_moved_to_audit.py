@@ -7,7 +7,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("trials", "0013_effect_worn_off_late_reason"),
+        ("trials", "0014_trial_figures"),
         ("audit", "0001_initial"),
     ]
 
