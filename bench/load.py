@@ -164,7 +164,8 @@ def verify_here() -> None:
     import django
 
     django.setup()
-    from trials.models import Assessment, AuditEvent, ChecklistEntry, VitalSigns
+    from audit.models import AuditEvent
+    from trials.models import Assessment, ChecklistEntry, VitalSigns
 
     saved = json.load(sys.stdin)
     out = {}
