@@ -25,7 +25,7 @@ from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
 from accounts.models import User
-from trials import procedure
+from trials import moments, procedure
 from trials.billing import NOT_RECORDED
 from trials.late import late_note
 from trials.models import Amendment, DoseAttempt
@@ -46,7 +46,7 @@ def safe_cell(value) -> str:
     if isinstance(value, bool):
         text = "1" if value else "0"
     elif isinstance(value, datetime):
-        text = timezone.localtime(value).replace(microsecond=0).isoformat()
+        text = moments.clinic_time(value).replace(microsecond=0).isoformat()
     elif isinstance(value, date):
         text = value.isoformat()
     else:
@@ -84,7 +84,7 @@ def _in_step(rows: Iterable, key, extras: Iterator) -> Iterator[tuple]:
 
 
 def _local_day(moment: datetime | None) -> date | None:
-    return timezone.localtime(moment).date() if moment else None
+    return moments.local_day(moment) if moment else None
 
 
 def _days(start: date, moment: datetime | None) -> int | None:

@@ -12,10 +12,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import models, transaction
-from django.utils import timezone
 
 from accounts.models import User
-from trials import procedure
+from trials import moments, procedure
 from trials.concurrency import ConflictRow, refuse_if_stale, version_of
 from trials.models import Amendment, DoseAttempt, Trial
 from trials.models.amendment import AmendedRecord
@@ -100,7 +99,7 @@ def current_value(attempt: DoseAttempt, name: str) -> Current:
 def amendment_note(amendment: Amendment) -> str:
     """E.g. "Amount discarded (mcg) amended from 0.0 to 50.0 by Hugo Lindqvist (neurologist),
     2026-03-02 10:15: vial count corrected"."""
-    at = timezone.localtime(amendment.amended_at).strftime("%Y-%m-%d %H:%M")
+    at = moments.shown(amendment.amended_at)
     return (
         f"{amendment.field_label} amended from {amendment.old_display or '–'} to "
         f"{amendment.new_display or '–'} by {amendment.printed_name} ({amendment.signer_role}), "
