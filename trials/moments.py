@@ -19,6 +19,8 @@ FLAG = "(implausible date)"
 # The calendar's ends, where arithmetic on a stored time stops (Python has no year 0 or 10000).
 FIRST = datetime(1, 1, 1, tzinfo=UTC)
 LAST = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+# The times every zone's clock can show (no zone is a day away from UTC).
+EVERY_CLOCK = (FIRST + timedelta(days=1), LAST - timedelta(days=1))
 
 
 def clinic_time(when: datetime, zone: tzinfo | None = None) -> datetime:
