@@ -133,6 +133,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "trials.context_processors.permissions",
             ],
+            # `date` and `time` that survive any stored time (year 1, year 9999) in every template.
+            "builtins": ["trials.templatetags.stored_times"],
         },
     },
 ]

@@ -23,8 +23,8 @@ from typing import Any
 
 from django import forms
 from django.db import models
-from django.utils import timezone
 
+from core import moments
 from core.errors import ProtocolError
 
 STALE_FORM = (
@@ -59,7 +59,7 @@ class EditConflict(ProtocolError):
     record's current version (for the re-shown form)."""
 
     def __init__(self, *, what: str, rows: list[ConflictRow], version: str, by: str, at, change):
-        when = f" at {timezone.localtime(at):%Y-%m-%d %H:%M}" if at else ""
+        when = f" at {moments.shown(at)}" if at else ""
         super().__init__(
             f"{by or 'Someone else'} changed {what}{when}, after you opened this form. "
             "Nothing of yours was saved.",
@@ -122,7 +122,7 @@ def shown(field, value) -> str:
     if field is not None and field.choices:
         return str(dict(field.flatchoices).get(value, value))
     if isinstance(value, datetime):
-        return f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
+        return moments.shown(value)
     if isinstance(value, date):
         return value.isoformat()
     return str(value)

@@ -10,6 +10,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from core import moments
+
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 EARLIEST_YEAR = 2000
 LATEST_YEAR = 2100
@@ -47,6 +49,13 @@ class ClinicalDateTimeField(forms.DateTimeField):
         kwargs.setdefault("input_formats", [DATETIME_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"])
         super().__init__(**kwargs)
         self.fold: str | None = None
+
+    def prepare_value(self, value):
+        # A stored time the clinic's clock cannot show (year 10000 in Tokyo) is offered as
+        # stored, in UTC, where Django's field would fail; sent back, it is refused as implausible.
+        if isinstance(value, datetime) and timezone.is_aware(value):
+            return moments.clinic_time(value).replace(tzinfo=None)
+        return super().prepare_value(value)
 
     def to_python(self, value):
         if isinstance(value, datetime) or value in self.empty_values:

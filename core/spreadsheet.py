@@ -6,7 +6,7 @@ import csv
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 
-from django.utils import timezone
+from core import moments
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -18,7 +18,7 @@ def safe_cell(value) -> str:
     if isinstance(value, bool):
         text = "1" if value else "0"
     elif isinstance(value, datetime):
-        text = timezone.localtime(value).replace(microsecond=0).isoformat()
+        text = moments.clinic_time(value).replace(microsecond=0).isoformat()
     elif isinstance(value, date):
         text = value.isoformat()
     else:

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils import timezone
 
+from core import moments
 from core.concurrency import VersionMixin
 from core.fields import (
     DATETIME_FORMAT,
@@ -321,7 +322,7 @@ class VitalSignsForm(SubmissionMixin, ClinicalTimesMixin, LateEntryMixin, forms.
 
     def __init__(self, *args, measured_at: datetime | None = None, previous=None, **kwargs):
         super().__init__(*args, **kwargs)
-        measured = timezone.localtime(measured_at or timezone.now())  # the page says which
+        measured = moments.clinic_time(measured_at or timezone.now())  # the page says which
         self.initial.setdefault("recorded_at", measured.strftime(DATETIME_FORMAT))
         self.previous = previous
         # Numeric keypads, and the plausible ranges the model validates for the page's warning
@@ -376,7 +377,7 @@ class AdverseEventForm(SubmissionMixin, ClinicalTimesMixin, LateEntryMixin, form
         given = [a for a in attempts if a.is_given]
         cast(forms.ChoiceField, self.fields["attempt_number"]).choices = [
             (a.number, f"Attempt {a.number} ({a.dose_mcg} mcg, given "
-             f"{timezone.localtime(a.given_at):%Y-%m-%d %H:%M})")
+             f"{moments.shown(a.given_at)})")
             for a in reversed(given)
         ]  # fmt: skip
         if given:

@@ -3,16 +3,14 @@ entered and why it is late, never as if it had been written at the time of the e
 
 from datetime import datetime
 
-from django.utils import timezone
-
-SHOWN = "%Y-%m-%d %H:%M"
+from core import moments
 
 
 def late_note(entered_at: datetime | None, by_name: str, reason: str) -> str:
     """ "late entry · entered 2026-12-01 14:58 by Ann Nurse: reason" ("" when not late)."""
     if not reason:
         return ""
-    when = timezone.localtime(entered_at).strftime(SHOWN) if entered_at else "at an unknown time"
+    when = moments.shown(entered_at, empty="at an unknown time")
     return f"late entry · entered {when} by {by_name}: {reason}"
 
 
@@ -46,5 +44,5 @@ def resolution_note(event) -> str:
     if not event.resolution_late_reason:
         return ""
     entered = event.resolution_entered_at
-    when = timezone.localtime(entered).strftime(SHOWN) if entered else "at an unknown time"
+    when = moments.shown(entered, empty="at an unknown time")
     return f"resolution: late entry · entered {when}: {event.resolution_late_reason}"

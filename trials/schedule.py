@@ -9,6 +9,8 @@ until something is recorded; a slot whose window has closed empty is *missed*.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from core.moments import later
+
 
 @dataclass(frozen=True)
 class Slot:
@@ -51,7 +53,7 @@ class Schedule:
 
 
 def _windows(given_at: datetime, minutes: list[int]) -> list[tuple[datetime, datetime | None]]:
-    dues = [given_at + timedelta(minutes=m) for m in minutes]
+    dues = [later(given_at, timedelta(minutes=m)) for m in minutes]
     starts = [given_at] + [a + (b - a) / 2 for a, b in zip(dues, dues[1:], strict=False)]
     ends: list[datetime | None] = starts[1:] + [None]
     return list(zip(starts, ends, strict=True))
@@ -62,7 +64,7 @@ def vitals_schedule(
 ) -> Schedule:
     slots = []
     for offset, (start, end) in zip(minutes, _windows(given_at, minutes), strict=True):
-        due = given_at + timedelta(minutes=offset)
+        due = later(given_at, timedelta(minutes=offset))
         done = any(start <= t and (end is None or t < end) for t in recorded)
         closed = end is not None and now >= end
         slots.append(
@@ -99,12 +101,12 @@ def assessment_schedule(
     discharge is owed only while the effect lasts: not once the effect is recorded worn off."""
     slots = []
     for offset in minutes:
-        due = given_at + timedelta(minutes=offset)
+        due = later(given_at, timedelta(minutes=offset))
         done = offset in done_slots
         not_owed = (
             not done and offset not in required and worn_off_at is not None and worn_off_at <= due
         )
-        closed = now > due + timedelta(minutes=window)
+        closed = now > later(due, timedelta(minutes=window))
         open_due = not done and not not_owed
         slots.append(
             Slot(

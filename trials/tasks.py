@@ -12,6 +12,7 @@ from datetime import datetime
 from django.urls import reverse
 from django.utils import timezone
 
+from core import moments
 from trials import procedure
 from trials.models import DoseAttempt, SiteSettings, Trial
 from trials.procedure import Phase
@@ -54,7 +55,7 @@ class Task:
     @property
     def since_label(self) -> str:
         """ "14:58" today, "2026-12-01 14:58" any other day (the clinic's time zone)."""
-        local = timezone.localtime(self.since)
+        local = moments.clinic_time(self.since)
         if local.date() == timezone.localdate():
             return f"{local:%H:%M}"
         return f"{local:%Y-%m-%d %H:%M}"
@@ -157,7 +158,7 @@ def _injection(snap: TrialSnapshot, role: str, ways: list[str], now) -> list[Tas
 def vitals_url(trial: Trial, slot: Slot) -> str:
     """The vital-signs form for this check of the schedule: it opens at the due time when a set
     measured then is not yet a late entry (views/vitals.py decides), else at now."""
-    due = timezone.localtime(slot.due_at).strftime("%Y-%m-%dT%H:%M")
+    due = moments.clinic_time(slot.due_at).strftime("%Y-%m-%dT%H:%M")
     return f"{_url('trials:vitals', trial)}?at={due}"
 
 

@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from core.moments import later
 from trials import procedure
 
 
@@ -161,7 +162,7 @@ class DoseAttempt(models.Model):
         """The earliest time of the next attempt: 24 h after this dose."""
         if self.given_at is None:
             return None
-        return self.given_at + timedelta(hours=procedure.MIN_HOURS_BETWEEN_ATTEMPTS)
+        return later(self.given_at, timedelta(hours=procedure.MIN_HOURS_BETWEEN_ATTEMPTS))
 
     @property
     def pump_daily_dose_mcg(self) -> int:

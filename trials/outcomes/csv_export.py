@@ -24,6 +24,7 @@ from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
 from accounts.models import User
+from core import moments
 from core.spreadsheet import stream
 from trials import procedure
 from trials.billing import NOT_RECORDED
@@ -49,7 +50,7 @@ def _in_step(rows: Iterable, key, extras: Iterator) -> Iterator[tuple]:
 
 
 def _local_day(moment: datetime | None) -> date | None:
-    return timezone.localtime(moment).date() if moment else None
+    return moments.local_day(moment) if moment else None
 
 
 def _days(start: date, moment: datetime | None) -> int | None:

@@ -24,9 +24,10 @@ import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+
+from core import moments
 
 WIDTH = 560
 LEFT = 46
@@ -114,7 +115,7 @@ class AttemptCurves:
 
 
 def when(moment) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+    return moments.shown(moment)
 
 
 def hours_text(minutes: float) -> str:
@@ -160,7 +161,9 @@ def grid(frame: Frame, ticks: list[float], label: str, fmt=str) -> list[Shape]:
 
 def x_axis(frame: Frame) -> list[Shape]:
     bottom = frame.top + frame.height
-    step = 1 if frame.hours <= 8 else 2
+    # Hourly ticks, every 2 h past 8 h, then wider, so that a time stored days or years from
+    # the dose still draws about two dozen ticks, not millions.
+    step = 1 if frame.hours <= 8 else max(2, math.ceil(frame.hours / 24))
     shapes = [Shape("line", "chart-axis", [(LEFT, bottom), (LEFT + PLOT_WIDTH, bottom)], width=1)]
     for h in range(0, int(frame.hours) + 1, step):
         x = frame.x(h)

@@ -23,6 +23,7 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.db.models import (
+    Case,
     CharField,
     Count,
     DurationField,
@@ -31,10 +32,12 @@ from django.db.models import (
     Max,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import TruncDate
 
 from audit.models import AuditEvent
+from core import moments
 from trials import procedure
 from trials.models import AdverseEvent, TrialFigures
 from trials.procedure import Phase
@@ -94,8 +97,16 @@ class Figures:
 
 
 def _days_since_referral(when: str) -> ExpressionWrapper:
-    # The clinic's calendar day of the event (the active time zone) minus the referral date.
-    return ExpressionWrapper(TruncDate(when) - F("referred_on"), output_field=DurationField())
+    # The clinic's calendar day of the event (the active time zone) minus the referral date. A
+    # time stored at the calendar's ends is taken where every zone's clock has a day: the
+    # database cannot convert 9999-12-31 23:59 UTC to Tokyo's year 10000.
+    first, last = moments.EVERY_CLOCK
+    inside = Case(
+        When(**{f"{when}__lt": first}, then=Value(first)),
+        When(**{f"{when}__gt": last}, then=Value(last)),
+        default=F(when),
+    )
+    return ExpressionWrapper(TruncDate(inside) - F("referred_on"), output_field=DurationField())
 
 
 def median_of_histogram(counts: dict[timedelta, int]) -> Median:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
+from core import moments
 from trials import presenters, procedure
 from trials.late import entry_note, resolution_note
 from trials.services.amendments import current_values
@@ -19,7 +20,7 @@ from .billing import AttemptBilling, trial_billing
 
 
 def when(moment) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "–"
+    return moments.shown(moment)
 
 
 def day(value) -> str:

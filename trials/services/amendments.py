@@ -12,11 +12,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import models, transaction
-from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import require_role
 from audit.services import audit_record
+from core import moments
 from core.concurrency import ConflictRow, refuse_if_stale, version_of
 from core.errors import ProtocolError
 from trials import procedure
@@ -101,7 +101,7 @@ def current_value(attempt: DoseAttempt, name: str) -> Current:
 def amendment_note(amendment: Amendment) -> str:
     """E.g. "Amount discarded (mcg) amended from 0.0 to 50.0 by Hugo Lindqvist (neurologist),
     2026-03-02 10:15: vial count corrected"."""
-    at = timezone.localtime(amendment.amended_at).strftime("%Y-%m-%d %H:%M")
+    at = moments.shown(amendment.amended_at)
     return (
         f"{amendment.field_label} amended from {amendment.old_display or '–'} to "
         f"{amendment.new_display or '–'} by {amendment.printed_name} ({amendment.signer_role}), "

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from core import moments
 from core.errors import ProtocolError
 
 # A clock on a ward PC may run a little ahead of the server's.
@@ -22,11 +23,11 @@ EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 def clinic_day(clinic_zone: str, when: datetime | None = None) -> date:
     """The calendar day at the clinic at `when` (now by default), whichever zone this code runs
     in: a product's expiry and a patient's age are judged on the clinic's calendar."""
-    return timezone.localtime(when or timezone.now(), ZoneInfo(clinic_zone)).date()
+    return moments.clinic_time(when or timezone.now(), ZoneInfo(clinic_zone)).date()
 
 
 def shown(when: datetime) -> str:
-    return timezone.localtime(when).strftime("%Y-%m-%d %H:%M")
+    return moments.shown(when)
 
 
 def check_time(

@@ -4,8 +4,7 @@ import uuid
 from datetime import UTC
 from html import escape
 
-from django.utils import timezone
-
+from core import moments
 from trials import procedure
 
 SNOMED = "http://snomed.info/sct"
@@ -85,7 +84,7 @@ def instant(moment) -> str:
 
 def local(moment) -> str:
     """A time as people read it: the clinic's zone, to the minute."""
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+    return moments.shown(moment)
 
 
 def late_entry(note: str) -> dict:
