@@ -9,7 +9,7 @@ from trials.models import Assessment, ChecklistEntry, DoseAttempt
 from trials.outcomes import curves
 from trials.responder import Comparison
 from trials.schedule import Schedule, vitals_schedule
-from trials.services.phase import decision_blockers, discharge_criteria, next_moves
+from trials.services.phase import decision_blockers, next_moves
 from trials.services.snapshot import TrialSnapshot
 
 
@@ -182,36 +182,40 @@ def vitals_baseline(snap: TrialSnapshot, attempt: DoseAttempt | None) -> dict:
     return {"baseline": pre[-1] if pre else None, "last": post[-1] if post else None}
 
 
-def trial_context(snap: TrialSnapshot, user) -> dict:
+def panel_context(snap: TrialSnapshot, user) -> dict:
+    """What the phase panel and the record beside it show (trials/_phase_panel.html, also
+    re-rendered alone after a tick)."""
     attempt = snap.attempt
-    suggestion = snap.suggestion(attempt) if attempt and attempt.is_given else None
-    scores = score_table(snap)
     return {
         "trial": snap.trial,
         "snap": snap,
         "patient": snap.trial.patient,
         "attempt": attempt,
-        "stepper": stepper(snap.trial.status),
         "moves": moves_for(snap, user),
         "decision_blockers": decision_blockers(snap) if attempt else [],
-        "discharge_criteria": discharge_criteria(snap)
-        if snap.trial.status == procedure.Phase.OBSERVATION and attempt and attempt.is_given
-        else [],
         "vitals_compare": vitals_baseline(snap, attempt),
         "checklists": checklists(snap, user),
+        "observation": observation(snap)
+        if snap.trial.status == procedure.Phase.OBSERVATION
+        else None,
+        "suggestion": snap.suggestion(attempt) if attempt and attempt.is_given else None,
+        # Evaluated only by templates that show it: changes, not page views or sign-ins.
+        "timeline": timeline(snap.trial),
+    }
+
+
+def trial_context(snap: TrialSnapshot, user) -> dict:
+    """The whole trial page: the panel, the record of every attempt, the scores and curves."""
+    scores = score_table(snap)
+    return panel_context(snap, user) | {
+        "stepper": stepper(snap.trial.status),
         "history_checklists": signed_checklists(snap),
         "scores": scores,
         # The response curves plot the scores table's own means (trials/outcomes/curves.py).
         "curves": curves.trial_curves(snap, scores),
-        "observation": observation(snap)
-        if snap.trial.status == procedure.Phase.OBSERVATION
-        else None,
-        "suggestion": suggestion,
         "severe_events": [
             ae for a in snap.attempts for ae in a.adverse_events.all() if ae.is_severe
         ],
-        # Evaluated only by templates that show it: changes, not page views or sign-ins.
-        "timeline": timeline(snap.trial),
     }
 
 
