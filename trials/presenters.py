@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from django.urls import reverse
 from django.utils import timezone
 
 from trials import procedure
@@ -18,6 +19,8 @@ class ChecklistRow:
     item: procedure.Item
     entry: ChecklistEntry | None
     can_tick: bool
+    # Where its form posts: untick when ticked, tick when not ("" when this user cannot tick).
+    url: str = ""
 
 
 @dataclass
@@ -39,10 +42,14 @@ def checklists(snap: TrialSnapshot, user) -> list[ChecklistView]:
         checklist = procedure.CHECKLISTS[key]
         attempt = snap.checklist_scope(key)
         entries = snap.entries_for(key, attempt)
-        rows = [
-            ChecklistRow(item, entries.get(item.key), user.role in item.roles)
-            for item in checklist.items
-        ]
+        rows = []
+        for item in checklist.items:
+            entry, can_tick = entries.get(item.key), user.role in item.roles
+            url = "trials:untick" if entry else "trials:tick"
+            args = [snap.trial.pk, key, item.key]
+            rows.append(
+                ChecklistRow(item, entry, can_tick, reverse(url, args=args) if can_tick else "")
+            )
         views.append(ChecklistView(checklist, attempt, rows, editable=True))
     return views
 
