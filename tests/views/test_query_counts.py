@@ -183,19 +183,23 @@ def test_trial_page_queries_do_not_grow_with_attempts_and_vital_signs(
 
 
 # --- The hot paths: exact counts ----------------------------------------------------------------
-# The session and its user (2), the trial with everything the page shows (11: the trial and its
-# patient, the timeline, attempts, vital signs, adverse events, pain medication, amendments,
-# checklist entries, assessments, scores, signatures) and the page view's audit row in its own
-# transaction. On PostgreSQL that transaction is BEGIN, the audit chain's lock, the next id with
-# the last hash, the INSERT and COMMIT (5); SQLite needs no lock (3 with its BEGIN and COMMIT).
-TRIAL_PAGE_QUERIES = {"postgresql": 2 + 11 + 5, "sqlite": 2 + 11 + 3}
+# Counted inside the test's transaction, where a service's transaction is a savepoint (SAVEPOINT
+# and RELEASE instead of BEGIN and COMMIT) and the audit row's `atomic(savepoint=False)` adds none.
+#
+# The trial page: the session and its user (2), whether this nurse has an authenticator (1), the
+# trial with everything the page shows (11: the trial and its patient, the timeline, attempts,
+# vital signs, adverse events, pain medication, amendments, checklist entries, assessments,
+# scores, signatures), the page view's audit row (on PostgreSQL the audit chain's lock, the next
+# id with the last hash, the INSERT: 3; SQLite serialises writers itself: 2). No site settings:
+# the process keeps them. In production: 18 on PostgreSQL, with BEGIN and COMMIT (was 20).
+TRIAL_PAGE_QUERIES = {"postgresql": 2 + 1 + 11 + 3, "sqlite": 2 + 1 + 11 + 2}
 
-# One transaction: BEGIN, the trial read with its lock and what the checks need (5 for a trial in
-# preparation: the trial, attempts, checklist entries, assessments, signatures), the entry's
-# INSERT, the audit row (lock, head, INSERT on PostgreSQL; head, INSERT on SQLite), COMMIT. Then
-# the panel re-rendered from what the transaction read, with the timeline beside it (1); before
-# it all, the session and its user (2).
-TICK_QUERIES = {"postgresql": 2 + 1 + 5 + 1 + 3 + 1 + 1, "sqlite": 2 + 1 + 5 + 1 + 2 + 1 + 1}
+# The tick: the session and its user (2), then one transaction (SAVEPOINT ... RELEASE here, 2): the
+# trial read with its lock and what the checks need (5 for a trial in preparation: the trial,
+# attempts, checklist entries, assessments, signatures), the entry's INSERT (1), its audit row
+# (3 on PostgreSQL, 2 on SQLite); then the panel rendered from what the transaction read, with
+# the timeline beside it (1). In production: 14 on PostgreSQL (was 24).
+TICK_QUERIES = {"postgresql": 2 + 2 + 5 + 1 + 3 + 1, "sqlite": 2 + 2 + 5 + 1 + 2 + 1}
 
 
 def captured_sql(client, method: str, url: str, **headers) -> list[str]:
