@@ -22,6 +22,12 @@ from .models import AuditEvent
 
 # An arbitrary constant naming "the audit chain" among PostgreSQL advisory locks.
 CHAIN_LOCK_KEY = 0x17B_A0D1
+# The ids of the next rows and the last row's hash, in one round trip.
+CHAIN_HEAD_SQL = (
+    "SELECT ARRAY(SELECT nextval(pg_get_serial_sequence('trials_auditevent', 'id')) "
+    "FROM generate_series(1, %s)), "
+    "(SELECT hash FROM trials_auditevent ORDER BY id DESC LIMIT 1)"
+)
 
 
 def audit_record(
@@ -83,14 +89,12 @@ def _chain_head(count: int) -> tuple[list[int], str]:
     """Serialise writers, then give the ids of the next `count` rows and the last row's hash."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
+            # The lock in a statement of its own: a statement reads the rows committed when it
+            # began, so the last hash is read by the next one, once the lock is held.
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                [AuditEvent._meta.db_table, count],
-            )
-            ids = sorted(row[0] for row in cursor.fetchall())
-        last = AuditEvent.objects.order_by("-pk").values_list("hash", flat=True).first()
-        return ids, last or GENESIS
+            cursor.execute(CHAIN_HEAD_SQL, [count])
+            ids, last = cursor.fetchone()
+        return sorted(ids), last or GENESIS
     head = AuditEvent.objects.order_by("-pk").values_list("pk", "hash").first()
     start = head[0] + 1 if head else 1
     return list(range(start, start + count)), head[1] if head else GENESIS

@@ -17,8 +17,22 @@ from accounts import two_factor
 from accounts.models import Role, User
 from tests import factories
 from trials import scenarios
+from trials.models import SiteSettings
+from trials.models import site as site_settings
 
 PASSWORD = factories.PASSWORD
+
+
+@pytest.fixture(autouse=True)
+def _site_settings_read_afresh(monkeypatch):
+    # Each process keeps the site settings it read for a few seconds (SiteSettings.current): a
+    # copy read in an earlier test, whose transaction was rolled back, is not this test's. Within
+    # a test the copy does not expire by itself, however slowly the test runs: it changes when the
+    # settings are saved, or after SiteSettings.forget() (a change made behind its back).
+    monkeypatch.setattr(site_settings, "CACHE_SECONDS", float("inf"))
+    SiteSettings.forget()
+    yield
+    SiteSettings.forget()
 
 
 @pytest.fixture(autouse=True)

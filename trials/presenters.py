@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from django.urls import reverse
 from django.utils import timezone
 
 from trials import procedure
@@ -9,7 +10,7 @@ from trials.models import Assessment, ChecklistEntry, DoseAttempt
 from trials.outcomes import curves
 from trials.responder import Comparison
 from trials.schedule import Schedule, vitals_schedule
-from trials.services.phase import decision_blockers, discharge_criteria, next_moves
+from trials.services.phase import decision_blockers, next_moves
 from trials.services.snapshot import TrialSnapshot
 
 
@@ -18,6 +19,8 @@ class ChecklistRow:
     item: procedure.Item
     entry: ChecklistEntry | None
     can_tick: bool
+    # Where its form posts: untick when ticked, tick when not ("" when this user cannot tick).
+    url: str = ""
 
 
 @dataclass
@@ -39,10 +42,14 @@ def checklists(snap: TrialSnapshot, user) -> list[ChecklistView]:
         checklist = procedure.CHECKLISTS[key]
         attempt = snap.checklist_scope(key)
         entries = snap.entries_for(key, attempt)
-        rows = [
-            ChecklistRow(item, entries.get(item.key), user.role in item.roles)
-            for item in checklist.items
-        ]
+        rows = []
+        for item in checklist.items:
+            entry, can_tick = entries.get(item.key), user.role in item.roles
+            url = "trials:untick" if entry else "trials:tick"
+            args = [snap.trial.pk, key, item.key]
+            rows.append(
+                ChecklistRow(item, entry, can_tick, reverse(url, args=args) if can_tick else "")
+            )
         views.append(ChecklistView(checklist, attempt, rows, editable=True))
     return views
 
@@ -182,36 +189,40 @@ def vitals_baseline(snap: TrialSnapshot, attempt: DoseAttempt | None) -> dict:
     return {"baseline": pre[-1] if pre else None, "last": post[-1] if post else None}
 
 
-def trial_context(snap: TrialSnapshot, user) -> dict:
+def panel_context(snap: TrialSnapshot, user) -> dict:
+    """What the phase panel and the record beside it show (trials/_phase_panel.html, also
+    re-rendered alone after a tick)."""
     attempt = snap.attempt
-    suggestion = snap.suggestion(attempt) if attempt and attempt.is_given else None
-    scores = score_table(snap)
     return {
         "trial": snap.trial,
         "snap": snap,
         "patient": snap.trial.patient,
         "attempt": attempt,
-        "stepper": stepper(snap.trial.status),
         "moves": moves_for(snap, user),
         "decision_blockers": decision_blockers(snap) if attempt else [],
-        "discharge_criteria": discharge_criteria(snap)
-        if snap.trial.status == procedure.Phase.OBSERVATION and attempt and attempt.is_given
-        else [],
         "vitals_compare": vitals_baseline(snap, attempt),
         "checklists": checklists(snap, user),
+        "observation": observation(snap)
+        if snap.trial.status == procedure.Phase.OBSERVATION
+        else None,
+        "suggestion": snap.suggestion(attempt) if attempt and attempt.is_given else None,
+        # Evaluated only by templates that show it: changes, not page views or sign-ins.
+        "timeline": timeline(snap.trial),
+    }
+
+
+def trial_context(snap: TrialSnapshot, user) -> dict:
+    """The whole trial page: the panel, the record of every attempt, the scores and curves."""
+    scores = score_table(snap)
+    return panel_context(snap, user) | {
+        "stepper": stepper(snap.trial.status),
         "history_checklists": signed_checklists(snap),
         "scores": scores,
         # The response curves plot the scores table's own means (trials/outcomes/curves.py).
         "curves": curves.trial_curves(snap, scores),
-        "observation": observation(snap)
-        if snap.trial.status == procedure.Phase.OBSERVATION
-        else None,
-        "suggestion": suggestion,
         "severe_events": [
             ae for a in snap.attempts for ae in a.adverse_events.all() if ae.is_severe
         ],
-        # Evaluated only by templates that show it: changes, not page views or sign-ins.
-        "timeline": timeline(snap.trial),
     }
 
 

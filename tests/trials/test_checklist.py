@@ -39,7 +39,7 @@ def _entries(trial, checklist_key, item_key):
 def _tick(trial, checklist_key, item_key, actor, **kwargs):
     return checklist_tick(
         trial_id=trial.pk, checklist_key=checklist_key, item_key=item_key, actor=actor, **kwargs
-    )
+    ).entry
 
 
 def _untick(trial, checklist_key, item_key, actor, **kwargs):

@@ -180,3 +180,54 @@ def test_trial_page_queries_do_not_grow_with_attempts_and_vital_signs(
         client, three.get_absolute_url()
     )
     assert count_queries(client, three.get_absolute_url()) <= CEILING
+
+
+# --- The hot paths: exact counts ----------------------------------------------------------------
+# Counted inside the test's transaction, where a service's transaction is a savepoint (SAVEPOINT
+# and RELEASE instead of BEGIN and COMMIT) and the audit row's `atomic(savepoint=False)` adds none.
+#
+# The trial page: the session and its user (2), whether this nurse has an authenticator (1), the
+# trial with everything the page shows (11: the trial and its patient, the timeline, attempts,
+# vital signs, adverse events, pain medication, amendments, checklist entries, assessments,
+# scores, signatures), the page view's audit row (on PostgreSQL the audit chain's lock, the next
+# id with the last hash, the INSERT: 3; SQLite serialises writers itself: 2). No site settings:
+# the process keeps them. In production: 18 on PostgreSQL, with BEGIN and COMMIT (was 20).
+TRIAL_PAGE_QUERIES = {"postgresql": 2 + 1 + 11 + 3, "sqlite": 2 + 1 + 11 + 2}
+
+# The tick: the session and its user (2), then one transaction (SAVEPOINT ... RELEASE here, 2): the
+# trial read with its lock and what the checks need (5 for a trial in preparation: the trial,
+# attempts, checklist entries, assessments, signatures), the entry's INSERT (1), its audit row
+# (3 on PostgreSQL, 2 on SQLite); then the panel rendered from what the transaction read, with
+# the timeline beside it (1). In production: 14 on PostgreSQL (was 24).
+TICK_QUERIES = {"postgresql": 2 + 2 + 5 + 1 + 3 + 1, "sqlite": 2 + 2 + 5 + 1 + 2 + 1}
+
+
+def captured_sql(client, method: str, url: str, **headers) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        response = getattr(client, method)(url, **headers)
+    assert response.status_code == 200
+    return [q["sql"] for q in captured.captured_queries]
+
+
+def test_trial_page_reads_in_a_fixed_number_of_queries(trial_in, as_nurse, record_adverse_event):
+    trial = trial_in("observation")
+    record_adverse_event(trial, severity="severe")
+    as_nurse.get(trial.get_absolute_url())  # the site settings, read once per process
+
+    sql = captured_sql(as_nurse, "get", trial.get_absolute_url())
+
+    assert len(sql) == TRIAL_PAGE_QUERIES[connection.vendor], "\n".join(sql)
+    assert not any("trials_sitesettings" in q for q in sql)  # kept by the process a few seconds
+
+
+def test_a_tick_is_one_short_transaction_of_a_few_queries(trial_in, as_neurologist):
+    trial = trial_in("preparation")
+    as_neurologist.get(trial.get_absolute_url())
+    url = reverse("trials:tick", args=[trial.pk, "preparation", "consent"])
+
+    sql = captured_sql(as_neurologist, "post", url, HTTP_HX_REQUEST="true")
+
+    assert len(sql) == TICK_QUERIES[connection.vendor], "\n".join(sql)
+    # The trial is read once, under its lock, and the panel is rendered from that read.
+    assert sum(q.startswith('SELECT "trials_trial".') for q in sql) == 1
+    assert sum(q.startswith("INSERT") for q in sql) == 2  # the tick and its audit row

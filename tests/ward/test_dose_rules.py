@@ -130,6 +130,7 @@ PAGO_PAGO_BEHIND = datetime(2026, 12, 7, 5, 0, tzinfo=UTC)
 def clinic_in(db):
     def move(zone: str) -> None:
         SiteSettings.objects.filter(pk=SiteSettings.current().pk).update(time_zone=zone)
+        SiteSettings.forget()  # changed behind this process's copy, as another process would
 
     return move
 

@@ -1,9 +1,11 @@
+import copy
+import time
 import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 
 from trials import procedure
 
@@ -34,6 +36,15 @@ def validate_time_zone(name: str) -> None:
 
 def _csv(values) -> str:
     return ", ".join(str(v) for v in values)
+
+
+# Every request reads the site settings (the clinic's zone, the idle limit) and they change a few
+# times a year: each process keeps the row it read for CACHE_SECONDS instead of reading it on every
+# request. A change saved (save()) is seen at once by the process that saved it, which forgets its
+# copy, and by the other app server processes within CACHE_SECONDS.
+CACHE_SECONDS = 5.0
+_cache: dict[str, tuple[float, "SiteSettings"]] = {}
+_clock = time.monotonic
 
 
 class FastingPolicy(models.TextChoices):
@@ -113,10 +124,34 @@ class SiteSettings(models.Model):
     def __str__(self) -> str:
         return "Site settings"
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # Not a rule, the cache's upkeep: this process's copy (current()) is stale now, and again
+        # once the transaction commits (another thread may read the old row in between).
+        SiteSettings.forget()
+        transaction.on_commit(SiteSettings.forget)
+
     @classmethod
     def current(cls) -> "SiteSettings":
+        """The settings, as read at most CACHE_SECONDS ago by this process. A copy: a caller
+        that changes it (a form) changes nothing the next request reads."""
+        cached = _cache.get("row")
+        now = _clock()
+        if cached is None or now - cached[0] >= CACHE_SECONDS:
+            cached = (now, cls.fresh())
+            _cache["row"] = cached
+        return copy.copy(cached[1])
+
+    @classmethod
+    def fresh(cls) -> "SiteSettings":
+        """The settings as the database holds them now (the settings page edits these)."""
         obj, _ = cls.objects.get_or_create(pk=1)
         return obj
+
+    @staticmethod
+    def forget() -> None:
+        """Drop this process's copy: the next current() reads the database."""
+        _cache.clear()
 
     @property
     def vitals_schedule(self) -> list[int]:

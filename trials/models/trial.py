@@ -135,7 +135,7 @@ class TrialQuerySet(models.QuerySet):
         )
         # The timeline shows changes; page views and sign-ins are in the audit page instead.
         audit = [Prefetch("audit", queryset=AuditEvent.objects.changes().order_by("-at", "-id"))]
-        return self.select_related("patient", "created_by").prefetch_related(
+        return self.select_related("patient").prefetch_related(
             *(audit if with_audit else []),
             Prefetch("attempts", queryset=attempts.order_by("number")),
             Prefetch("entries", queryset=ChecklistEntry.objects.select_related("by")),

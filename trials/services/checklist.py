@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
@@ -15,6 +16,16 @@ from .phase import lock_trial
 from .records import entry_late_reason
 from .snapshot import TrialSnapshot
 from .timing import check_time
+
+
+@dataclass(frozen=True)
+class ChecklistChange:
+    """What a tick or an untick leaves: the entry (None once unticked) and the trial as it
+    stands after the change, read under the lock, so the page shows it without reading it
+    again."""
+
+    entry: ChecklistEntry | None
+    snap: TrialSnapshot
 
 
 def _item(checklist_key: str, item_key: str) -> tuple[procedure.Checklist, procedure.Item]:
@@ -48,7 +59,7 @@ def checklist_tick(
     na_reason: str = "",
     at: datetime | None = None,
     late: str = "",
-) -> ChecklistEntry:
+) -> ChecklistChange:
     """Tick an item (or mark it not applicable), done now or at the time given. Ticking an item
     already ticked changes nothing. Observation items cannot predate the dose."""
     checklist, item = _item(checklist_key, item_key)
@@ -60,7 +71,7 @@ def checklist_tick(
     attempt = snap.checklist_scope(checklist_key)
     existing = snap.entries_for(checklist_key, attempt).get(item_key)
     if existing is not None:
-        return existing  # a double click, or two people ticking at once: one tick
+        return ChecklistChange(existing, snap)  # a double click, or two people at once: one tick
     now = timezone.now()
     at = at or now
     given = attempt.given_at if attempt is not None and checklist.phase == "observation" else None
@@ -90,13 +101,14 @@ def checklist_tick(
         new={"state": entry.state, "note": entry.note, "na_reason": entry.na_reason, "at": at},
         reason=" · ".join(r for r in (entry.na_reason, reason) if r),
     )
-    return entry
+    snap.entries.append(entry)
+    return ChecklistChange(entry, snap)
 
 
 @transaction.atomic
 def checklist_untick(
     *, trial_id: int, checklist_key: str, item_key: str, actor: User, reason: str = ""
-) -> ChecklistEntry | None:
+) -> ChecklistChange:
     """Untick an item while its phase is still open (not signed). The audit keeps the old tick."""
     checklist, item = _item(checklist_key, item_key)
     require_role(actor, item.roles, f"untick “{item.label}”")
@@ -105,7 +117,7 @@ def checklist_untick(
     attempt = snap.checklist_scope(checklist_key)
     entry = snap.entries_for(checklist_key, attempt).get(item_key)
     if entry is None:
-        return None
+        return ChecklistChange(None, snap)
     audit_record(
         actor=actor,
         action="untick",
@@ -116,5 +128,6 @@ def checklist_untick(
         new={"state": None},
         reason=reason,
     )
+    snap.entries.remove(entry)
     entry.delete()
-    return None
+    return ChecklistChange(None, snap)

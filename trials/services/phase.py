@@ -183,9 +183,9 @@ def next_moves(snap: TrialSnapshot) -> list[tuple[procedure.Move, list[str]]]:
 
 
 def lock_trial(trial_id: int) -> TrialSnapshot:
-    """Lock the trial row for this transaction and read it afresh."""
-    Trial.objects.select_for_update().filter(pk=trial_id).values_list("pk", flat=True).get()
-    return TrialSnapshot.load(trial_id)
+    """Lock the trial row for this transaction and read it afresh (the lock and the trial's row
+    in one query: a row read with its lock is its latest version)."""
+    return TrialSnapshot.load(trial_id, lock=True)
 
 
 @transaction.atomic

@@ -1,6 +1,6 @@
 """A read of one trial with everything the protocol checks need, already fetched."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
@@ -17,14 +17,27 @@ from trials.schedule import Schedule, Slot, attempt_assessment_schedule
 class TrialSnapshot:
     trial: Trial
     site: SiteSettings
+    _suggestions: dict[int, Suggestion] = field(default_factory=dict, init=False, repr=False)
 
     @classmethod
     def load(
-        cls, trial_id: int, site: SiteSettings | None = None, *, with_audit: bool = False
+        cls,
+        trial_id: int,
+        site: SiteSettings | None = None,
+        *,
+        with_audit: bool = False,
+        lock: bool = False,
     ) -> "TrialSnapshot":
-        queryset = Trial.objects.for_detail(with_audit=with_audit).with_severe_flag()
-        trial = queryset.get(pk=trial_id)
-        return cls(trial, site or SiteSettings.current())
+        """Read the trial and everything of it the protocol checks need (for_detail). `lock`:
+        lock the trial's row for this transaction in the same query (the trial row only, not
+        the patient's or the user's joined to it)."""
+        queryset = Trial.objects.for_detail(with_audit=with_audit)
+        if lock:
+            queryset = queryset.select_for_update(of=("self",))
+        snap = cls(queryset.get(pk=trial_id), site or SiteSettings.current())
+        # What with_severe_flag() annotates, from the adverse events just read.
+        snap.trial.has_severe_ae = snap.has_severe_ae  # type: ignore[attr-defined]
+        return snap
 
     @cached_property
     def attempts(self) -> list[DoseAttempt]:
@@ -87,12 +100,16 @@ class TrialSnapshot:
         )
 
     def suggestion(self, attempt: DoseAttempt) -> Suggestion:
-        base = self.baseline
-        return suggest(
-            base.scores.all() if base else [],
-            self.post_dose(attempt),
-            self.site.responder_threshold,
-        )
+        """The responder suggestion for the attempt, computed once per snapshot (the scores
+        table, the curves and the decision all show it)."""
+        if attempt.pk not in self._suggestions:
+            base = self.baseline
+            self._suggestions[attempt.pk] = suggest(
+                base.scores.all() if base else [],
+                self.post_dose(attempt),
+                self.site.responder_threshold,
+            )
+        return self._suggestions[attempt.pk]
 
     @property
     def has_severe_ae(self) -> bool:

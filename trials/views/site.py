@@ -11,7 +11,7 @@ from trials.services.site import site_settings_update
 
 @roles_required(*procedure.ACTION_ROLES["site_settings"])
 def site_settings(request):
-    form = SiteSettingsForm(request.POST or None, instance=SiteSettings.current())
+    form = SiteSettingsForm(request.POST or None, instance=SiteSettings.fresh())
     if request.method == "POST" and form.is_valid():
         try:
             site_settings_update(actor=request.user, form=form)
