@@ -8,7 +8,12 @@ the whole module, rolled back after its last test. Each test still runs in a sav
 Such a fixture is named in MODULE_DATA: the tests of a module that do not use it run before it is
 built (tests/conftest.py orders them), so no test sees data it did not ask for. The data is made
 by the module's named users (`module_people`); a conftest or test module that uses it imports
-`nurse`, `neurologist` and `admin_user` from here, so its tests are those same people.
+`nurse`, `neurologist` and `admin_user` from here, so its tests are those same people. A test
+reading the data still asks for the database (`db`, or `pytest.mark.django_db`): pytest-django
+sets up the test database for such tests only, and gives each its savepoint.
+
+Where a module only compares measurements (query counts with few trials and with many), a module
+fixture builds and measures inside `rolled_back` instead, and leaves no data behind.
 """
 
 from contextlib import contextmanager
