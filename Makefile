@@ -52,13 +52,15 @@ serve: venv
 totp: venv
 	$(MANAGE) demo_totp
 
-# Uses whatever DATABASE_URL is in the environment; SQLite (db.sqlite3) when unset.
+# Uses whatever DATABASE_URL is in the environment; SQLite (db.sqlite3) when unset. Each worker
+# runs whole test files (--dist loadfile), so data a module builds once (tests/conftest.py,
+# module_db) is built once, not once per worker.
 test: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(MANAGE) makemigrations --check --dry-run
-	$(BIN)/python -m pytest -q -n auto
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 # A benchmark, not a test: PostgreSQL databases itb_bench_<N> (BENCH_SIZES=1000,10000 to limit,
 # BENCH_KEEP=1 to reuse them), each page under gunicorn + wrk as a ratio to Django's own floor,

@@ -9,13 +9,14 @@ a fixture can never reach a state the protocol forbids.
 """
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import two_factor
 from accounts.models import Role, User
 from tests import factories
+from tests.module_data import MODULE_DATA, module_db, module_people, module_team  # noqa: F401
 from trials import scenarios
 from trials.models import SiteSettings
 from trials.models import site as site_settings
@@ -35,13 +36,37 @@ def _site_settings_read_afresh(monkeypatch):
     SiteSettings.forget()
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
     # Signing re-checks the password; the production hasher would make each check take ~0.5 s.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # For the whole session, so users made once for a module (module_people) get it too.
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
-def _user(username: str, role: str, first: str, last: str) -> User:
+def pytest_collection_modifyitems(items):
+    # The tests of a module that use none of its data built once (tests/module_data.py) run
+    # first, so they never see that data; the rest run after, in their written order.
+    modules: dict = {}
+    for item in items:
+        modules.setdefault(item.module, []).append(item)
+    items[:] = [
+        item
+        for group in modules.values()
+        for item in sorted(group, key=lambda item: bool(MODULE_DATA & set(item.fixturenames)))
+    ]
+
+
+# The named users, by the name of their fixture.
+PEOPLE = {
+    "nurse": ("nadia", Role.NURSE, "Nadia", "Okafor"),
+    "neurologist": ("hugo", Role.NEUROLOGIST, "Hugo", "Lindqvist"),
+    "admin_user": ("ada", Role.ADMIN, "Ada", "Brennan"),
+}
+
+
+def make_user(name: str) -> User:
+    username, role, first, last = PEOPLE[name]
     return User.objects.create_user(
         username=username, password=PASSWORD, role=role, first_name=first, last_name=last
     )
@@ -49,17 +74,17 @@ def _user(username: str, role: str, first: str, last: str) -> User:
 
 @pytest.fixture
 def nurse(db) -> User:
-    return _user("nadia", Role.NURSE, "Nadia", "Okafor")
+    return make_user("nurse")
 
 
 @pytest.fixture
 def neurologist(db) -> User:
-    return _user("hugo", Role.NEUROLOGIST, "Hugo", "Lindqvist")
+    return make_user("neurologist")
 
 
 @pytest.fixture
 def admin_user(db) -> User:
-    return _user("ada", Role.ADMIN, "Ada", "Brennan")
+    return make_user("admin_user")
 
 
 @pytest.fixture

@@ -11,7 +11,9 @@ from urllib.parse import quote
 import pytest
 from django.urls import URLResolver, get_resolver, reverse
 
+from tests import factories, module_data
 from trials import scenarios
+from trials.models import DoseAttempt
 
 OK, REDIRECT, FORBIDDEN, POST_ONLY = 200, 302, 403, 405
 LOGIN = "login"  # 302 to /login/?next=<the page>
@@ -107,29 +109,43 @@ def test_every_url_name_has_a_row():
     assert set(url_names()) == set(URLS)
 
 
-def _kwargs(needs: str | None, trial_in, patient, team) -> dict:
-    if needs is None:
-        return {}
-    if needs == "patient":
-        return {"pk": patient.pk}
-    if needs.startswith("attempt:"):
-        trial = trial_in(needs.removeprefix("attempt:"))
-        return {"pk": trial.pk, "attempt_pk": trial.attempts.order_by("-number").first().pk}
-    if needs == "checklist_item":
-        trial = trial_in("observation")
-        return {"pk": trial.pk, "checklist_key": "observation", "item_key": "vitals_stable"}
-    if needs == "event":
-        trial = trial_in("observation")
+# The trials the table's pages are opened on, built once for the module (tests/module_data.py):
+# each page is only opened, and whatever the request writes is rolled back after its test.
+STATES = ["preparation", "injection", "observation", "follow_up", "completed"]
+STATES += ["follow_up_decided_nonresponder"]
+# The named users of the module are the people who built those trials.
+nurse, neurologist, admin_user = module_data.nurse, module_data.neurologist, module_data.admin_user
+
+
+@pytest.fixture(scope="module")
+def module_trials(module_team, django_db_blocker) -> dict[str, dict]:
+    """The URL kwargs for each `needs` of the table."""
+
+    def trial_in(state):
+        return factories.build_trial(state, module_team, factories.make_patient())
+
+    with django_db_blocker.unblock():
+        made = {state: {"pk": trial_in(state).pk} for state in STATES}
+        made["patient"] = {"pk": factories.make_patient().pk}
+        for state in ("observation", "follow_up"):
+            attempt = DoseAttempt.objects.filter(trial=made[state]["pk"]).order_by("-number")[0]
+            made[f"attempt:{state}"] = made[state] | {"attempt_pk": attempt.pk}
+        made["checklist_item"] = made["observation"] | {
+            "checklist_key": "observation",
+            "item_key": "vitals_stable",
+        }
+        trial = trial_in("observation")  # with an adverse event, which no other page has
         given_at = trial.attempts.get().given_at
-        event = scenarios.adverse_event(trial, team, onset=given_at + timedelta(hours=1))
-        return {"pk": trial.pk, "event_pk": event.pk}
-    return {"pk": trial_in(needs).pk}
+        event = scenarios.adverse_event(trial, module_team, onset=given_at + timedelta(hours=1))
+        made["event"] = {"pk": trial.pk, "event_pk": event.pk}
+        return made
 
 
+@pytest.mark.django_db
 @pytest.mark.parametrize(("name", "role"), [(name, role) for name in URLS for role in ROLES])
-def test_get_answers_each_role_as_the_table_says(name, role, request, trial_in, patient, team):
+def test_get_answers_each_role_as_the_table_says(name, role, request, module_trials):
     row = URLS[name]
-    kwargs = _kwargs(row.needs, trial_in, patient, team)
+    kwargs = dict(module_trials[row.needs]) if row.needs else {}
     if name == "trials:create":
         kwargs = {"patient_pk": kwargs.pop("pk")}
     url = reverse(name, kwargs=kwargs)

@@ -8,20 +8,31 @@
   in follow-up, with a mild headache;
 - preparing: spinal cord injury, adult, in preparation;
 - cancelled: acquired brain injury, adult, cancelled in preparation.
+
+The cohort is built once per test module (it takes seconds, and most tests only read it), as
+other trials several tests of a module read are: see tests/module_data.py.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TypeVar
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from django.utils import timezone
 
+from accounts.models import User
 from patients.models import Diagnosis
 from tests import factories
+from tests.conftest import sign_in
+from tests.module_data import admin_user, neurologist, nurse, rolled_back  # noqa: F401 - the module's people
 from trials import scenarios
-from trials.models import Trial
+from trials.models import SiteSettings, Trial
 from trials.services import records, workflow
+
+T = TypeVar("T")
 
 
 @pytest.fixture(autouse=True)
@@ -37,40 +48,45 @@ def born_years_ago(years: int, days: int = 0) -> date:
     return today.replace(year=today.year - years) - timedelta(days=days)
 
 
+def start(
+    team, *, diagnosis=Diagnosis.MULTIPLE_SCLEROSIS, referred_days_ago=30, born=None, **kw
+) -> Trial:
+    patient = factories.make_patient(
+        diagnosis=diagnosis, date_of_birth=born or date(1980, 5, 17), **kw
+    )
+    return workflow.trial_create(
+        patient=patient,
+        actor=team.neurologist,
+        referred_on=timezone.localdate() - timedelta(days=referred_days_ago),
+    )
+
+
 @pytest.fixture
-def start_trial(team, make_patient):
+def start_trial(team, db):
     """start_trial(diagnosis=..., referred_days_ago=..., born=...) -> a trial in preparation."""
+    return lambda **kw: start(team, **kw)
 
-    def start(*, diagnosis=Diagnosis.MULTIPLE_SCLEROSIS, referred_days_ago=30, born=None, **kw):
-        patient = make_patient(diagnosis=diagnosis, date_of_birth=born or date(1980, 5, 17), **kw)
-        return workflow.trial_create(
-            patient=patient,
-            actor=team.neurologist,
-            referred_on=timezone.localdate() - timedelta(days=referred_days_ago),
+
+def record_adverse_event(team, trial, *, kind="headache", severity="mild"):
+    onset = trial.attempts.order_by("-number").first().given_at + timedelta(hours=1)
+    with scenarios.clock(onset):  # recorded when it happened, not as a late entry
+        return records.adverse_event_record(
+            trial_id=trial.pk,
+            actor=team.nurse,
+            data={
+                "kind": kind,
+                "severity": severity,
+                "onset_at": onset,
+                "action_taken": "",
+                "resolution": "",
+                "resolved_at": None,
+            },  # fmt: skip
         )
-
-    return start
 
 
 @pytest.fixture
 def adverse_event(team):
-    def record(trial, *, kind="headache", severity="mild"):
-        onset = trial.attempts.order_by("-number").first().given_at + timedelta(hours=1)
-        with scenarios.clock(onset):  # recorded when it happened, not as a late entry
-            return records.adverse_event_record(
-                trial_id=trial.pk,
-                actor=team.nurse,
-                data={
-                    "kind": kind,
-                    "severity": severity,
-                    "onset_at": onset,
-                    "action_taken": "",
-                    "resolution": "",
-                    "resolved_at": None,
-                },  # fmt: skip
-            )
-
-    return record
+    return lambda trial, **kw: record_adverse_event(team, trial, **kw)
 
 
 @dataclass
@@ -85,36 +101,71 @@ class Cohort:
         return [self.pump, self.non_responder, self.preparing, self.cancelled]
 
 
-@pytest.fixture
-def cohort(team, start_trial, adverse_event) -> Cohort:
-    pump = scenarios.close_as_candidate(start_trial(referred_days_ago=30), team, days_ago=3)
+def build_cohort(team) -> list[int]:
+    pump = scenarios.close_as_candidate(start(team, referred_days_ago=30), team, days_ago=3)
 
-    child = start_trial(
-        diagnosis=Diagnosis.CEREBRAL_PALSY, referred_days_ago=10, born=born_years_ago(10)
+    child = start(
+        team, diagnosis=Diagnosis.CEREBRAL_PALSY, referred_days_ago=10, born=born_years_ago(10)
     )
     factories.STEPS["follow_up_decided_nonresponder"](child, team)
-    adverse_event(child)
+    record_adverse_event(team, child)
 
-    preparing = start_trial(diagnosis=Diagnosis.SPINAL_CORD_INJURY, referred_days_ago=5)
+    preparing = start(team, diagnosis=Diagnosis.SPINAL_CORD_INJURY, referred_days_ago=5)
     cancelled = workflow.trial_cancel(
-        trial_id=start_trial(diagnosis=Diagnosis.ACQUIRED_BRAIN_INJURY).pk,
+        trial_id=start(team, diagnosis=Diagnosis.ACQUIRED_BRAIN_INJURY).pk,
         actor=team.neurologist,
         reason="Moved away.",
     )
-    return Cohort(*(Trial.objects.get(pk=t.pk) for t in (pump, child, preparing, cancelled)))
+    return [t.pk for t in (pump, child, preparing, cancelled)]
+
+
+@pytest.fixture(scope="module")
+def module_cohort(module_team, django_db_blocker) -> list[int]:
+    """The cohort's trial ids, built once for the module (see the module's docstring)."""
+    with django_db_blocker.unblock():
+        return build_cohort(module_team)
 
 
 @pytest.fixture
-def add_trials(team, start_trial, adverse_event):
+def cohort(db, module_cohort) -> Cohort:
+    trials = Trial.objects.in_bulk(module_cohort)
+    return Cohort(*(trials[pk] for pk in module_cohort))
+
+
+def add_trials_for(team, n: int) -> None:
+    for i in range(n):
+        trial = start(team, referred_days_ago=20 + i, diagnosis=list(Diagnosis)[i % 5])
+        if i % 3 == 0:
+            factories.STEPS["follow_up_decided_nonresponder"](trial, team)
+            record_adverse_event(team, trial, kind="nausea" if i % 2 else "headache")
+        elif i % 3 == 1:
+            scenarios.prepare(trial, team)
+
+
+@pytest.fixture
+def add_trials(team, db):
     """add_trials(n): n more trials across phases, some with doses, scores and adverse events."""
+    return lambda n: add_trials_for(team, n)
 
-    def add(n: int) -> None:
-        for i in range(n):
-            trial = start_trial(referred_days_ago=20 + i, diagnosis=list(Diagnosis)[i % 5])
-            if i % 3 == 0:
-                factories.STEPS["follow_up_decided_nonresponder"](trial, team)
-                adverse_event(trial, kind="nausea" if i % 2 else "headache")
-            elif i % 3 == 1:
-                scenarios.prepare(trial, team)
 
-    return add
+@pytest.fixture(scope="module")
+def two_then_thirty(module_people, module_team, django_db_blocker):
+    """two_then_thirty(count) -> (count(client) with two trials, count(client) with thirty).
+
+    For the fixed-query-count tests: the trials are built once for every case of a module, with
+    no time passing on the server's clock (as clock_stands_still), for a client signed in as the
+    admin, and rolled back before any test runs. `count` runs each case and returns them all."""
+
+    def measure(count: Callable[[Client], T]) -> tuple[T, T]:
+        with rolled_back(django_db_blocker):
+            team = module_team
+            SiteSettings.current()  # the first request would create it; count from the second
+            client = sign_in(Client(), User.objects.get(pk=module_people["admin_user"]))
+            for state in ("completed", "follow_up_decided_nonresponder"):
+                factories.build_trial(state, team, factories.make_patient())
+            with_two = count(client)
+            add_trials_for(team, 28)
+            with_thirty = count(client)
+        return with_two, with_thirty
+
+    return measure

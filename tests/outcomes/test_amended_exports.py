@@ -9,8 +9,9 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from tests import factories
 from tests.conftest import PASSWORD
-from trials.models import DoseAttempt
+from trials.models import DoseAttempt, Trial
 from trials.outcomes import summary
 from trials.services.amendments import current_value, record_amend
 from trials.services.snapshot import TrialSnapshot
@@ -33,12 +34,18 @@ def amend(trial, neurologist, reason=REASON, **values):
     )
 
 
-@pytest.fixture
-def amended(trial_in, neurologist):
+@pytest.fixture(scope="module")
+def module_amended(module_team, django_db_blocker) -> int:
     """A 50 mcg dose signed with nothing discarded, then amended to 50 mcg discarded."""
-    trial = trial_in("follow_up")
-    amend(trial, neurologist, discarded_mcg=Decimal(50))
-    return trial
+    with django_db_blocker.unblock():
+        trial = factories.build_trial("follow_up", module_team, factories.make_patient())
+        amend(trial, module_team.neurologist, discarded_mcg=Decimal(50))
+        return trial.pk
+
+
+@pytest.fixture
+def amended(db, module_amended) -> Trial:
+    return Trial.objects.get(pk=module_amended)
 
 
 def test_the_signed_record_keeps_its_value_and_the_current_value_is_the_amended_one(amended):

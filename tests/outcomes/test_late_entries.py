@@ -11,10 +11,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from tests import factories
 from tests.conftest import PASSWORD
 from trials import scenarios
 from trials.late import late_note
-from trials.models import DoseAttempt, SiteSettings
+from trials.models import DoseAttempt, SiteSettings, Trial
 from trials.outcomes import summary
 from trials.outcomes.fhir import DISCHARGE_EXCEPTION, ENTERED_AT, LATE_ENTRY, SPASTICITY
 from trials.services import records, workflow
@@ -32,8 +33,18 @@ MEDICATION_LATE = "Given by the night team, charted in the morning"
 WORN_OFF_LATE = "Noted at the bedside, charted after the transfer call"
 
 
+@pytest.fixture(scope="module")
+def module_late(module_team, django_db_blocker) -> int:
+    with django_db_blocker.unblock():
+        return build_late(module_team, factories.make_patient()).pk
+
+
 @pytest.fixture
-def late(team, patient):
+def late(db, module_late) -> Trial:
+    return Trial.objects.get(pk=module_late)
+
+
+def build_late(team, patient) -> Trial:
     """A trial whose dose, a vital-signs set, a severe adverse event, the 2 h score, the end of
     the effect and the decision were entered late, discharged early as a signed exception (the
     transfer)."""

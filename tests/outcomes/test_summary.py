@@ -10,16 +10,16 @@ from trials.services.snapshot import TrialSnapshot
 
 
 @pytest.mark.parametrize("role", ["nurse", "neurologist", "admin_user"])
-def test_every_role_may_read_the_summary(request, client_for, trial_in, role):
-    trial = trial_in("completed")
+def test_every_role_may_read_the_summary(request, client_for, cohort, role):
+    trial = cohort.pump  # completed
     client = client_for(request.getfixturevalue(role))
 
     assert client.get(reverse("trials:summary", args=[trial.pk])).status_code == 200
     assert client.get(reverse("trials:summary_pdf", args=[trial.pk])).status_code == 200
 
 
-def test_anonymous_is_sent_to_login(client, trial_in):
-    trial = trial_in("completed")
+def test_anonymous_is_sent_to_login(client, cohort):
+    trial = cohort.pump  # completed
 
     assert client.get(reverse("trials:summary", args=[trial.pk])).status_code == 302
 

@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from tests.pdf_reader import pages, reader, tags
+from trials.models import Trial
 from trials.outcomes import summary, summary_pdf
 from trials.services.snapshot import TrialSnapshot
 
@@ -17,9 +18,11 @@ def pdf_of(trial) -> bytes:
     return summary_pdf.render(summary.build(TrialSnapshot.load(trial.pk)))
 
 
-@pytest.fixture
-def pump_pdf(cohort) -> bytes:
-    return pdf_of(cohort.pump)
+@pytest.fixture(scope="module")
+def pump_pdf(module_cohort, django_db_blocker) -> bytes:
+    """The pump trial's PDF, rendered once for the tests that read it (it only reads the trial)."""
+    with django_db_blocker.unblock():
+        return pdf_of(Trial.objects.get(pk=module_cohort[0]))
 
 
 def test_every_page_names_the_patient_and_counts_the_pages(cohort, pump_pdf):

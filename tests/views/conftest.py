@@ -26,30 +26,30 @@ def as_admin(client_for, admin_user):
     return client_for(admin_user)
 
 
+def adverse_event(team, trial, *, severity: str = "mild", kind: str = "headache") -> AdverseEvent:
+    given_at = trial.attempts.order_by("-number").first().given_at
+    onset = min(given_at + timedelta(minutes=40), timezone.now())
+    return scenarios.adverse_event(trial, team, onset=onset, severity=severity, kind=kind)
+
+
 @pytest.fixture
 def record_adverse_event(team):
     """record_adverse_event(trial, severity="severe") -> AdverseEvent, through the service."""
+    return lambda trial, **kw: adverse_event(team, trial, **kw)
 
-    def record(trial, *, severity: str = "mild", kind: str = "headache") -> AdverseEvent:
-        given_at = trial.attempts.order_by("-number").first().given_at
-        onset = min(given_at + timedelta(minutes=40), timezone.now())
-        return scenarios.adverse_event(trial, team, onset=onset, severity=severity, kind=kind)
 
-    return record
+def inject(team, given_at=None, *, vitals_at=(), **patient_fields):
+    trial = factories.create_trial(factories.make_patient(**patient_fields), team)
+    given_at = given_at or timezone.now() - timedelta(hours=1)
+    scenarios.prepare(trial, team, at=given_at - timedelta(hours=2))
+    scenarios.inject(trial, team, given_at=given_at)
+    for minutes in vitals_at:
+        scenarios.vitals(trial, team, at=given_at + timedelta(minutes=minutes))
+    trial.refresh_from_db()
+    return trial
 
 
 @pytest.fixture
 def injected(team, make_patient):
     """injected(given_at, vitals_at=[minutes...]) -> a new patient's trial in observation."""
-
-    def build(given_at=None, *, vitals_at=(), **patient_fields):
-        trial = factories.create_trial(make_patient(**patient_fields), team)
-        given_at = given_at or timezone.now() - timedelta(hours=1)
-        scenarios.prepare(trial, team, at=given_at - timedelta(hours=2))
-        scenarios.inject(trial, team, given_at=given_at)
-        for minutes in vitals_at:
-            scenarios.vitals(trial, team, at=given_at + timedelta(minutes=minutes))
-        trial.refresh_from_db()
-        return trial
-
-    return build
+    return lambda *args, **kw: inject(team, *args, **kw)

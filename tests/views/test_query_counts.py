@@ -2,22 +2,33 @@
 
 Each test measures a page, adds data, and measures again: the counts must be equal (no query in
 a loop) and stay under a ceiling (so a page that grows a fixed extra query is noticed too).
+
+The lists and the trial page are measured on one set of trials, and the trial page of many
+attempts for each role on one pair of trials: built once for the module and rolled back before
+its tests read the counts (tests/module_data.py, rolled_back).
 """
 
 from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from tests import factories
+from accounts.models import User
+from tests import factories, module_data
+from tests.conftest import sign_in
+from tests.module_data import rolled_back
+from tests.views.conftest import adverse_event, inject
 from trials import scenarios
 from trials.models import SiteSettings
-from trials.views.board import BOARD_LIMIT
+from trials.views import board as board_view
 
 CEILING = 25
+# The named users of the module are those of the data built once for it (module_people).
+nurse, neurologist, admin_user = module_data.nurse, module_data.neurologist, module_data.admin_user
 
 
 @pytest.fixture(autouse=True)
@@ -37,85 +48,112 @@ def count_queries(client, url: str, **headers) -> int:
     return len(captured.captured_queries)
 
 
-@pytest.fixture
-def add_observed(injected, record_adverse_event):
-    """add_observed(n): n more trials in observation, some with vital signs or an adverse event."""
-
-    def add(n: int) -> list:
-        trials = []
-        for i in range(n):
-            given_at = timezone.now() - timedelta(minutes=70 + i)
-            trial = injected(given_at, vitals_at=[15, 30] if i % 3 == 0 else [])
-            if i % 5 == 0:
-                record_adverse_event(trial, severity="severe" if i % 10 == 0 else "mild")
-            trials.append(trial)
-        return trials
-
-    return add
+def observed(team, n: int) -> list:
+    """n more trials in observation, some with vital signs or an adverse event."""
+    trials = []
+    for i in range(n):
+        given_at = timezone.now() - timedelta(minutes=70 + i)
+        trial = inject(team, given_at, vitals_at=[15, 30] if i % 3 == 0 else [])
+        if i % 5 == 0:
+            adverse_event(team, trial, severity="severe" if i % 10 == 0 else "mild")
+        trials.append(trial)
+    return trials
 
 
-@pytest.fixture
-def add_mixed(trial_in, add_observed):
-    """add_mixed(n): n more trials, half in preparation, a quarter each in injection and
-    observation (the cheap phases to reach; follow-up is in the starting set)."""
+def mixed(team, n: int) -> None:
+    """n more trials, half in preparation, a quarter each in injection and observation (the
+    cheap phases to reach; follow-up is in the starting set)."""
+    for i in range(n):
+        if i % 4 == 3:
+            observed(team, 1)
+        else:
+            state = "injection" if i % 4 == 2 else "preparation"
+            factories.build_trial(state, team, factories.make_patient())
 
-    def add(n: int) -> None:
-        for i in range(n):
-            if i % 4 == 3:
-                add_observed(1)
-            else:
-                trial_in("injection" if i % 4 == 2 else "preparation")
 
-    return add
+def signed_in(module_people) -> dict[str, Client]:
+    SiteSettings.current()  # the first request would create it; count from the second
+    return {name: sign_in(Client(), User.objects.get(pk=pk)) for name, pk in module_people.items()}
 
 
 # --- The ward board ------------------------------------------------------------------------------
 
 
-def test_board_queries_do_not_grow_with_the_trials_in_observation(add_observed, as_nurse):
-    add_observed(2)
-    small = count_queries(as_nurse, reverse("trials:board"))
+# The board shows at most BOARD_LIMIT trials (40). Lowered here, so that a board over its limit
+# takes 12 trials to build rather than 50; the limit itself: tests/views/test_homes_bounded.py.
+LIMIT = 8
+IN_OBSERVATION = LIMIT + 4
+REFRESH = {"HTTP_HX_REQUEST": "true"}
 
-    add_observed(48)
-    response = as_nurse.get(reverse("trials:board"))
-    large = count_queries(as_nurse, reverse("trials:board"))
+
+@pytest.fixture(scope="module")
+def board(module_people, module_team, django_db_blocker) -> dict:
+    """The board's queries, and its htmx refresh's, with 2 trials in observation and with 12
+    (over the limit); the page with 12."""
+    url = reverse("trials:board")
+    with rolled_back(django_db_blocker), pytest.MonkeyPatch.context() as patch:
+        patch.setattr(board_view, "BOARD_LIMIT", LIMIT)
+        nurse = signed_in(module_people)["nurse"]
+        observed(module_team, 2)
+        small = (count_queries(nurse, url), count_queries(nurse, url, **REFRESH))
+        observed(module_team, IN_OBSERVATION - 2)
+        html = nurse.get(url).content.decode()
+        large = (count_queries(nurse, url), count_queries(nurse, url, **REFRESH))
+    return {"page": (small[0], large[0]), "refresh": (small[1], large[1]), "html": html}
+
+
+def test_board_queries_do_not_grow_with_the_trials_in_observation(board):
+    small, large = board["page"]
 
     # The board is bounded: BOARD_LIMIT rows, then how many more are in observation.
-    assert response.content.decode().count('class="board-row') == BOARD_LIMIT
-    assert f"{50 - BOARD_LIMIT} more in observation" in response.content.decode()
+    assert board["html"].count('class="board-row') == LIMIT
+    assert f"{IN_OBSERVATION - LIMIT} more in observation" in board["html"]
     assert small == large
     assert large <= CEILING
 
 
-def test_board_refresh_queries_do_not_grow_either(add_observed, as_nurse):
-    add_observed(2)
-    small = count_queries(as_nurse, reverse("trials:board"), HTTP_HX_REQUEST="true")
-    add_observed(8)
-    assert count_queries(as_nurse, reverse("trials:board"), HTTP_HX_REQUEST="true") == small
+def test_board_refresh_queries_do_not_grow_either(board):
+    small, large = board["refresh"]
+    assert large == small
 
 
 # --- The lists -----------------------------------------------------------------------------------
 
 LISTS = ["trials:list", "trials:worklist", "patients:list"]
+TRIAL_PAGE = "trial page"
 
 
-@pytest.fixture
-def one_per_phase(trial_in, add_observed):
-    """A trial in each phase the growth adds to, and follow-up and cancelled: the trial list
-    reads each non-empty phase separately, so both sides of a comparison fill the same phases."""
-    add_observed(1)
-    return [trial_in(state) for state in ("preparation", "injection", "follow_up", "cancelled")]
+@pytest.fixture(scope="module")
+def grown(module_people, module_team, django_db_blocker) -> dict[str, tuple[int, int]]:
+    """Per page (the lists and the trial page): its queries with a trial in each phase the growth
+    adds to, and follow-up and cancelled (the trial list reads each non-empty phase separately,
+    so both sides of a comparison fill the same phases), then with 45 more trials."""
+    team = module_team
+    with rolled_back(django_db_blocker):
+        client = signed_in(module_people)
+        observed(team, 1)
+        for state in ("preparation", "injection", "follow_up", "cancelled"):
+            factories.build_trial(state, team, factories.make_patient())
+        trial = factories.build_trial("observation", team, factories.make_patient())
+        adverse_event(team, trial, severity="severe")
+        pages = {
+            name: (
+                client["neurologist" if name == "trials:worklist" else "admin_user"],
+                reverse(name),
+            )
+            for name in LISTS
+        }
+        pages[TRIAL_PAGE] = (client["nurse"], trial.get_absolute_url())
+        small = {name: count_queries(client, url) for name, (client, url) in pages.items()}
+
+        mixed(team, 45)
+        large = {name: count_queries(client, url) for name, (client, url) in pages.items()}
+    return {name: (small[name], large[name]) for name in pages}
 
 
 @pytest.mark.parametrize("name", LISTS)
-def test_list_queries_do_not_grow_with_the_trials(
-    name, one_per_phase, add_mixed, client_for, admin_user, neurologist
-):
-    client = client_for(neurologist if name == "trials:worklist" else admin_user)
-    small = count_queries(client, reverse(name))
-
-    add_mixed(45)
-    large = count_queries(client, reverse(name))
+def test_list_queries_do_not_grow_with_the_trials(grown, name):
+    small, large = grown[name]
 
     assert small == large
     assert large <= CEILING
@@ -124,16 +162,8 @@ def test_list_queries_do_not_grow_with_the_trials(
 # --- The trial page ------------------------------------------------------------------------------
 
 
-def test_trial_page_queries_do_not_grow_with_the_other_trials(
-    trial_in, add_mixed, as_nurse, record_adverse_event
-):
-    trial = trial_in("observation")
-    record_adverse_event(trial, severity="severe")
-    trial_in("follow_up")
-    small = count_queries(as_nurse, trial.get_absolute_url())
-
-    add_mixed(48)
-    large = count_queries(as_nurse, trial.get_absolute_url())
+def test_trial_page_queries_do_not_grow_with_the_other_trials(grown):
+    small, large = grown[TRIAL_PAGE]
 
     assert small == large
     assert large <= CEILING
@@ -165,21 +195,38 @@ def _with_attempts(team, patient, doses: list[int]):
     return trial
 
 
-@pytest.mark.parametrize("user", ["nurse", "neurologist", "admin_user"])
-def test_trial_page_queries_do_not_grow_with_attempts_and_vital_signs(
-    request, team, make_patient, client_for, user
-):
-    client = client_for(request.getfixturevalue(user))
-    one = _with_attempts(team, make_patient(), [50])
-    three = _with_attempts(team, make_patient(), [50, 75, 100])
-    assert (one.status, three.status) == ("follow_up", "follow_up")
-    # 12 vital signs after each dose and the pre-dose set before it.
-    assert three.attempts.filter(vitals__isnull=False).count() == 39
+USERS = ["nurse", "neurologist", "admin_user"]
 
-    assert count_queries(client, one.get_absolute_url()) == count_queries(
-        client, three.get_absolute_url()
-    )
-    assert count_queries(client, three.get_absolute_url()) <= CEILING
+
+@pytest.fixture(scope="module")
+def many_attempts(module_people, module_team, django_db_blocker) -> dict:
+    """A trial of one attempt and one of three, and each role's queries for their pages."""
+    team = module_team
+    with rolled_back(django_db_blocker):
+        client = signed_in(module_people)
+        one = _with_attempts(team, factories.make_patient(), [50])
+        three = _with_attempts(team, factories.make_patient(), [50, 75, 100])
+        return {
+            "statuses": (one.status, three.status),
+            "vitals": three.attempts.filter(vitals__isnull=False).count(),
+        } | {
+            user: [
+                count_queries(client[user], trial.get_absolute_url())
+                for trial in (one, three, three)
+            ]
+            for user in USERS
+        }
+
+
+@pytest.mark.parametrize("user", USERS)
+def test_trial_page_queries_do_not_grow_with_attempts_and_vital_signs(many_attempts, user):
+    one, three, three_again = many_attempts[user]
+    assert many_attempts["statuses"] == ("follow_up", "follow_up")
+    # 12 vital signs after each dose and the pre-dose set before it.
+    assert many_attempts["vitals"] == 39
+
+    assert one == three
+    assert three_again <= CEILING
 
 
 # --- The hot paths: exact counts ----------------------------------------------------------------

@@ -1,0 +1,90 @@
+"""Data built once for a test module, for the tests that only read it.
+
+Building trials through the services takes seconds each. Where many tests of a module read the
+same trials, a module-scoped fixture builds them once, inside `module_db`: a transaction around
+the whole module, rolled back after its last test. Each test still runs in a savepoint of its own
+(the `db` fixture), so what a test writes is gone before the next one starts.
+
+Such a fixture is named in MODULE_DATA: the tests of a module that do not use it run before it is
+built (tests/conftest.py orders them), so no test sees data it did not ask for. The data is made
+by the module's named users (`module_people`); a conftest or test module that uses it imports
+`nurse`, `neurologist` and `admin_user` from here, so its tests are those same people. A test
+reading the data still asks for the database (`db`, or `pytest.mark.django_db`): pytest-django
+sets up the test database for such tests only, and gives each its savepoint.
+
+Where a module only compares measurements (query counts with few trials and with many), a module
+fixture builds and measures inside `rolled_back` instead, and leaves no data behind.
+"""
+
+from contextlib import contextmanager
+
+import pytest
+import time_machine
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from tests import factories
+from trials import scenarios
+
+MODULE_DATA = {"module_cohort", "module_late", "module_amended", "module_trials"}
+
+
+@pytest.fixture(scope="module")
+def module_db(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+    yield
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        atomic.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def module_people(module_db, django_db_blocker) -> dict[str, int]:
+    """The named users (tests/conftest.py, PEOPLE) made once for the module: ids by fixture name."""
+    from tests.conftest import PEOPLE, make_user
+
+    with django_db_blocker.unblock():
+        return {name: make_user(name).pk for name in PEOPLE}
+
+
+@pytest.fixture(scope="module")
+def module_team(module_people, django_db_blocker) -> scenarios.Team:
+    """The module's nurse and neurologist, to build its data with (inside django_db_blocker)."""
+    with django_db_blocker.unblock():
+        return scenarios.Team(
+            User.objects.get(pk=module_people["nurse"]),
+            User.objects.get(pk=module_people["neurologist"]),
+            factories.PASSWORD,
+        )
+
+
+@pytest.fixture
+def nurse(db, module_people) -> User:
+    return User.objects.get(pk=module_people["nurse"])
+
+
+@pytest.fixture
+def neurologist(db, module_people) -> User:
+    return User.objects.get(pk=module_people["neurologist"])
+
+
+@pytest.fixture
+def admin_user(db, module_people) -> User:
+    return User.objects.get(pk=module_people["admin_user"])
+
+
+@contextmanager
+def rolled_back(django_db_blocker):
+    """For a module fixture that builds data and measures it before any test runs: inside a
+    transaction rolled back at the end, with no time passing on the server's clock (as
+    clock_stands_still), so two requests compared for their query counts come at one moment."""
+    with (
+        django_db_blocker.unblock(),
+        time_machine.travel(timezone.now(), tick=False),
+        transaction.atomic(),
+    ):
+        yield
+        transaction.set_rollback(True)
