@@ -43,7 +43,7 @@ def patient_update(
     require_role(actor, EDIT_PATIENT, "edit patients")
     try:
         with transaction.atomic():
-            patient = Patient.objects.select_for_update().get(pk=patient_id)
+            patient = Patient.objects.select_for_update(no_key=True).get(pk=patient_id)
             old = {f: getattr(patient, f) for f in FIELDS}
             refuse_if_stale(
                 given=version,

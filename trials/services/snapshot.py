@@ -33,7 +33,7 @@ class TrialSnapshot:
         the patient's or the user's joined to it)."""
         queryset = Trial.objects.for_detail(with_audit=with_audit)
         if lock:
-            queryset = queryset.select_for_update(of=("self",))
+            queryset = queryset.select_for_update(of=("self",), no_key=True)
         snap = cls(queryset.get(pk=trial_id), site or SiteSettings.current())
         # What with_severe_flag() annotates, from the adverse events just read.
         snap.trial.has_severe_ae = snap.has_severe_ae  # type: ignore[attr-defined]

@@ -1,0 +1,76 @@
+"""A write on a trial never holds up the audit row of someone reading it (PostgreSQL).
+
+The 50-user load of `make bench-load` ended 15 requests in "deadlock detected": a page view
+writes its audit row under the audit chain's lock, and that row's foreign key needs a key-share
+lock on the trial; a writer held the trial `FOR UPDATE` and waited for the chain's lock. The
+services now lock a trial (and a patient) `FOR NO KEY UPDATE`: writers still wait for each
+other, but a row that only names the trial never waits for them, so no cycle can form."""
+
+import threading
+
+import pytest
+from django.db import OperationalError, connection, transaction
+
+from audit.services import audit_record
+from trials.services.phase import lock_trial
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks between two connections: PostgreSQL"
+)
+
+
+def test_an_audit_row_naming_a_trial_does_not_wait_for_its_writer(
+    real_transactions, trial_in, team
+):
+    trial = trial_in("observation")
+    locked, release = threading.Event(), threading.Event()
+
+    def writer():  # a service between locking the trial and taking the audit chain's lock
+        try:
+            with transaction.atomic():
+                lock_trial(trial.pk)
+                locked.set()
+                release.wait(20)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert locked.wait(20)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '3s'")
+            try:
+                audit_record(actor=team.nurse, action="view", summary="Viewed", trial=trial)
+            except OperationalError as exc:  # lock_timeout: the reader waited for the writer
+                pytest.fail(f"The audit row waited for the trial's writer: {exc}")
+    finally:
+        release.set()
+        thread.join(20)
+
+
+def test_two_writers_of_one_trial_still_wait_for_each_other(real_transactions, trial_in):
+    trial = trial_in("observation")
+    locked, release = threading.Event(), threading.Event()
+
+    def writer():
+        try:
+            with transaction.atomic():
+                lock_trial(trial.pk)
+                locked.set()
+                release.wait(20)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert locked.wait(20)
+        with pytest.raises(OperationalError, match="lock timeout"), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '1s'")
+            lock_trial(trial.pk)
+    finally:
+        release.set()
+        thread.join(20)
