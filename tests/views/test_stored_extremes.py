@@ -12,8 +12,8 @@ the value).
 Every date and time field of every model of the trials and patients apps comes from the models'
 _meta, and every page from the URL configuration, so a new field or page is covered without
 touching this file. The trials are built once for the module (through the services, as a user
-would); each test stores one value in every date and time field of one model, inside its own
-transaction, which is rolled back after it.
+would); each test stores one value in every date and time field, inside its own transaction,
+which is rolled back after it.
 """
 
 from collections.abc import Iterator
@@ -45,6 +45,7 @@ class Extreme:
     moment: datetime
     day: date
     zone: str  # the clinic's zone that takes `moment` off the calendar, if any
+    keep: tuple[str, ...] = ()  # the models whose times stay as they were
 
 
 EXTREMES = [
@@ -57,18 +58,26 @@ EXTREMES = [
         date(9999, 12, 31),
         "Asia/Tokyo",
     ),
-    # A plausible time before everything it depends on: a dose before the referral, a decision
-    # before the dose, a referral before the patient's birth is the "year 9999" birth date.
-    Extreme("before it all", datetime(2000, 1, 1, tzinfo=UTC), date(2000, 1, 1), "Asia/Tokyo"),
+    # A plausible time before everything it depends on: every dose, score, decision and entry
+    # years before the trial's referral, the patient's record and the site's settings.
+    Extreme(
+        "before it all",
+        datetime(2000, 1, 1, tzinfo=UTC),
+        date(2000, 1, 1),
+        "Asia/Tokyo",
+        keep=("Patient", "Trial", "TrialFigures", "SiteSettings"),
+    ),
 ]
 
-# Each model's date and time fields, stored together: one case per model and value.
+# Every date and time field of every model of the two apps (DateTimeField is a DateField too).
+# One case per value stores it in all of them at once: a page meets every such time together,
+# and a failure names the line of the app's code that raised.
 MODELS = {
     model: [f for f in model._meta.concrete_fields if isinstance(f, models.DateField)]
     for app in ("patients", "trials")
     for model in apps.get_app_config(app).get_models()
 }
-MODELS = {model: fields for model, fields in MODELS.items() if fields}  # DateTimeField is one too
+MODELS = {model: fields for model, fields in MODELS.items() if fields}
 
 
 def _store(model, field: models.DateField, extreme: Extreme) -> int:
@@ -268,12 +277,18 @@ def _where(exc: BaseException) -> str:
 
 
 @pytest.mark.parametrize("extreme", EXTREMES, ids=lambda e: e.name)
-@pytest.mark.parametrize("model", list(MODELS), ids=lambda m: m.__name__)
-def test_every_page_survives_a_stored_extreme_value(ward, db, model, extreme):
+def test_every_page_survives_stored_extreme_values(ward, db, extreme):
     cache.clear()  # the dashboard's figures, cached by the newest audit row: a rolled-back id
     SiteSettings.objects.update(time_zone=extreme.zone)
-    if not sum(_store(model, field, extreme) for field in MODELS[model]):
-        pytest.skip("The database's own constraints refuse this value in every row.")
+    stored = {
+        f"{model.__name__}.{field.name}": _store(model, field, extreme)
+        for model, fields in MODELS.items()
+        if model.__name__ not in extreme.keep
+        for field in fields
+    }
+    # Only a value the database's own constraints refuse in every row (resolved before onset)
+    # is left out.
+    assert sum(1 for n in stored.values() if n) >= len(stored) - 2, stored
 
     clients = {role: sign_in(Client(), user) for role, user in ward.users.items()}
     failures = [f for page in ward.pages if (f := _failure(page, clients[page.role]))]
