@@ -112,7 +112,9 @@ def _locked_chunks(trials, apps) -> Iterator[list[int]]:
     for start in range(0, len(ids), CHUNK):
         with transaction.atomic():
             chunk = trial_model.objects.filter(pk__in=ids[start : start + CHUNK])
-            yield list(chunk.select_for_update(no_key=True).order_by("pk").values_list("pk", flat=True))
+            yield list(
+                chunk.select_for_update(no_key=True).order_by("pk").values_list("pk", flat=True)
+            )
 
 
 def trial_figures_rebuild(trials=None, *, apps=global_apps) -> int:
