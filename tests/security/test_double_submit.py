@@ -48,7 +48,8 @@ def test_the_same_baseline_form_sent_again_with_other_grades_is_refused(
     trial = trial_in("preparation")
     client, url = client_for(neurologist), reverse("trials:baseline", args=[trial.pk])
     submission = uuid.uuid4()
-    client.post(url, _baseline_post(trial, submission, grade="2"))
+    first = client.post(url, _baseline_post(trial, submission, grade="2"), follow=True)
+    assert "saved" in " ".join(str(m) for m in first.context["messages"])  # shown, as a browser
 
     response = client.post(url, _baseline_post(trial, submission, grade="3"), follow=True)
 
