@@ -7,6 +7,7 @@ services now lock a trial (and a patient) `FOR NO KEY UPDATE`: writers still wai
 other, but a row that only names the trial never waits for them, so no cycle can form."""
 
 import threading
+from contextlib import contextmanager
 
 import pytest
 from django.db import OperationalError, connection, transaction
@@ -19,39 +20,10 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def test_an_audit_row_naming_a_trial_does_not_wait_for_its_writer(
-    real_transactions, trial_in, team
-):
-    trial = trial_in("observation")
-    locked, release = threading.Event(), threading.Event()
-
-    def writer():  # a service between locking the trial and taking the audit chain's lock
-        try:
-            with transaction.atomic():
-                lock_trial(trial.pk)
-                locked.set()
-                release.wait(20)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=writer)
-    thread.start()
-    try:
-        assert locked.wait(20)
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL lock_timeout = '3s'")
-            try:
-                audit_record(actor=team.nurse, action="view", summary="Viewed", trial=trial)
-            except OperationalError as exc:  # lock_timeout: the reader waited for the writer
-                pytest.fail(f"The audit row waited for the trial's writer: {exc}")
-    finally:
-        release.set()
-        thread.join(20)
-
-
-def test_two_writers_of_one_trial_still_wait_for_each_other(real_transactions, trial_in):
-    trial = trial_in("observation")
+@contextmanager
+def locked_by_a_writer(trial):
+    """Another connection's service holds the trial's lock (as between locking the trial and
+    taking the audit chain's lock) until the block ends."""
     locked, release = threading.Event(), threading.Event()
 
     def writer():
@@ -67,10 +39,32 @@ def test_two_writers_of_one_trial_still_wait_for_each_other(real_transactions, t
     thread.start()
     try:
         assert locked.wait(20)
-        with pytest.raises(OperationalError, match="lock timeout"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL lock_timeout = '1s'")
-            lock_trial(trial.pk)
+        yield
     finally:
         release.set()
         thread.join(20)
+
+
+def _lock_timeout(seconds: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL lock_timeout = '{seconds}s'")
+
+
+def test_an_audit_row_naming_a_trial_does_not_wait_for_its_writer(
+    real_transactions, trial_in, team
+):
+    trial = trial_in("observation")
+    with locked_by_a_writer(trial), transaction.atomic():
+        _lock_timeout(3)
+        try:
+            audit_record(actor=team.nurse, action="view", summary="Viewed", trial=trial)
+        except OperationalError as exc:  # lock_timeout: the reader waited for the writer
+            pytest.fail(f"The audit row waited for the trial's writer: {exc}")
+
+
+def test_two_writers_of_one_trial_still_wait_for_each_other(real_transactions, trial_in):
+    trial = trial_in("observation")
+    refused = pytest.raises(OperationalError, match="lock timeout")
+    with locked_by_a_writer(trial), refused, transaction.atomic():
+        _lock_timeout(1)
+        lock_trial(trial.pk)
