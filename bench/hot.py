@@ -23,6 +23,13 @@ PAGES = {
     "trial_observation": "nurse",
     "trial_completed": "nurse",
     "tick": "neurologist",
+    "board": "nurse",
+    "worklist": "neurologist",
+    "list": "admin",
+    "search_name": "nurse",
+    "search_mrn": "nurse",
+    "pdf": "neurologist",
+    "hello_signed_in": "nurse",  # the app's middleware for a signed-in user, no page
     "admin_login": None,  # the floor the benchmark's ratios are taken to
 }
 
@@ -52,7 +59,8 @@ def requests_for(key: str, runs: int):
     from accounts.models import User
     from bench.bench import pick_targets, sign_in
 
-    method, paths = pick_targets()[key]
+    targets = pick_targets() | {"hello_signed_in": ("GET", ["/bench/hello-signed-in/"])}
+    method, paths = targets[key]
     role = PAGES[key]
     client = sign_in(Client(), User.objects.get(username=role)) if role else Client()
     if key == "tick":  # tick then untick the same item, so the trial ends as it started
@@ -77,8 +85,8 @@ def once(client, method: str, path: str) -> tuple[int, float, float]:
     return len(captured.captured_queries), wall, cpu
 
 
-def measure(runs: int) -> None:
-    for key in PAGES:
+def measure(runs: int, keys: list[str]) -> None:
+    for key in keys or PAGES:
         batch = requests_for(key, runs + 2)
         results = [once(*r) for r in batch][2:]  # the first two warm up
         queries = sorted({q for q, _, _ in results})
@@ -128,12 +136,13 @@ def main() -> None:
     parser.add_argument("--sql", action="store_true", help="print the queries of one request")
     parser.add_argument("--cprofile", default="", help="cProfile sorted by this (tottime...)")
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("pages", nargs="*", choices=[[], *PAGES], help="measure only these")
     args = parser.parse_args()
     setup()
     if args.profile:
         profile(args.profile, args.runs, args.sql, args.cprofile)
     else:
-        measure(args.runs)
+        measure(args.runs, args.pages)
 
 
 if __name__ == "__main__":
