@@ -13,4 +13,4 @@ ROOT_URLCONF = "bench.urls"
 # The dashboard "computed" (bench/bench.py runs it on a second server with BENCH_CACHE=dummy): no
 # cache at all, so each request computes its figures, as the first one after a change does.
 if os.environ.get("BENCH_CACHE") == "dummy":
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    CACHES = CACHES | {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}  # noqa: F405

@@ -173,8 +173,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # app server (then the dashboard's figures are computed once for all of them, and sessions are
 # read from Redis before the database: accounts/sessions.py). The app servers keep no state.
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+# "records": each process's own copies of trials' records, keyed by the revision the database
+# writes on every change (trials/services/record_cache.py); never shared, so no patient record
+# leaves the app's process. Bounded: the least recently used copies go first.
+RECORDS_CACHE = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "trial-records",
+    "TIMEOUT": 3600,
+    "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("RECORDS_CACHE_ENTRIES", "300"))},
+}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "records": RECORDS_CACHE,
+}
 if REDIS_URL:
     CACHES = {
+        "records": RECORDS_CACHE,
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
@@ -182,7 +196,7 @@ if REDIS_URL:
             "KEY_PREFIX": os.environ.get("DJANGO_CACHE_KEY_PREFIX", "itb"),
             "TIMEOUT": 600,
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
-        }
+        },
     }
 
 AUTH_USER_MODEL = "accounts.User"

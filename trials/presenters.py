@@ -1,9 +1,11 @@
 """Shape an already-loaded trial for its pages. No queries happen here."""
 
+import hashlib
 from dataclasses import dataclass
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 
 from trials import procedure
 from trials.models import Assessment, ChecklistEntry, DoseAttempt
@@ -208,18 +210,36 @@ def panel_context(snap: TrialSnapshot, user) -> dict:
         "suggestion": snap.suggestion(attempt) if attempt and attempt.is_given else None,
         # Evaluated only by templates that show it: changes, not page views or sign-ins.
         "timeline": timeline(snap.trial),
+        "record_key": record_key(snap, user),
     }
 
 
+def record_key(snap: TrialSnapshot, user) -> str:
+    """What the parts of the page that show the record (not the time) depend on: the trial and
+    its revision, the viewer's role (which links they are offered), the clinic's time zone and
+    the people named, and the site's settings (the responder threshold, the schedules). "" for
+    a writer's read: nothing rendered from it is kept."""
+    if snap.writer:
+        return ""
+    trial = snap.trial
+    zone = timezone.get_current_timezone_name()
+    site = snap.site
+    settings = repr([getattr(site, f.attname) for f in site._meta.concrete_fields])
+    parts = f"{user.role}:{zone}:{settings}:{trial.people_named}"
+    return f"{trial.pk}:{trial.revision}:{hashlib.sha256(parts.encode()).hexdigest()[:24]}"
+
+
 def trial_context(snap: TrialSnapshot, user) -> dict:
-    """The whole trial page: the panel, the record of every attempt, the scores and curves."""
-    scores = score_table(snap)
+    """The whole trial page: the panel, the record of every attempt, the scores and curves.
+    The record's parts are worked out only when rendered: a page kept for the record's revision
+    (record_key) shows them without."""
+    scores = SimpleLazyObject(lambda: score_table(snap))
     return panel_context(snap, user) | {
         "stepper": stepper(snap.trial.status),
-        "history_checklists": signed_checklists(snap),
+        "history_checklists": SimpleLazyObject(lambda: signed_checklists(snap)),
         "scores": scores,
         # The response curves plot the scores table's own means (trials/outcomes/curves.py).
-        "curves": curves.trial_curves(snap, scores),
+        "curves": SimpleLazyObject(lambda: curves.trial_curves(snap, scores)),
         "severe_events": [
             ae for a in snap.attempts for ae in a.adverse_events.all() if ae.is_severe
         ],

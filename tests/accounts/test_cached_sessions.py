@@ -21,7 +21,7 @@ BOARD = reverse("trials:board")
 @pytest.fixture(autouse=True)
 def _cached_sessions(settings):
     settings.SESSION_ENGINE = "accounts.sessions_cached"
-    settings.CACHES = {
+    settings.CACHES = settings.CACHES | {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "s"}
     }
     from django.core.cache import cache

@@ -371,6 +371,15 @@ class Trial(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Written by the database only (migration 0016): a new random token on every change to the
+    # trial's record. The app never sets it; trials/services/record_cache.py keys copies by it.
+    revision = models.CharField(
+        max_length=32,
+        default="",
+        editable=False,
+        help_text="Written by the database on every change to the trial's record "
+        "(migration 0016); keys the cached copies of it.",
+    )
 
     objects = TrialQuerySet.as_manager()
 

@@ -28,7 +28,9 @@ def site_settings_update(*, actor: User, form) -> SiteSettings:
         .order_by("-pk")
         .first(),
     )
-    fields = list(form.changed_data)
+    # The settings' own fields: the form's hidden version is not one (a stale form that sends
+    # back what is on record is saved, not refused, and its version differs).
+    fields = [f for f in form.changed_data if f in edited]
     site = form.save()
     old = {f: getattr(before, f) for f in fields if getattr(before, f) != getattr(site, f)}
     if old:

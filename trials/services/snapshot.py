@@ -6,17 +6,21 @@ from functools import cached_property
 
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from core.errors import ProtocolError
 from trials import procedure
 from trials.models import Assessment, ChecklistEntry, DoseAttempt, Signature, SiteSettings, Trial
 from trials.responder import Suggestion, suggest
 from trials.schedule import Schedule, Slot, attempt_assessment_schedule
+from trials.services.record_cache import load_record
 
 
 @dataclass
 class TrialSnapshot:
     trial: Trial
     site: SiteSettings
+    # Read by a writer, under the trial's lock: what is rendered from it is never kept.
+    writer: bool = False
     _suggestions: dict[int, Suggestion] = field(default_factory=dict, init=False, repr=False)
 
     @classmethod
@@ -28,13 +32,16 @@ class TrialSnapshot:
         with_audit: bool = False,
         lock: bool = False,
     ) -> "TrialSnapshot":
-        """Read the trial and everything of it the protocol checks need (for_detail). `lock`:
-        lock the trial's row for this transaction in the same query (the trial row only, not
-        the patient's or the user's joined to it)."""
-        queryset = Trial.objects.for_detail(with_audit=with_audit)
-        if lock:
-            queryset = queryset.select_for_update(of=("self",), no_key=True)
-        snap = cls(queryset.get(pk=trial_id), site or SiteSettings.current())
+        """Read the trial and everything of it the protocol checks need (for_detail), from the
+        copy of its current revision where this process has one (record_cache). `lock`: lock
+        the trial's row for this transaction first (the trial row only). `with_audit`: the
+        timeline (its changes, newest first) is read when shown."""
+        trial = load_record(trial_id, lock=lock)
+        if with_audit:
+            trial._prefetched_objects_cache["audit"] = (  # type: ignore[attr-defined]
+                AuditEvent.objects.changes().filter(trial_id=trial_id).order_by("-at", "-id")
+            )
+        snap = cls(trial, site or SiteSettings.current(), writer=lock)
         # What with_severe_flag() annotates, from the adverse events just read.
         snap.trial.has_severe_ae = snap.has_severe_ae  # type: ignore[attr-defined]
         return snap

@@ -1,0 +1,229 @@
+"""The trial's record is read once per change: every change shows at once, whoever made it.
+
+Each process keeps a copy of a trial's record keyed by the trial's revision, a random token the
+database writes on every change to the record (trials/services/record_cache.py, migration 0016).
+These tests change the record every way it can change (the app's services, a rolled-back write,
+two writes in one transaction, an edit made in the database directly, a user's corrected name)
+and read it the way the trial page does, with a copy already kept.
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.apps import apps
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from core.errors import ProtocolError
+from tests.factories import PASSWORD
+from trials.models import Trial
+from trials.services import amendments, records
+from trials.services.snapshot import TrialSnapshot
+
+RECORD_TABLES = __import__(
+    "trials.migrations.0016_trial_revision", fromlist=["RECORD_TABLES"]
+).RECORD_TABLES
+
+
+def vitals(**overrides) -> dict:
+    return {
+        "recorded_at": timezone.now(), "heart_rate": 72, "systolic": 124, "diastolic": 78,
+        "respiratory_rate": 14, "spo2": 98, "temperature_c": Decimal("36.8"), "sedation": 0,
+        "pain": 1, "headache": False, "note": "",
+    } | overrides  # fmt: skip
+
+
+def revision(trial) -> str:
+    return Trial.objects.values_list("revision", flat=True).get(pk=trial.pk)
+
+
+def heart_rates(trial) -> list[int]:
+    snap = TrialSnapshot.load(trial.pk)
+    return [v.heart_rate for v in snap.attempts[-1].vitals.all()]
+
+
+@pytest.fixture
+def observed(trial_in):
+    trial = trial_in("observation")
+    TrialSnapshot.load(trial.pk)  # a copy kept, as after the nurse's last look at the page
+    return trial
+
+
+def test_a_second_read_of_an_unchanged_record_takes_the_kept_copy(observed):
+    with CaptureQueriesContext(connection) as fresh:
+        TrialSnapshot.load(observed.pk, with_audit=True)
+    with CaptureQueriesContext(connection) as kept:
+        snap = TrialSnapshot.load(observed.pk, with_audit=True)
+        list(snap.trial.audit.all())
+    # the revision, the people named on the record, the timeline
+    assert len(kept) == 3
+    assert snap.trial.pk == observed.pk and snap.attempts[-1].given_at is not None
+    assert len(fresh) <= 2  # the copy was already kept by the fixture
+
+
+def test_a_recorded_vital_sign_shows_on_the_next_read(observed, nurse):
+    before = revision(observed)
+    records.vitals_record(trial_id=observed.pk, actor=nurse, data=vitals(heart_rate=101))
+    assert revision(observed) != before
+    assert 101 in heart_rates(observed)
+
+
+def test_a_refused_write_leaves_the_revision_and_the_kept_copy_as_they_were(observed, nurse):
+    before, rates = revision(observed), heart_rates(observed)
+    with pytest.raises(ProtocolError):
+        records.vitals_record(
+            trial_id=observed.pk, actor=nurse, data=vitals(systolic=110, diastolic=130)
+        )
+    assert revision(observed) == before
+    assert heart_rates(observed) == rates
+
+
+def test_a_copy_taken_inside_a_rolled_back_write_is_never_served(observed, nurse):
+    rates = heart_rates(observed)
+
+    class Abandoned(Exception):
+        pass
+
+    with pytest.raises(Abandoned), transaction.atomic():
+        records.vitals_record(trial_id=observed.pk, actor=nurse, data=vitals(heart_rate=133))
+        assert 133 in heart_rates(observed)  # read (and kept) inside the transaction
+        raise Abandoned
+    assert heart_rates(observed) == rates
+
+
+def test_two_writes_in_one_transaction_leave_the_second_on_the_record(observed, nurse):
+    with transaction.atomic():
+        records.vitals_record(trial_id=observed.pk, actor=nurse, data=vitals(heart_rate=81))
+        heart_rates(observed)  # a copy kept between the two writes
+        records.vitals_record(trial_id=observed.pk, actor=nurse, data=vitals(heart_rate=82))
+    assert {81, 82} <= set(heart_rates(observed))
+
+
+def test_an_edit_made_in_the_database_directly_shows_on_the_next_read(observed):
+    baseline = TrialSnapshot.load(observed.pk).baseline
+    score = baseline.scores.all()[0]
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE trials_masscore SET grade = '4' WHERE id = %s", [score.pk])
+    again = TrialSnapshot.load(observed.pk).baseline
+    assert {s.pk: s.grade for s in again.scores.all()}[score.pk] == "4"
+
+
+def test_a_corrected_patient_name_shows_on_the_next_read(observed):
+    observed.patient.last_name = "Corrected-Name"
+    observed.patient.save()
+    assert TrialSnapshot.load(observed.pk).trial.patient.last_name == "Corrected-Name"
+
+
+def test_a_corrected_user_name_shows_on_a_kept_copy(observed, nurse):
+    records.vitals_record(trial_id=observed.pk, actor=nurse, data=vitals())
+    TrialSnapshot.load(observed.pk)  # kept with the nurse's name as it was
+    nurse.last_name = "Married-Name"
+    nurse.save()
+    snap = TrialSnapshot.load(observed.pk)
+    names = {v.recorded_by.last_name for v in snap.attempts[-1].vitals.all()}
+    assert names == {"Married-Name"}
+
+
+def test_each_read_is_a_copy_of_its_own(observed):
+    first = TrialSnapshot.load(observed.pk)
+    first.attempts[-1].dose_mcg = 999  # a service changing its read in memory
+    assert TrialSnapshot.load(observed.pk).attempts[-1].dose_mcg != 999
+
+
+def test_another_trial_never_shares_a_copy(trial_in, observed):
+    other = trial_in("observation")
+    assert TrialSnapshot.load(other.pk).trial.patient_id == other.patient_id
+    assert TrialSnapshot.load(observed.pk).trial.patient_id == observed.patient_id
+
+
+# --- Every table of the record gives the trial a new revision -------------------------------
+
+
+def record_models() -> list:
+    """Every model of the trials app whose rows belong to one trial's record: a foreign key to
+    the trial, to one of its attempts or to one of its assessments."""
+    owners = {"trials.trial", "trials.doseattempt", "trials.assessment"}
+    kept_apart = {"trials.trialfigures"}  # derived figures, not shown from the record
+    return [
+        model
+        for model in apps.get_app_config("trials").get_models()
+        if model._meta.label_lower not in kept_apart
+        and any(
+            f.many_to_one and f.related_model._meta.label_lower in owners
+            for f in model._meta.concrete_fields
+        )
+    ]
+
+
+def test_every_table_of_the_record_has_its_trigger(db):
+    assert {m._meta.db_table for m in record_models()} == set(RECORD_TABLES)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+        else:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        names = {row[0] for row in cursor.fetchall()}
+    for table in RECORD_TABLES:
+        assert any(name.startswith(f"{table}_touch_trial") for name in names), table
+
+
+def updates_allowed(cursor, table: str) -> None:
+    """Lift a table's append-only triggers (PostgreSQL) for this test's transaction only."""
+    if connection.vendor == "postgresql":
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no deferred check pending
+        cursor.execute(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal "
+            "AND tgname NOT LIKE '%%touch_trial'",
+            [table],
+        )
+        for (name,) in cursor.fetchall():
+            cursor.execute(f'ALTER TABLE {table} DISABLE TRIGGER "{name}"')
+
+
+@pytest.fixture
+def full_record(observed, team):
+    """The observed trial with a row in every table of the record."""
+    attempt = observed.attempts.get()
+    onset = max(attempt.given_at, timezone.now() - timedelta(minutes=10))
+    event = {"kind": "headache", "severity": "mild", "onset_at": onset, "action_taken": "",
+             "resolution": "", "resolved_at": None}  # fmt: skip
+    records.adverse_event_record(trial_id=observed.pk, actor=team.nurse, data=event)
+    pain = {"drug": "Paracetamol", "dose": "1 g", "route": "oral", "given_at": timezone.now()}
+    records.pain_medication_record(trial_id=observed.pk, actor=team.nurse, data=pain)
+    amendments.record_amend(
+        trial_id=observed.pk, attempt_id=attempt.pk, record="injection", actor=team.neurologist,
+        password=PASSWORD, values={"lot": "LOT-2292"}, reason="Misread.",
+    )  # fmt: skip
+    return observed
+
+
+@pytest.mark.parametrize("table", sorted(RECORD_TABLES))
+def test_a_row_of_each_table_changed_in_the_database_changes_the_revision(full_record, table):
+    observed = full_record
+    trial_of = RECORD_TABLES[table].format(row="r")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT r.id FROM {table} r WHERE {trial_of} = %s", [observed.pk])  # noqa: S608 - table names of this module, no input
+        row = cursor.fetchone()
+        assert row, f"the fixture's trial has no row in {table}"
+        updates_allowed(cursor, table)
+        before = revision(observed)
+        cursor.execute(f"UPDATE {table} SET id = id WHERE id = %s", [row[0]])  # noqa: S608 - table names of this module, no input
+    assert revision(observed) != before
+
+
+def test_an_unticked_item_leaves_the_record_at_once(trial_in, nurse):
+    from trials import procedure
+    from trials.services import checklist
+
+    trial = trial_in("preparation")
+    item = next(i for i in procedure.PREPARATION.items if procedure.NURSE in i.roles)
+    checklist.checklist_tick(
+        trial_id=trial.pk, checklist_key="preparation", item_key=item.key, actor=nurse
+    )
+    assert item.key in TrialSnapshot.load(trial.pk).entries_for("preparation", None)
+    checklist.checklist_untick(
+        trial_id=trial.pk, checklist_key="preparation", item_key=item.key, actor=nurse
+    )
+    assert item.key not in TrialSnapshot.load(trial.pk).entries_for("preparation", None)

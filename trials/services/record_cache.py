@@ -1,0 +1,94 @@
+"""A trial's record read once per change, not once per request.
+
+The trial page and every protocol check read the whole record (for_detail: ten queries and some
+hundreds of rows built into models). Each process keeps a copy of that read in its own memory
+(the "records" cache, config/settings.py), keyed by the trial and its revision: a random token
+the database writes on every change to anything of the record, the patient included (migration
+0016). A request first reads the revision (one query, under the trial's lock for a writer), then
+takes the copy of that revision or reads the record and keeps it.
+
+Why this cannot show a stale record:
+- Every write to the record gives the trial a new revision, written by the database's triggers,
+  so no path of the app (or an edit made outside it) can forget it.
+- A revision is random, never a counter: a rolled-back write's token is never read as current,
+  and two writes in one transaction leave two tokens, so a copy taken between them is never
+  mistaken for the record as committed.
+- A copy may be newer than its key (a write committed between the revision's read and the
+  record's), never older.
+What the copy does not keep: the people named on the record (a user's name may be corrected
+without touching any trial) are read again on every use, in one query; the timeline is read
+fresh by whoever shows it.
+"""
+
+import hashlib
+from itertools import chain
+
+from django.contrib.auth import get_user_model
+from django.core.cache import caches
+
+from trials.models import Trial
+
+CACHE = "records"
+
+
+def load_record(trial_id: int, *, lock: bool = False) -> Trial:
+    """The trial with everything for_detail reads (without its audit trail). `lock`: the trial's
+    row is locked for this transaction (FOR NO KEY UPDATE, as the writers lock it) by the read of
+    its revision. Raises Trial.DoesNotExist."""
+    head = Trial.objects.filter(pk=trial_id)
+    if lock:
+        head = head.select_for_update(of=("self",), no_key=True)
+    revision = head.values_list("revision", flat=True).get()
+    key = f"trial-record:{trial_id}:{revision}"
+    cache = caches[CACHE]
+    kept = cache.get(key)  # a copy of its own (the cache keeps it pickled)
+    if kept is not None:
+        _read_people_again(kept)
+        kept.people_named = people_named(kept)
+        return kept
+    trial = Trial.objects.for_detail(with_audit=False).get(pk=trial_id)
+    trial.revision = revision  # the key: the record read after it is as new, or newer
+    if not lock:
+        # A writer's read is not kept: its own write is about to give the trial a new revision.
+        cache.set(key, trial)
+    trial.people_named = people_named(trial)
+    return trial
+
+
+def _rows(obj):
+    """The model and every row prefetched under it, at any depth."""
+    yield obj
+    for rows in getattr(obj, "_prefetched_objects_cache", {}).values():
+        for row in rows:
+            yield from _rows(row)
+
+
+def _people_links(trial: Trial) -> list:
+    """(row, field) for each user the record names (a select_related join of for_detail)."""
+    user_model = get_user_model()
+    return [
+        (row, field)
+        for row in chain(_rows(trial), [trial.patient])
+        for field in row._meta.concrete_fields
+        if field.is_relation and field.related_model is user_model and field.is_cached(row)
+    ]
+
+
+def people_named(trial: Trial) -> str:
+    """A digest of the people the record names, as read: a part of a page kept by the record's
+    revision (templatetags/kept.py) is kept by this too, so a corrected name shows at once."""
+    names = sorted(
+        {(user.pk, user.printed_name, user.role) for row, field in _people_links(trial)
+         if (user := field.get_cached_value(row)) is not None}
+    )  # fmt: skip
+    return hashlib.sha256(repr(names).encode()).hexdigest()[:16]
+
+
+def _read_people_again(trial: Trial) -> None:
+    """Each user the copy names as stored now."""
+    user_model = get_user_model()
+    links = _people_links(trial)
+    ids = {getattr(row, field.attname) for row, field in links} - {None}
+    people = user_model.objects.in_bulk(ids) if ids else {}
+    for row, field in links:
+        field.set_cached_value(row, people.get(getattr(row, field.attname)))
