@@ -16,6 +16,18 @@ class AuditEventQuerySet(AppendOnlyQuerySet):
         """Rows that record a change or an export, not a page view, sign-in or refusal."""
         return self.exclude(action__in=ACCESS_ACTIONS)
 
+    def record_changes(self) -> "AuditEventQuerySet":
+        """Rows that record a change to a record: not an export either (a download changes
+        nothing in what it exports)."""
+        return self.changes().exclude(action="export")
+
+    def of_trial_record(self, *, trial_id: int, patient_id: int) -> "AuditEventQuerySet":
+        """The rows about one trial's record: the trial's own, and its patient's that belong to
+        no trial (a rename, a corrected date of birth); not those of the patient's other trials."""
+        return self.filter(
+            models.Q(trial_id=trial_id) | models.Q(patient_id=patient_id, trial_id__isnull=True)
+        )
+
 
 class AuditEvent(models.Model):
     """Who did what, when, to which object, old → new, and why. Rows are never changed.

@@ -11,11 +11,10 @@ from django.urls import reverse
 from tests.pdf_reader import pages, reader, tags
 from trials.models import Trial
 from trials.outcomes import summary, summary_pdf
-from trials.services.snapshot import TrialSnapshot
 
 
 def pdf_of(trial) -> bytes:
-    return summary_pdf.render(summary.build(TrialSnapshot.load(trial.pk)))
+    return summary_pdf.render(summary.load(trial))
 
 
 @pytest.fixture(scope="module")
@@ -87,15 +86,22 @@ def test_the_pdf_is_tagged_for_assistive_technology(cohort, pump_pdf):
 
 
 def test_nothing_but_the_apps_static_files_is_fetched():
-    fetch = summary_pdf.StaticFiles()
-    css = fetch(summary_pdf.BASE_URL + "static/css/summary_pdf.css")
+    css = summary_pdf.read_static(summary_pdf.BASE_URL + "static/css/summary_pdf.css")
 
-    assert b"@page" in css.read()
+    assert b"@page" in css
     for url in ("https://example.com/x.css", "file:///etc/passwd",
                 summary_pdf.BASE_URL + "media/x.png",
                 summary_pdf.BASE_URL + "static/../../config/settings.py"):  # fmt: skip
         with pytest.raises(Exception):  # noqa: B017, PT011 - any refusal will do
-            fetch(url)
+            summary_pdf.read_static(url)
+
+
+def test_every_page_says_how_current_the_record_is_and_none_when_it_was_printed(cohort, pump_pdf):
+    texts = pages(pump_pdf)
+    as_of = f"record as of {summary.when(summary.last_change(cohort.pump))}"
+
+    assert all(as_of in text for text in texts)
+    assert not any("printed" in text.lower() for text in texts)
 
 
 def test_the_download_is_a_pdf_kept_out_of_caches(client_for, nurse, cohort):

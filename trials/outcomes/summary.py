@@ -3,15 +3,23 @@
 `build(snap)` shapes an already-loaded TrialSnapshot (no queries) into sections of plain rows,
 so the HTML page (templates/outcomes/summary.html) and the PDF (summary_pdf.py) cannot drift
 apart. Times are shown in the clinic's zone (activated per request by the middleware).
+
+`load(trial)` is what the pages call: the record, and when it last changed ("Record as of …").
+The summary names no reader and no time of reading: who downloaded or printed it, and when, is in
+the audit trail (the export and view rows the views write), so the same record is the same
+document for every reader, and the PDF of it can be cached (summary_pdf.py).
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from django.utils import timezone
+from django.db.models import Max
 
+from audit.models import AuditEvent
 from core import moments
 from trials import presenters, procedure
 from trials.late import entry_note, resolution_note
+from trials.models import SiteSettings, Trial
 from trials.services.amendments import current_values
 from trials.services.snapshot import TrialSnapshot
 
@@ -95,7 +103,8 @@ class Summary:
     outcome: list[tuple[str, str]]
     signatures: Table
     billing: list[AttemptBilling]
-    printed_at: str = field(default_factory=lambda: when(timezone.now()))
+    # When the record last changed (`last_change`), shown; empty when it is not known.
+    as_of: str = ""
     # Corrections of signed records: the facts above show the amended values, this the history.
     amendments: Table | None = None
     # Per given attempt: the MAS and vital-sign curves with their tables (curves.py).
@@ -353,7 +362,25 @@ def severe_events(snap: TrialSnapshot) -> list[str]:
     ]
 
 
-def build(snap: TrialSnapshot) -> Summary:
+def last_change(trial: Trial) -> datetime | None:
+    """When the trial's record last changed: its newest audit row recording a change (every
+    change writes one in its own transaction), the patient's details included. Not a view or
+    an export: reading the record changes nothing."""
+    rows = AuditEvent.objects.record_changes().of_trial_record(
+        trial_id=trial.pk, patient_id=trial.patient_id
+    )
+    return rows.aggregate(at=Max("at"))["at"]
+
+
+def load(trial: Trial, site: SiteSettings | None = None) -> Summary:
+    """The summary of the trial as it stands. The time of the last change is read first, so a
+    change made meanwhile is shown in a record that names an earlier time, never the reverse:
+    the record is never older than the time it names."""
+    as_of = last_change(trial)
+    return build(TrialSnapshot.load(trial.pk, site=site), as_of=as_of)
+
+
+def build(snap: TrialSnapshot, *, as_of: datetime | None = None) -> Summary:
     trial = snap.trial
     numbers = {a.pk: a.number for a in snap.attempts}
     signatures = Table(
@@ -405,4 +432,5 @@ def build(snap: TrialSnapshot) -> Summary:
         severe_events=severe_events(snap),
         identity=f"{trial.patient.last_name}, {trial.patient.first_name} · MRN "
         f"{trial.patient.mrn} · born {day(trial.patient.date_of_birth)}",
+        as_of=when(as_of) if as_of else "",
     )

@@ -22,7 +22,6 @@ from trials.models import Trial
 from trials.outcomes import csv_export, fhir, panels, summary, summary_pdf
 from trials.outcomes.figures import outcome_figures
 from trials.outcomes.filters import CriterionForm, OutcomeFilterForm
-from trials.services.snapshot import TrialSnapshot
 
 from .access import get_trial
 
@@ -140,7 +139,7 @@ def trial_fhir(request, pk: int):
 
 
 def _summary(request, trial) -> summary.Summary:
-    return summary.build(TrialSnapshot.load(trial.pk, site=request.site_settings))
+    return summary.load(trial, site=request.site_settings)
 
 
 @require_GET
