@@ -87,6 +87,8 @@ PAGES = [
     ("search_mrn", "patient search (MRN prefix)", "nurse"),
     ("tick", "checklist tick (POST)", "neurologist"),
     ("pdf", "PDF summary", "neurologist"),
+    # The ceiling of every page above: the app's middleware for a signed-in user, no page.
+    ("hello_signed_in", "bare view, signed in (bench/urls.py)", "nurse"),
 ]
 FLOOR = [("hello", "bare Django view"), ("admin_login", "Django admin login page")]
 # Under wrk on the server without a cache (the dashboard computed on every request), each after
@@ -94,7 +96,11 @@ FLOOR = [("hello", "bare Django view"), ("admin_login", "Django admin login page
 COMPUTED = [
     ("changelist", "Django admin trial changelist", "admin"),
     ("dashboard", "dashboard (computed)", "admin"),
+    # The first view after a change: no copy of the record kept, every part and the PDF made.
+    ("trial_cold", "trial page (observation), nothing kept", "nurse"),
+    ("pdf_cold", "PDF summary, nothing kept", "neurologist"),
 ]
+COLD = {"dashboard", "trial_cold", "pdf_cold"}  # every cache cleared before each single request
 # The CSV export of all trials: its streamed download timed once a round under gunicorn, and
 # once as a single request (too slow at 100k for wrk to say more).
 SINGLE_ONLY = [("csv", "CSV export, all trials", "admin")]
@@ -183,7 +189,7 @@ def prepare_here() -> None:
     import django
 
     django.setup()
-    from django.core.cache import cache
+    from django.core.cache import cache, caches
     from django.db import connection
     from django.middleware.csrf import CSRF_ALLOWED_CHARS
     from django.test import Client
@@ -221,8 +227,9 @@ def prepare_here() -> None:
         runs = []
         count = 1 if key == "csv" else SINGLE_RUNS + 1  # the first warms up
         for i in range(count):
-            if key == "dashboard":
+            if key in COLD:
                 cache.clear()
+                caches["records"].clear()
             runs.append(once(clients[role], method, paths[i % len(paths)]))
         runs = runs[1:] or runs
         single[key] = {
@@ -299,9 +306,12 @@ def pick_targets() -> dict:
         "tick": ("POST", tick_paths),
         "pdf": ("GET", [reverse("trials:summary_pdf", args=[completed.pk])]),
         "dashboard": ("GET", [reverse("trials:outcomes")]),
+        "trial_cold": ("GET", [observed.get_absolute_url()]),
+        "pdf_cold": ("GET", [reverse("trials:summary_pdf", args=[completed.pk])]),
         "changelist": ("GET", ["/django-admin/trials/trial/"]),
         "csv": ("GET", [reverse("trials:outcomes_csv")]),
         "hello": ("GET", ["/bench/hello/"]),
+        "hello_signed_in": ("GET", ["/bench/hello-signed-in/"]),
         "admin_login": ("GET", ["/django-admin/login/"]),
     }
 
@@ -496,7 +506,9 @@ def load(url: str, prepared: dict) -> dict:
             for key in [k for k, _ in FLOOR] + keys:
                 method, paths = targets[key]
                 check(server.base, paths[0], method, cookies.get(roles.get(key), ""), csrf)
-                run(server, key, 2)  # warm up both workers, their connections and templates
+                # warm up both workers, their connections, templates and kept copies (a PDF is
+                # made once per worker: seconds)
+                run(server, key, 8 if key == "pdf" else 2)
         rounds = []
         for n in range(ROUNDS):
             one = {"hello": run(main, "hello")}

@@ -59,7 +59,7 @@ def requests_for(key: str, runs: int):
     from accounts.models import User
     from bench.bench import pick_targets, sign_in
 
-    targets = pick_targets() | {"hello_signed_in": ("GET", ["/bench/hello-signed-in/"])}
+    targets = pick_targets()
     method, paths = targets[key]
     role = PAGES[key]
     client = sign_in(Client(), User.objects.get(username=role)) if role else Client()
