@@ -7,11 +7,13 @@ two writes in one transaction, an edit made in the database directly, a user's c
 and read it the way the trial page does, with a copy already kept.
 """
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.apps import apps
+from django.core.cache import caches
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -20,6 +22,7 @@ from core.errors import ProtocolError
 from tests.factories import PASSWORD
 from trials.models import Trial
 from trials.services import amendments, records
+from trials.services.record_cache import CACHE
 from trials.services.snapshot import TrialSnapshot
 
 RECORD_TABLES = __import__(
@@ -227,3 +230,24 @@ def test_an_unticked_item_leaves_the_record_at_once(trial_in, nurse):
         trial_id=trial.pk, checklist_key="preparation", item_key=item.key, actor=nurse
     )
     assert item.key not in TrialSnapshot.load(trial.pk).entries_for("preparation", None)
+
+
+# --- The page from a kept copy is the page read cold ----------------------------------------
+
+
+def page_without_tokens(client, url: str) -> str:
+    html = client.get(url).content.decode()
+    return re.sub(r'(csrfmiddlewaretoken" value="|X-CSRFToken": ")[^"]+"', "", html)
+
+
+@pytest.mark.parametrize("role", ["nurse", "neurologist"])
+def test_the_trial_page_from_kept_copies_is_the_page_read_cold(
+    full_record, team, client_for, clock_stands_still, role
+):
+    client = client_for(getattr(team, role))
+    url = full_record.get_absolute_url()
+    caches[CACHE].clear()
+    cold = page_without_tokens(client, url)
+    kept = page_without_tokens(client, url)
+    assert "Paracetamol" in cold and "LOT-2292" in cold  # the record's parts are on the page
+    assert kept == cold
