@@ -126,6 +126,15 @@ class DoseAttempt(models.Model):
 
     class Meta:
         ordering = ["trial_id", "number"]
+        indexes = [
+            # The board and the worklist look for doses given in the last day and not discharged:
+            # a range of this small index, whatever the history (Trial.objects._dosed_since).
+            models.Index(
+                fields=["given_at"],
+                condition=Q(given_at__isnull=False, discharged_at__isnull=True),
+                name="attempt_not_discharged",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["trial", "number"], name="one_attempt_per_number"),
             models.CheckConstraint(

@@ -2,7 +2,9 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, Exists, OuterRef, Prefetch, Q, Subquery, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, Subquery, Value, When
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from trials import procedure
@@ -13,6 +15,11 @@ ADULT_AGE = 18  # a child is under 18 on the referral date
 # a day after its dose has a discharge nobody recorded.
 OBSERVED_HOURS = 24
 OBSERVED = timedelta(hours=OBSERVED_HOURS)
+
+
+def _recent_order(phase: str) -> list[str]:
+    """The trial list's order in a phase: open ones newest first, closed ones newest closed."""
+    return ["-closed_at", "-pk"] if phase in Phase.CLOSED else ["-created_at", "-pk"]
 
 
 def _attempts_where(**lookups):
@@ -39,10 +46,14 @@ class TrialQuerySet(models.QuerySet):
     def with_severe_flag(self) -> "TrialQuerySet":
         from .observation import AdverseEvent
 
+        # A scalar subquery, not EXISTS: PostgreSQL may run an EXISTS of the select list as one
+        # hashed subplan over every attempt of the history; this one runs for the rows read only
+        # (the page's LIMIT), through the attempts' and the adverse events' foreign-key indexes.
         severe = AdverseEvent.objects.filter(
             attempt__trial=OuterRef("pk"), severity__in=procedure.SEVERE_AE
-        )
-        return self.annotate(has_severe_ae=Exists(severe))
+        ).order_by().values(flag=Value(True))[:1]
+        flag = Subquery(severe, output_field=models.BooleanField())
+        return self.annotate(has_severe_ae=Coalesce(flag, Value(False)))
 
     def with_attempts(self) -> "TrialQuerySet":
         from .attempt import DoseAttempt
@@ -57,8 +68,31 @@ class TrialQuerySet(models.QuerySet):
     def recent_in_phase(self, phase: str) -> "TrialQuerySet":
         """One phase for the trial list: open ones newest first, closed ones newest closed first
         (each read through its partial index, trial_open_recent / trial_closed_recent)."""
-        order = ["-closed_at", "-pk"] if phase in Phase.CLOSED else ["-created_at", "-pk"]
-        return self.in_phase(phase).for_list().order_by(*order)
+        return self.in_phase(phase).for_list().order_by(*_recent_order(phase))
+
+    def recent_of_each_phase(self, n: int) -> dict[str, list["Trial"]]:
+        """{phase: its n first trials as recent_in_phase orders them} for every phase, in two
+        queries however many phases and trials: the trials (with what for_list reads) whose
+        ids are the union of each phase's n first, read from its partial index, and their
+        attempts. The union is composed from each phase's compiled query because the ORM's
+        union() refuses sliced parts on SQLite."""
+        parts = [
+            self.in_phase(code).order_by(*_recent_order(code)).values(shown=F("pk"))[:n].query
+            for code, _ in Phase.CHOICES
+        ]
+        compiled = [part.sql_with_params() for part in parts]
+        sql = " UNION ALL ".join(
+            f"SELECT shown FROM ({part_sql}) AS phase_{i}" for i, (part_sql, _) in enumerate(compiled)
+        )
+        params = tuple(p for _, part_params in compiled for p in part_params)
+        closed_first = Case(
+            When(status__in=Phase.CLOSED, then=F("closed_at")), default=F("created_at")
+        )
+        trials = self.filter(pk__in=RawSQL(sql, params)).for_list()
+        groups: dict[str, list[Trial]] = {code: [] for code, _ in Phase.CHOICES}
+        for trial in trials.order_by(closed_first.desc(), "-pk"):
+            groups[trial.status].append(trial)
+        return groups
 
     # --- The homes: read the open work only, whatever the history -------------------------
 

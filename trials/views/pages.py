@@ -48,13 +48,9 @@ def trial_list(request):
         context = {"phase": phase, "phase_label": procedure.Phase.LABELS[phase], "page": page}
         return render(request, "trials/list_phase.html", context | {"count": page.paginator.count})
     counts = Trial.objects.open().phase_counts()
+    recent = Trial.objects.recent_of_each_phase(GROUP_SIZE)
     groups = [
-        (
-            code,
-            label,
-            counts[code] if code in procedure.Phase.OPEN else None,
-            list(Trial.objects.recent_in_phase(code)[:GROUP_SIZE]),
-        )
+        (code, label, counts[code] if code in procedure.Phase.OPEN else None, recent[code])
         for code, label in procedure.Phase.CHOICES
     ]
     open_total = sum(counts[code] for code in procedure.Phase.OPEN)
