@@ -2,11 +2,14 @@
 
 With sequential scans priced out (enable_seqscan off), no plan of the homes' reads may scan
 the trials table; the trial list's groups use the partial indexes on the open and the closed
-phases (migration trials/0007).
+phases (migration trials/0010), the doses given in the last day the partial index on the doses
+not discharged (trials/0016), and the severe-adverse-event flag reads the attempts of the trials
+shown only, not every attempt of the history.
 """
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from trials.models import Trial
@@ -49,3 +52,52 @@ def test_each_group_of_the_trial_list_uses_its_partial_index(plan, phase, index)
     text = plan(Trial.objects.recent_in_phase(phase)[:10])
 
     assert index in text
+
+
+def _explain_each(read) -> list[str]:
+    """The plan of every query `read()` sends, with sequential scans priced out."""
+    with CaptureQueriesContext(connection) as captured:
+        read()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plans = []
+        for query in captured.captured_queries:
+            cursor.execute(f"EXPLAIN {query['sql']}")
+            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+    return plans
+
+
+def test_trial_list_reads_each_phase_from_its_partial_index(db):
+    groups = _explain_each(lambda: Trial.objects.recent_of_each_phase(10))[0]
+
+    # An open phase's few rows are read from either partial index on the open trials.
+    assert groups.count("trial_open_recent") + groups.count("one_open_trial_per_patient") >= 4
+    assert groups.count("trial_closed_recent") == 2
+    assert "Seq Scan on trials_trial" not in groups
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        lambda now: Trial.objects.for_ward_board(now)[:40],
+        lambda now: Trial.objects.discharge_not_recorded(now)[:10],
+        lambda now: Trial.objects.for_worklist(now)[:50],
+    ],
+    ids=["board", "discharge not recorded", "worklist"],
+)
+def test_doses_of_the_last_day_are_found_in_the_index_of_those_not_discharged(plan, read):
+    text = plan(read(timezone.now()))
+
+    assert "attempt_not_discharged" in text
+
+
+def test_severe_flag_reads_only_the_attempts_of_the_trials_shown(plan):
+    text = plan(Trial.objects.for_list()[:10])
+
+    # Each scan of the attempts is bounded by one trial's id: a subquery per trial shown, never
+    # one pass over every attempt to hash them.
+    lines = text.splitlines()
+    scans = [i for i, line in enumerate(lines) if "on trials_doseattempt" in line]
+    assert scans
+    for i in scans:
+        assert "Index Cond: (trial_id = trials_trial.id)" in lines[i + 1], text

@@ -12,6 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.views.support import html, section
+from trials.models import Trial
+from trials.procedure import Phase
 from trials.views import board, home
 
 
@@ -134,3 +136,21 @@ def test_a_phase_of_the_trial_list_pages_through_all_its_trials(trial_in, as_adm
     assert "Cancelled <span" in page and "(3)" in page
     positions = [page.index(t.get_absolute_url()) for t in trials]
     assert positions == sorted(positions, reverse=True)  # most recently closed first
+
+
+def test_trial_list_reads_every_phase_in_two_queries(trial_in, django_assert_num_queries):
+    newest = {}
+    for code, _ in Phase.CHOICES:
+        trial_in(code)
+        newest[code] = trial_in(code)  # started (and closed) last
+
+    with django_assert_num_queries(2):  # the trials of every group, then their attempts
+        groups = Trial.objects.recent_of_each_phase(1)
+        shown = [
+            (t.patient.mrn, t.has_severe_ae, list(t.attempts.all()))
+            for g in groups.values()
+            for t in g
+        ]
+
+    assert groups == {code: [trial] for code, trial in newest.items()}
+    assert len(shown) == len(Phase.CHOICES)
