@@ -5,15 +5,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('trials', '0015_auditevent_moved_to_audit'),
+        ("trials", "0015_auditevent_moved_to_audit"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='doseattempt',
-            index=models.Index(condition=models.Q(('discharged_at__isnull', True), ('given_at__isnull', False)), fields=['given_at'], name='attempt_not_discharged'),
+            model_name="doseattempt",
+            index=models.Index(
+                condition=models.Q(("discharged_at__isnull", True), ("given_at__isnull", False)),
+                fields=["given_at"],
+                name="attempt_not_discharged",
+            ),
         ),
     ]

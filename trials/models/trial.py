@@ -2,7 +2,19 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -49,9 +61,13 @@ class TrialQuerySet(models.QuerySet):
         # A scalar subquery, not EXISTS: PostgreSQL may run an EXISTS of the select list as one
         # hashed subplan over every attempt of the history; this one runs for the rows read only
         # (the page's LIMIT), through the attempts' and the adverse events' foreign-key indexes.
-        severe = AdverseEvent.objects.filter(
-            attempt__trial=OuterRef("pk"), severity__in=procedure.SEVERE_AE
-        ).order_by().values(flag=Value(True))[:1]
+        severe = (
+            AdverseEvent.objects.filter(
+                attempt__trial=OuterRef("pk"), severity__in=procedure.SEVERE_AE
+            )
+            .order_by()
+            .values(flag=Value(True))[:1]
+        )
         flag = Subquery(severe, output_field=models.BooleanField())
         return self.annotate(has_severe_ae=Coalesce(flag, Value(False)))
 
@@ -82,7 +98,8 @@ class TrialQuerySet(models.QuerySet):
         ]
         compiled = [part.sql_with_params() for part in parts]
         sql = " UNION ALL ".join(
-            f"SELECT shown FROM ({part_sql}) AS phase_{i}" for i, (part_sql, _) in enumerate(compiled)
+            f"SELECT shown FROM ({part_sql}) AS phase_{i}"
+            for i, (part_sql, _) in enumerate(compiled)
         )
         params = tuple(p for _, part_params in compiled for p in part_params)
         closed_first = Case(
@@ -95,6 +112,13 @@ class TrialQuerySet(models.QuerySet):
         return groups
 
     # --- The homes: read the open work only, whatever the history -------------------------
+
+    def first_with_more(self, limit: int) -> tuple[list["Trial"], int]:
+        """The first `limit` trials and how many more the query finds, in one query: the
+        total is counted by the database before the LIMIT (COUNT(*) OVER ()), not by a second
+        query. The homes' reads sort all their (open) rows anyway, so the count costs nothing."""
+        shown = list(self.annotate(found=Window(Count("pk")))[:limit])
+        return shown, (shown[0].found - len(shown)) if shown else 0
 
     @staticmethod
     def _dosed_since(moment) -> Exists:

@@ -74,17 +74,11 @@ def board_rows(now, site, trials) -> list[BoardRow]:
 
 
 def ward_board(now, site) -> Board:
-    """A fixed number of queries: two counts, the two bounded lists and the board's prefetch."""
-    observed = Trial.objects.for_ward_board(now)
-    stale = Trial.objects.discharge_not_recorded(now)
-    shown = list(observed[:BOARD_LIMIT])
-    stale_shown = list(stale[:STALE_LIMIT])
-    return Board(
-        rows=board_rows(now, site, shown),
-        more=observed.count() - len(shown),
-        stale=stale_shown,
-        stale_more=stale.count() - len(stale_shown),
-    )
+    """A fixed number of queries: the two bounded lists (each with its count) and the board's
+    prefetch."""
+    shown, more = Trial.objects.for_ward_board(now).first_with_more(BOARD_LIMIT)
+    stale, stale_more = Trial.objects.discharge_not_recorded(now).first_with_more(STALE_LIMIT)
+    return Board(rows=board_rows(now, site, shown), more=more, stale=stale, stale_more=stale_more)
 
 
 @require_GET

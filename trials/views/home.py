@@ -31,10 +31,8 @@ def my_tasks(request):
     """Every open trial's next task for this role, the most urgent first: at most TASKS_LIMIT
     open trials read, then how many more there are (a fixed number of queries)."""
     now = timezone.now()
-    trials = Trial.objects.for_tasks()
-    shown = list(trials[:TASKS_LIMIT])
+    shown, more = Trial.objects.for_tasks().first_with_more(TASKS_LIMIT)
     rows = tasks.tasks_by_trial(shown, request.site_settings, request.user.role, now)
-    more = trials.count() - len(shown)
     context = {
         "due": [r for r in rows if not r.task.upcoming],
         "upcoming": [r for r in rows if r.task.upcoming],
@@ -81,8 +79,6 @@ def worklist(request):
     then how many more open trials there are (a fixed number of queries, whatever the history)."""
     now = timezone.now()
     site = request.site_settings
-    trials = Trial.objects.for_worklist(now)
-    shown = list(trials[:WORKLIST_LIMIT])
+    shown, more = Trial.objects.for_worklist(now).first_with_more(WORKLIST_LIMIT)
     rows = [(trial, step) for trial in shown if (step := _neurologist_step(trial, site, now))]
-    more = trials.count() - len(shown)
     return render(request, "trials/worklist.html", {"rows": rows, "more": more})
