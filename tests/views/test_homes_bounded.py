@@ -154,3 +154,14 @@ def test_trial_list_reads_every_phase_in_two_queries(trial_in, django_assert_num
 
     assert groups == {code: [trial] for code, trial in newest.items()}
     assert len(shown) == len(Phase.CHOICES)
+
+
+def test_a_bounded_list_counts_the_rest_in_the_same_query(trial_in, django_assert_num_queries):
+    for _ in range(3):
+        trial_in("preparation")
+
+    with django_assert_num_queries(1):
+        shown, more = Trial.objects.open().order_by("pk").first_with_more(2)
+
+    assert (len(shown), more) == (2, 1)
+    assert Trial.objects.in_phase("completed").first_with_more(2) == ([], 0)

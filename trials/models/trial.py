@@ -97,17 +97,18 @@ class TrialQuerySet(models.QuerySet):
             for code, _ in Phase.CHOICES
         ]
         compiled = [part.sql_with_params() for part in parts]
+        # Only the ORM's own SQL is joined here; every value stays a query parameter.
         sql = " UNION ALL ".join(
-            f"SELECT shown FROM ({part_sql}) AS phase_{i}"
+            f"SELECT shown FROM ({part_sql}) AS phase_{i}"  # noqa: S608 - the ORM's SQL
             for i, (part_sql, _) in enumerate(compiled)
         )
         params = tuple(p for _, part_params in compiled for p in part_params)
-        closed_first = Case(
+        recency = Case(  # as _recent_order: closed ones by closing, open ones by start
             When(status__in=Phase.CLOSED, then=F("closed_at")), default=F("created_at")
         )
-        trials = self.filter(pk__in=RawSQL(sql, params)).for_list()
+        trials = self.filter(pk__in=RawSQL(sql, params)).for_list()  # noqa: S611 - as above
         groups: dict[str, list[Trial]] = {code: [] for code, _ in Phase.CHOICES}
-        for trial in trials.order_by(closed_first.desc(), "-pk"):
+        for trial in trials.order_by(recency.desc(), "-pk"):
             groups[trial.status].append(trial)
         return groups
 
