@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.roles import ANY_ROLE, EDIT_PATIENT, roles_required
 from audit.web import audit_view
+from core.paging import page_counted_in_passing
 from patients.models import Patient
 from patients.views import new_patient
 from trials import procedure
@@ -26,7 +27,11 @@ START_TRIAL = "start_trial"
 def patient_list(request):
     query = request.GET.get("q", "").strip()
     patients = with_open_trial(Patient.objects.search(query)).order_by("last_name", "first_name")
-    page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
+    number = request.GET.get("page")
+    if query:  # a search sorts all its matches anyway: count them in the same query
+        page = page_counted_in_passing(patients, number, PAGE_SIZE)
+    else:  # everyone, read in name order up to the page: a count of its own is cheaper
+        page = Paginator(patients, PAGE_SIZE).get_page(number)
     return render(request, "patients/list.html", {"page": page, "query": query})
 
 
