@@ -72,11 +72,12 @@ class TrialQuerySet(models.QuerySet):
         return self.annotate(has_severe_ae=Coalesce(flag, Value(False)))
 
     def with_attempts(self) -> "TrialQuerySet":
+        """The attempts as a trial's line in a list shows them (trials/_trial_item.html): the
+        number, the dose and the decision only, not the forty columns of the record."""
         from .attempt import DoseAttempt
 
-        return self.prefetch_related(
-            Prefetch("attempts", queryset=DoseAttempt.objects.order_by("number"))
-        )
+        shown = DoseAttempt.objects.only("trial_id", "number", "dose_mcg", "responder")
+        return self.prefetch_related(Prefetch("attempts", queryset=shown.order_by("number")))
 
     def for_list(self) -> "TrialQuerySet":
         return self.with_patient().with_severe_flag().with_attempts().order_by("-created_at")
