@@ -23,14 +23,22 @@ class Diagnosis(models.TextChoices):
 
 class PatientQuerySet(models.QuerySet):
     def search(self, text: str) -> "PatientQuerySet":
+        """Patients whose MRN starts with the text, or whose first or last name contains every
+        word of it: "maren holl" finds Maren Holloway, and each word added narrows the search."""
         # NUL cannot be stored or searched in PostgreSQL text; it is never part of a name.
         text = (text or "").replace("\x00", "").strip()
         if not text:
             return self
-        q = Q(mrn__iexact=text) | Q(mrn__istartswith=text)
+        named = Q()
         for word in text.split():
-            q |= Q(last_name__icontains=word) | Q(first_name__icontains=word)
-        return self.filter(q)
+            named &= Q(last_name__icontains=word) | Q(first_name__icontains=word)
+        return self.filter(Q(mrn__istartswith=text) | named)
+
+    def first_found(self, text: str, limit: int) -> "PatientQuerySet":
+        """At most `limit` of the patients the search finds, to order and page: the search
+        stops reading there, so a common name costs the same in a register of any size (in
+        no particular order: the database reads its matches in the order of the table)."""
+        return self.filter(pk__in=self.search(text).order_by().values("pk")[:limit])
 
 
 class Patient(models.Model):

@@ -75,3 +75,20 @@ def test_a_search_that_finds_no_one_says_so(holloways, as_nurse):
     page = search(as_nurse, "nobody")
 
     assert "No patient matches “nobody”" in page
+
+
+def test_search_lists_at_most_its_limit_then_asks_to_narrow_it(holloways, as_nurse, monkeypatch):
+    monkeypatch.setattr(patient_views, "SEARCH_LIMIT", 3)
+
+    page = search(as_nurse, "holloway")
+
+    assert page.count("Holloway, ") == 3
+    assert "The first 3 patients found are listed" in page
+
+
+def test_each_word_added_narrows_the_search(holloways, as_nurse):
+    page = search(as_nurse, "holloway cara")
+
+    assert "Holloway, Cara" in page
+    assert page.count("Holloway, ") == 1
+    assert 'id="search-limit"' not in page

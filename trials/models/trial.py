@@ -508,7 +508,7 @@ def with_open_trial(patients: models.QuerySet) -> models.QuerySet:
     """The patients, each with the id and status of its open trial (`open_trial_id`,
     `open_trial_status`; None without one), for the patient list. Here and not on the patients'
     QuerySet: patients know nothing of trials."""
-    open_trials = Trial.objects.open().filter(patient=OuterRef("pk"))
+    open_trials = Trial.objects.open().filter(patient=OuterRef("pk")).order_by()  # one at most
     return patients.annotate(
         open_trial_id=Subquery(open_trials.values("pk")[:1]),
         open_trial_status=Subquery(open_trials.values("status")[:1]),

@@ -17,6 +17,10 @@ from trials import procedure
 from trials.models.trial import with_open_trial
 
 PAGE_SIZE = 50
+# A search lists at most this many patients (four pages), then asks for more of the name or the
+# MRN: a common name would otherwise match one patient in eighty of the whole register.
+SEARCH_LIMIT = 200
+BY_NAME = ("last_name", "first_name", "pk")
 # The new-patient form's second button: a patient is registered here to start an ITB trial, so
 # the save can lead straight to the trial's form (the patient is saved either way).
 START_TRIAL = "start_trial"
@@ -26,13 +30,15 @@ START_TRIAL = "start_trial"
 @roles_required(*ANY_ROLE)
 def patient_list(request):
     query = request.GET.get("q", "").strip()
-    patients = with_open_trial(Patient.objects.search(query)).order_by("last_name", "first_name")
     number = request.GET.get("page")
-    if query:  # a search sorts all its matches anyway: count them in the same query
-        page = page_counted_in_passing(patients, number, PAGE_SIZE)
-    else:  # everyone, read in name order up to the page: a count of its own is cheaper
-        page = Paginator(patients, PAGE_SIZE).get_page(number)
-    return render(request, "patients/list.html", {"page": page, "query": query})
+    if query:  # at most SEARCH_LIMIT matches, sorted by name and counted in one query
+        found = with_open_trial(Patient.objects.first_found(query, SEARCH_LIMIT))
+        page = page_counted_in_passing(found.order_by(*BY_NAME), number, PAGE_SIZE)
+    else:  # everyone, read in name order up to the page (patient_by_name)
+        everyone = with_open_trial(Patient.objects.order_by(*BY_NAME))
+        page = Paginator(everyone, PAGE_SIZE).get_page(number)
+    context = {"page": page, "query": query, "search_limit": SEARCH_LIMIT}
+    return render(request, "patients/list.html", context)
 
 
 @require_GET
