@@ -3,7 +3,8 @@ from datetime import date
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
+
+from core.links import record_url
 
 
 class Sex(models.TextChoices):
@@ -81,7 +82,7 @@ class Patient(models.Model):
         return f"{self.last_name}, {self.first_name} ({self.mrn})"
 
     def get_absolute_url(self) -> str:
-        return reverse("patients:detail", args=[self.pk])
+        return record_url("patients:detail", self.pk)
 
     @property
     def full_name(self) -> str:

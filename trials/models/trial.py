@@ -17,8 +17,8 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 
+from core.links import record_url
 from trials import procedure
 from trials.procedure import Phase
 
@@ -482,7 +482,7 @@ class Trial(models.Model):
         return f"ITB trial #{self.pk} – {self.patient}"
 
     def get_absolute_url(self) -> str:
-        return reverse("trials:detail", args=[self.pk])
+        return record_url("trials:detail", self.pk)
 
     @property
     def is_open(self) -> bool:
