@@ -70,7 +70,7 @@ class Patient(models.Model):
         ordering = ["last_name", "first_name"]
         # The search (PatientQuerySet.search) also has PostgreSQL-only indexes, made by migration
         # 0002: trigram (pg_trgm) indexes on the upper-cased names for "contains", and one on the
-        # upper-cased MRN with text_pattern_ops for "starts with" and "equals".
+        # upper-cased MRN with text_pattern_ops for "starts with" (an exact MRN starts with itself).
         indexes = [models.Index(fields=["last_name", "first_name"], name="patient_by_name")]
         constraints = [
             models.CheckConstraint(
