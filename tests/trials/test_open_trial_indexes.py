@@ -3,7 +3,7 @@
 With sequential scans priced out (enable_seqscan off), no plan of the homes' reads may scan
 the trials table; the trial list's groups use the partial indexes on the open and the closed
 phases (migration trials/0010), the doses given in the last day the partial index on the doses
-not discharged (trials/0016), and the severe-adverse-event flag reads the attempts of the trials
+not discharged (trials/0017), and the severe-adverse-event flag reads the attempts of the trials
 shown only, not every attempt of the history.
 """
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("trials", "0015_auditevent_moved_to_audit"),
+        ("trials", "0016_trial_revision"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
