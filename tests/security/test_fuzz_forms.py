@@ -3,15 +3,17 @@ empty values in every field never make a server error. Impossible clinical value
 100, a Modified Ashworth grade outside 0, 1, 1+, 2, 3, 4, a dose off the 25/50/75/100 ladder) are
 refused with a clear message and nothing is saved.
 
-Each example runs in a transaction rolled back after it, so every example meets the same trial.
-FUZZ_EXAMPLES=500 in the environment runs a longer search than the default 25 per test.
+Each example runs in a transaction rolled back after it, so every example meets the same trial:
+one trial in each state a form needs, built once for the module (tests/module_data.py) and met
+by every test that posts to a trial in that state. FUZZ_EXAMPLES=500 in the environment runs a
+longer search than the default 25 per test.
 """
 
 import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -23,9 +25,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from audit.models import AuditEvent
-from tests import factories
+from tests import factories, module_data
 from tests.views.support import injection_post, local, vitals_post
-from trials.models import Assessment, DoseAttempt, Trial, VitalSigns
+from trials import scenarios
+from trials.models import AdverseEvent, Assessment, DoseAttempt, Trial, VitalSigns
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 fuzz = settings(
@@ -123,13 +126,39 @@ GET_FORMS = {
 }  # fmt: skip
 
 
+# The named users of the module are the people who built its trials.
+nurse, neurologist, admin_user = module_data.nurse, module_data.neurologist, module_data.admin_user
+STATES = {target.state for target in FORMS.values() if target.state}
+STATES |= {"preparation_ready", "follow_up_decided_nonresponder"}  # the dose tests at the end
+
+
+@pytest.fixture(scope="module")
+def module_trials(module_team, django_db_blocker) -> dict[str, int]:
+    """A trial in each state of STATES, by state; the one in observation has an adverse event."""
+    with django_db_blocker.unblock():
+        made = {
+            state: factories.build_trial(state, module_team, factories.make_patient())
+            for state in sorted(STATES)
+        }
+        given_at = made["observation"].attempts.get().given_at
+        onset = given_at + timedelta(minutes=40)
+        scenarios.adverse_event(made["observation"], module_team, onset=onset)
+        return {state: trial.pk for state, trial in made.items()}
+
+
 @pytest.fixture
-def form_at_url(request, trial_in, make_patient, adverse_event_of, client_for, team, admin_user):
+def trial_of(db, module_trials):
+    """trial_of("observation") -> the module's trial in that state."""
+    return lambda state: Trial.objects.get(pk=module_trials[state])
+
+
+@pytest.fixture
+def form_at_url(request, trial_of, make_patient, client_for, team, admin_user):
     """(client, url, field names, initial values) of the test's FORMS entry, built once for all
     its examples."""
     target = FORMS[request.node.callspec.params["name"]]
-    trial = trial_in(target.state) if target.state else None
-    event = adverse_event_of(trial) if target.state == "observation" else None
+    trial = trial_of(target.state) if target.state else None
+    event = AdverseEvent.objects.filter(attempt__trial=trial).first() if trial else None
     ctx = SimpleNamespace(trial=trial, patient=make_patient(), event=event)
     client = client_for(admin_user if target.role == "admin" else getattr(team, target.role))
     url = target.url(ctx)
@@ -286,18 +315,18 @@ def as_nurse(client_for, nurse):
 
 
 @pytest.fixture
-def observed(trial_in):
-    return trial_in("observation")
+def observed(trial_of):
+    return trial_of("observation")
 
 
 @pytest.fixture
-def preparing(trial_in):
-    return trial_in("preparation")
+def preparing(trial_of):
+    return trial_of("preparation")
 
 
 @pytest.fixture
-def ready_to_inject(trial_in):
-    return trial_in("injection_ready")
+def ready_to_inject(trial_of):
+    return trial_of("injection_ready")
 
 
 @pytest.fixture
@@ -348,8 +377,8 @@ def test_a_grade_outside_the_modified_ashworth_scale_is_refused(grade, preparing
     assert not Assessment.objects.filter(trial=trial).exists()
 
 
-def test_a_grade_on_the_scale_is_saved(trial_in, client_for, neurologist):
-    trial = trial_in("preparation")
+def test_a_grade_on_the_scale_is_saved(preparing, client_for, neurologist):
+    trial = preparing
     data = {"submission": uuid.uuid4(), "assessed_at": local(trial.created_at),
             "penn_frequency": 0, "mas_hip_flexors_left": "1+"}  # fmt: skip
 
@@ -380,8 +409,8 @@ def test_an_injected_dose_off_the_ladder_is_refused(dose, ready_to_inject, as_ne
 
 
 @pytest.mark.parametrize("dose", ["60", "125", "0", "-75", "75.0"])
-def test_a_next_dose_off_the_ladder_is_refused(dose, trial_in, client_for, neurologist):
-    trial = trial_in("follow_up_decided_nonresponder")
+def test_a_next_dose_off_the_ladder_is_refused(dose, trial_of, client_for, neurologist):
+    trial = trial_of("follow_up_decided_nonresponder")
 
     response = client_for(neurologist).post(
         reverse("trials:plan_next", args=[trial.pk]), {"dose_mcg": dose}
@@ -394,8 +423,8 @@ def test_a_next_dose_off_the_ladder_is_refused(dose, trial_in, client_for, neuro
 
 
 @pytest.mark.parametrize("dose", ["75", "100", "60"])
-def test_a_first_dose_other_than_25_or_50_is_refused(dose, trial_in, client_for, neurologist):
-    trial = trial_in("preparation_ready")
+def test_a_first_dose_other_than_25_or_50_is_refused(dose, trial_of, client_for, neurologist):
+    trial = trial_of("preparation_ready")
 
     response = client_for(neurologist).post(
         reverse("trials:sign_preparation", args=[trial.pk]),
