@@ -4,6 +4,10 @@ trial_transition is called directly. The trial is first brought, through the rea
 state where every declared move out of its phase is unblocked (factories.READY), so the only
 thing deciding the outcome is the table: declared move and role allowed → moved and audited;
 declared move, wrong role → PermissionDenied; move not declared from that phase → ProtocolError.
+
+Those trials, one for each phase, are built once for the module (tests/module_data.py): each
+test makes its move inside its own transaction, rolled back after it, so every test meets its
+trial as built.
 """
 
 import pytest
@@ -11,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 
 from audit.models import AuditEvent
 from core.errors import ProtocolError
+from tests import factories, module_data
 from tests.factories import READY
 from trials import procedure
 from trials.models import Trial
@@ -42,6 +47,26 @@ def _effect(action):
     return effect
 
 
+# The named users of the module are the people who built its trials.
+nurse, neurologist, admin_user = module_data.nurse, module_data.neurologist, module_data.admin_user
+
+
+@pytest.fixture(scope="module")
+def module_trials(module_team, django_db_blocker) -> dict[str, int]:
+    """The id of a trial in each phase with every move out of it unblocked, by phase."""
+    with django_db_blocker.unblock():
+        return {
+            phase: factories.build_trial(state, module_team, factories.make_patient()).pk
+            for phase, state in READY.items()
+        }
+
+
+@pytest.fixture
+def ready_in(db, module_trials):
+    """ready_in("observation") -> the module's trial in that phase, every move out unblocked."""
+    return lambda phase: Trial.objects.get(pk=module_trials[phase])
+
+
 @pytest.fixture
 def actor_for(nurse, neurologist, admin_user):
     return {procedure.NURSE: nurse, procedure.NEUROLOGIST: neurologist, procedure.ADMIN: admin_user}
@@ -59,9 +84,9 @@ def test_every_declared_move_can_be_made_by_some_role_and_leads_to_a_phase():
 
 @pytest.mark.parametrize(("source", "action", "role"), ALLOWED)
 def test_declared_move_by_allowed_role_changes_phase_and_writes_audit(
-    source, action, role, trial_in, actor_for
+    source, action, role, ready_in, actor_for
 ):
-    trial = trial_in(READY[source])
+    trial = ready_in(source)
     actor = actor_for[role]
     target = procedure.find_move(action, source).target
 
@@ -79,9 +104,9 @@ def test_declared_move_by_allowed_role_changes_phase_and_writes_audit(
 
 @pytest.mark.parametrize(("source", "action", "role"), WRONG_ROLE)
 def test_declared_move_by_wrong_role_is_denied_and_changes_nothing(
-    source, action, role, trial_in, actor_for
+    source, action, role, ready_in, actor_for
 ):
-    trial = trial_in(READY[source])
+    trial = ready_in(source)
     audit_before = AuditEvent.objects.count()
 
     with pytest.raises(PermissionDenied):
@@ -93,9 +118,9 @@ def test_declared_move_by_wrong_role_is_denied_and_changes_nothing(
 
 @pytest.mark.parametrize(("source", "action", "role"), UNDECLARED)
 def test_undeclared_move_is_a_protocol_error_for_every_role(
-    source, action, role, trial_in, actor_for
+    source, action, role, ready_in, actor_for
 ):
-    trial = trial_in(READY[source])
+    trial = ready_in(source)
     audit_before = AuditEvent.objects.count()
 
     with pytest.raises(ProtocolError):
@@ -110,8 +135,8 @@ def test_closed_trial_has_no_move_out(closed):
     assert [m for m in procedure.MOVES if m.source == closed] == []
 
 
-def test_unknown_action_is_a_protocol_error(trial_in, neurologist):
-    trial = trial_in("preparation_ready")
+def test_unknown_action_is_a_protocol_error(ready_in, neurologist):
+    trial = ready_in("preparation")
     with pytest.raises(ProtocolError):
         trial_transition(trial_id=trial.pk, action="skip_to_observation", actor=neurologist)
 
@@ -128,8 +153,8 @@ def test_blocked_move_names_what_blocks_it_and_changes_nothing(trial_in, neurolo
     assert not AuditEvent.objects.filter(trial=trial, action="transition").exists()
 
 
-def test_failed_effect_rolls_back_the_whole_move(trial_in, neurologist):
-    trial = trial_in("preparation_ready")
+def test_failed_effect_rolls_back_the_whole_move(ready_in, neurologist):
+    trial = ready_in("preparation")
     audit_before = AuditEvent.objects.count()
 
     def effect(snap):
@@ -147,8 +172,8 @@ def test_failed_effect_rolls_back_the_whole_move(trial_in, neurologist):
     assert AuditEvent.objects.count() == audit_before
 
 
-def test_phase_change_and_audit_row_commit_together(trial_in, neurologist, monkeypatch):
-    trial = trial_in("preparation_ready")
+def test_phase_change_and_audit_row_commit_together(ready_in, neurologist, monkeypatch):
+    trial = ready_in("preparation")
 
     def broken_audit(**kwargs):
         raise RuntimeError("audit table unavailable")
