@@ -16,7 +16,14 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import two_factor
 from accounts.models import Role, User
 from tests import factories
-from tests.module_data import MODULE_DATA, module_db, module_people, module_team  # noqa: F401
+from tests.module_data import (  # noqa: F401
+    MODULE_DATA,
+    module_db,
+    module_people,
+    module_states,
+    module_team,
+    module_trial_in,
+)
 from trials import scenarios
 from trials.models import SiteSettings
 from trials.models import site as site_settings

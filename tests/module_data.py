@@ -12,6 +12,11 @@ by the module's named users (`module_people`); a conftest or test module that us
 reading the data still asks for the database (`db`, or `pytest.mark.django_db`): pytest-django
 sets up the test database for such tests only, and gives each its savepoint.
 
+Where the tests of a module each need a trial in some state and may change it (a move, an entry,
+a refused post), the module lists those states in TRIAL_STATES and its tests take the trial from
+`module_trial_in(state)`: one trial per state, built once (`module_states`); what a test changes
+is rolled back with its savepoint, so the next test meets the trial as built.
+
 Where a module only compares measurements (query counts with few trials and with many), a module
 fixture builds and measures inside `rolled_back` instead, and leaves no data behind.
 """
@@ -26,8 +31,9 @@ from django.utils import timezone
 from accounts.models import User
 from tests import factories
 from trials import scenarios
+from trials.models import Trial
 
-MODULE_DATA = {"module_cohort", "module_late", "module_amended", "module_trials"}
+MODULE_DATA = {"module_cohort", "module_late", "module_amended", "module_trials", "module_states"}
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +65,24 @@ def module_team(module_people, django_db_blocker) -> scenarios.Team:
             User.objects.get(pk=module_people["neurologist"]),
             factories.PASSWORD,
         )
+
+
+@pytest.fixture(scope="module")
+def module_states(request, module_team, django_db_blocker) -> dict[str, int]:
+    """A trial of a new patient in each state the test module lists in TRIAL_STATES (the states
+    of factories.STATES), built once for the module: ids by state."""
+    with django_db_blocker.unblock():
+        return {
+            state: factories.build_trial(state, module_team, factories.make_patient()).pk
+            for state in request.module.TRIAL_STATES
+        }
+
+
+@pytest.fixture
+def module_trial_in(db, module_states):
+    """module_trial_in("observation") -> the module's trial in that state (module_states), as
+    built: what an earlier test changed in it was rolled back after that test."""
+    return lambda state: Trial.objects.get(pk=module_states[state])
 
 
 @pytest.fixture

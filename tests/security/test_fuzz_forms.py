@@ -13,7 +13,7 @@ import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from types import SimpleNamespace
 
 import pytest
@@ -27,8 +27,7 @@ from hypothesis import strategies as st
 from audit.models import AuditEvent
 from tests import factories, module_data
 from tests.views.support import injection_post, local, vitals_post
-from trials import scenarios
-from trials.models import AdverseEvent, Assessment, DoseAttempt, Trial, VitalSigns
+from trials.models import Assessment, DoseAttempt, Trial, VitalSigns
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 fuzz = settings(
@@ -126,39 +125,22 @@ GET_FORMS = {
 }  # fmt: skip
 
 
-# The named users of the module are the people who built its trials.
+# The trials the forms are posted to, one in each state, built once for the module by its
+# named users (tests/module_data.py).
+TRIAL_STATES = sorted({target.state for target in FORMS.values() if target.state})
+TRIAL_STATES += ["preparation_ready", "follow_up_decided_nonresponder"]  # the dose tests, below
 nurse, neurologist, admin_user = module_data.nurse, module_data.neurologist, module_data.admin_user
-STATES = {target.state for target in FORMS.values() if target.state}
-STATES |= {"preparation_ready", "follow_up_decided_nonresponder"}  # the dose tests at the end
-
-
-@pytest.fixture(scope="module")
-def module_trials(module_team, django_db_blocker) -> dict[str, int]:
-    """A trial in each state of STATES, by state; the one in observation has an adverse event."""
-    with django_db_blocker.unblock():
-        made = {
-            state: factories.build_trial(state, module_team, factories.make_patient())
-            for state in sorted(STATES)
-        }
-        given_at = made["observation"].attempts.get().given_at
-        onset = given_at + timedelta(minutes=40)
-        scenarios.adverse_event(made["observation"], module_team, onset=onset)
-        return {state: trial.pk for state, trial in made.items()}
 
 
 @pytest.fixture
-def trial_of(db, module_trials):
-    """trial_of("observation") -> the module's trial in that state."""
-    return lambda state: Trial.objects.get(pk=module_trials[state])
-
-
-@pytest.fixture
-def form_at_url(request, trial_of, make_patient, client_for, team, admin_user):
+def form_at_url(
+    request, module_trial_in, make_patient, adverse_event_of, client_for, team, admin_user
+):
     """(client, url, field names, initial values) of the test's FORMS entry, built once for all
     its examples."""
     target = FORMS[request.node.callspec.params["name"]]
-    trial = trial_of(target.state) if target.state else None
-    event = AdverseEvent.objects.filter(attempt__trial=trial).first() if trial else None
+    trial = module_trial_in(target.state) if target.state else None
+    event = adverse_event_of(trial) if target.state == "observation" else None
     ctx = SimpleNamespace(trial=trial, patient=make_patient(), event=event)
     client = client_for(admin_user if target.role == "admin" else getattr(team, target.role))
     url = target.url(ctx)
@@ -315,18 +297,18 @@ def as_nurse(client_for, nurse):
 
 
 @pytest.fixture
-def observed(trial_of):
-    return trial_of("observation")
+def observed(module_trial_in):
+    return module_trial_in("observation")
 
 
 @pytest.fixture
-def preparing(trial_of):
-    return trial_of("preparation")
+def preparing(module_trial_in):
+    return module_trial_in("preparation")
 
 
 @pytest.fixture
-def ready_to_inject(trial_of):
-    return trial_of("injection_ready")
+def ready_to_inject(module_trial_in):
+    return module_trial_in("injection_ready")
 
 
 @pytest.fixture
@@ -409,8 +391,8 @@ def test_an_injected_dose_off_the_ladder_is_refused(dose, ready_to_inject, as_ne
 
 
 @pytest.mark.parametrize("dose", ["60", "125", "0", "-75", "75.0"])
-def test_a_next_dose_off_the_ladder_is_refused(dose, trial_of, client_for, neurologist):
-    trial = trial_of("follow_up_decided_nonresponder")
+def test_a_next_dose_off_the_ladder_is_refused(dose, module_trial_in, client_for, neurologist):
+    trial = module_trial_in("follow_up_decided_nonresponder")
 
     response = client_for(neurologist).post(
         reverse("trials:plan_next", args=[trial.pk]), {"dose_mcg": dose}
@@ -423,8 +405,10 @@ def test_a_next_dose_off_the_ladder_is_refused(dose, trial_of, client_for, neuro
 
 
 @pytest.mark.parametrize("dose", ["75", "100", "60"])
-def test_a_first_dose_other_than_25_or_50_is_refused(dose, trial_of, client_for, neurologist):
-    trial = trial_of("preparation_ready")
+def test_a_first_dose_other_than_25_or_50_is_refused(
+    dose, module_trial_in, client_for, neurologist
+):
+    trial = module_trial_in("preparation_ready")
 
     response = client_for(neurologist).post(
         reverse("trials:sign_preparation", args=[trial.pk]),

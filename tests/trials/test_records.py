@@ -1,4 +1,7 @@
-"""Clinical entries during observation: vital signs, adverse events, pain medication, scores."""
+"""Clinical entries during observation: vital signs, adverse events, pain medication, scores.
+
+The trials the entries are made in are built once for the module (tests/module_data.py), one
+in each of TRIAL_STATES: each test's entries are rolled back after it."""
 
 import uuid
 from datetime import timedelta
@@ -11,6 +14,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from core.errors import ProtocolError
+from tests import module_data
 from trials import scenarios
 from trials.models import MasScore, Trial, VitalSigns
 from trials.models.observation import VITAL_RANGES
@@ -38,9 +42,14 @@ def given_at(trial):
     return trial.attempts.get().given_at
 
 
+TRIAL_STATES = ["injection", "observation", "follow_up"]
+# The named users of the module are the people who built its trials.
+nurse, neurologist, admin_user = module_data.nurse, module_data.neurologist, module_data.admin_user
+
+
 @pytest.fixture
-def observed(trial_in):
-    return trial_in("observation")
+def observed(module_trial_in):
+    return module_trial_in("observation")
 
 
 # --- Vital signs ---------------------------------------------------------------------------------
@@ -157,8 +166,8 @@ def test_admin_cannot_record_vital_signs(observed, admin_user):
         records.vitals_record(trial_id=observed.pk, actor=admin_user, data=vitals_data())
 
 
-def test_vital_signs_are_refused_after_discharge(trial_in, nurse):
-    trial = trial_in("follow_up")
+def test_vital_signs_are_refused_after_discharge(module_trial_in, nurse):
+    trial = module_trial_in("follow_up")
     with pytest.raises(ProtocolError, match="during observation"):
         records.vitals_record(trial_id=trial.pk, actor=nurse, data=vitals_data())
 
@@ -174,8 +183,8 @@ def _flag(trial) -> bool:
     ("severity", "flagged"),
     [("mild", False), ("moderate", False), ("severe", True), ("life_threatening", True)],
 )
-def test_severe_adverse_event_flags_the_trial(trial_in, nurse, severity, flagged):
-    trial, other = trial_in("observation"), trial_in("observation")
+def test_severe_adverse_event_flags_the_trial(observed, trial_in, nurse, severity, flagged):
+    trial, other = observed, trial_in("observation")
     data = ae_data(given_at(trial), severity=severity)
     records.adverse_event_record(trial_id=trial.pk, actor=nurse, data=data)
 
@@ -198,14 +207,14 @@ def test_adverse_event_resolved_before_onset_is_refused(observed, nurse):
         records.adverse_event_record(trial_id=observed.pk, actor=nurse, data=data)
 
 
-def test_adverse_event_is_refused_before_the_dose_is_given(trial_in, nurse):
-    trial = trial_in("injection")
+def test_adverse_event_is_refused_before_the_dose_is_given(module_trial_in, nurse):
+    trial = module_trial_in("injection")
     with pytest.raises(ProtocolError, match="after the dose is given"):
         records.adverse_event_record(trial_id=trial.pk, actor=nurse, data=ae_data(timezone.now()))
 
 
-def test_adverse_event_can_still_be_recorded_at_follow_up(trial_in, nurse):
-    trial = trial_in("follow_up")  # e.g. a post-dural-puncture headache the next day
+def test_adverse_event_can_still_be_recorded_at_follow_up(module_trial_in, nurse):
+    trial = module_trial_in("follow_up")  # e.g. a post-dural-puncture headache the next day
     records.adverse_event_record(
         trial_id=trial.pk, actor=nurse, data=ae_data(given_at(trial), severity="severe")
     )

@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 
 from audit.models import AuditEvent
 from core.errors import ProtocolError
-from tests import factories, module_data
+from tests import module_data
 from tests.factories import READY
 from trials import procedure
 from trials.models import Trial
@@ -47,24 +47,15 @@ def _effect(action):
     return effect
 
 
-# The named users of the module are the people who built its trials.
+# The trials, one READY for each phase, built once for the module by its named users.
+TRIAL_STATES = list(READY.values())
 nurse, neurologist, admin_user = module_data.nurse, module_data.neurologist, module_data.admin_user
 
 
-@pytest.fixture(scope="module")
-def module_trials(module_team, django_db_blocker) -> dict[str, int]:
-    """The id of a trial in each phase with every move out of it unblocked, by phase."""
-    with django_db_blocker.unblock():
-        return {
-            phase: factories.build_trial(state, module_team, factories.make_patient()).pk
-            for phase, state in READY.items()
-        }
-
-
 @pytest.fixture
-def ready_in(db, module_trials):
+def ready_in(module_trial_in):
     """ready_in("observation") -> the module's trial in that phase, every move out unblocked."""
-    return lambda phase: Trial.objects.get(pk=module_trials[phase])
+    return lambda phase: module_trial_in(READY[phase])
 
 
 @pytest.fixture
