@@ -1,4 +1,7 @@
-"""Protocol order, through the workflow functions the pages call (DOMAIN.md §2)."""
+"""Protocol order, through the workflow functions the pages call (DOMAIN.md §2).
+
+The trials are built once for the module (tests/module_data.py), one in each of TRIAL_STATES:
+what a test does to its trial is rolled back after it."""
 
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -10,12 +13,16 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from core.errors import ProtocolError
-from tests import factories
+from tests import factories, module_data
 from tests.factories import PASSWORD
 from trials import scenarios
 from trials.models import DoseAttempt, Signature, Trial
 from trials.procedure import Phase
 from trials.services import checklist, records, workflow
+
+TRIAL_STATES = list(factories.STATES)
+# The named users of the module are the people who built its trials.
+nurse, neurologist, admin_user = module_data.nurse, module_data.neurologist, module_data.admin_user
 
 
 def _status(trial) -> str:
@@ -29,8 +36,8 @@ def _first_attempt(trial) -> DoseAttempt:
 # --- Preparation before injection ---------------------------------------------------------------
 
 
-def test_preparation_cannot_be_signed_while_a_required_item_is_open(trial_in, team):
-    trial = trial_in("preparation_ready")
+def test_preparation_cannot_be_signed_while_a_required_item_is_open(module_trial_in, team):
+    trial = module_trial_in("preparation_ready")
     checklist.checklist_untick(
         trial_id=trial.pk, checklist_key="preparation", item_key="consent", actor=team.neurologist
     )
@@ -46,8 +53,8 @@ def test_preparation_cannot_be_signed_while_a_required_item_is_open(trial_in, te
     assert not Signature.objects.filter(trial=trial).exists()
 
 
-def test_preparation_cannot_be_signed_without_a_baseline_assessment(trial_in, team):
-    trial = trial_in("preparation")
+def test_preparation_cannot_be_signed_without_a_baseline_assessment(module_trial_in, team):
+    trial = module_trial_in("preparation")
     scenarios.tick_all(trial.pk, "preparation", team)
 
     with pytest.raises(ProtocolError, match="baseline spasticity assessment is not recorded"):
@@ -57,8 +64,8 @@ def test_preparation_cannot_be_signed_without_a_baseline_assessment(trial_in, te
     assert _status(trial) == Phase.PREPARATION
 
 
-def test_signing_preparation_plans_the_first_dose(trial_in):
-    trial = trial_in("injection")
+def test_signing_preparation_plans_the_first_dose(module_trial_in):
+    trial = module_trial_in("injection")
 
     attempt = _first_attempt(trial)
     assert (attempt.dose_mcg, attempt.not_before, attempt.given_at) == (50, None, None)
@@ -66,23 +73,23 @@ def test_signing_preparation_plans_the_first_dose(trial_in):
 
 
 @pytest.mark.parametrize("dose", [75, 100, 40])
-def test_first_dose_is_50_or_25_mcg(trial_in, team, dose):
-    trial = trial_in("preparation_ready")
+def test_first_dose_is_50_or_25_mcg(module_trial_in, team, dose):
+    trial = module_trial_in("preparation_ready")
     with pytest.raises(ProtocolError, match="first dose is 50 mcg"):
         workflow.preparation_sign(
             trial_id=trial.pk, actor=team.neurologist, password=PASSWORD, first_dose_mcg=dose
         )
 
 
-def test_no_injection_before_preparation_is_signed(trial_in, team):
-    trial = trial_in("preparation_ready")
+def test_no_injection_before_preparation_is_signed(module_trial_in, team):
+    trial = module_trial_in("preparation_ready")
     with pytest.raises(ProtocolError):
         factories.sign_injection(trial, team, dose_mcg=50, given_at=timezone.now())
     assert _status(trial) == Phase.PREPARATION
 
 
-def test_nurse_cannot_sign_injection(trial_in, team):
-    trial = trial_in("injection_ready")
+def test_nurse_cannot_sign_injection(module_trial_in, team):
+    trial = module_trial_in("injection_ready")
     with pytest.raises(PermissionDenied):
         workflow.injection_sign(
             trial_id=trial.pk,
@@ -98,8 +105,8 @@ def test_nurse_cannot_sign_injection(trial_in, team):
 # --- The injection record ------------------------------------------------------------------------
 
 
-def test_dose_other_than_the_planned_one_is_refused(trial_in, team):
-    trial = trial_in("injection_ready")
+def test_dose_other_than_the_planned_one_is_refused(module_trial_in, team):
+    trial = module_trial_in("injection_ready")
     with pytest.raises(ProtocolError, match="planned dose for attempt 1 is 50 mcg; 75 mcg"):
         factories.sign_injection(trial, team, dose_mcg=75, given_at=timezone.now())
     assert _first_attempt(trial).given_at is None
@@ -133,16 +140,18 @@ def clinic_today(when=None):
     ],
     ids=["expired", "too-fast", "no-nurse", "no-radiologist", "future"],
 )
-def test_incomplete_or_unsafe_injection_record_is_refused(trial_in, team, overrides, message):
-    trial = trial_in("injection_ready")
+def test_incomplete_or_unsafe_injection_record_is_refused(
+    module_trial_in, team, overrides, message
+):
+    trial = module_trial_in("injection_ready")
     with pytest.raises(ProtocolError, match=message):
         _inject_with(trial, team, **overrides)
     assert _status(trial) == Phase.INJECTION
     assert _first_attempt(trial).given_at is None
 
 
-def test_product_expiring_on_the_day_of_injection_may_be_used(trial_in, team):
-    trial = trial_in("injection_ready")
+def test_product_expiring_on_the_day_of_injection_may_be_used(module_trial_in, team):
+    trial = module_trial_in("injection_ready")
     given_at = timezone.now() - timedelta(minutes=10)
     _inject_with(trial, team, given_at=given_at, expiry=clinic_today(given_at))
     assert _status(trial) == Phase.OBSERVATION
@@ -180,8 +189,8 @@ OBSERVATION_ENTRIES = [_vitals, _post_dose_score, _pain_medication]
     + [("injection", r) for r in OBSERVATION_ENTRIES if r is not _vitals],
     ids=lambda v: v if isinstance(v, str) else v.__name__.strip("_"),
 )
-def test_no_observation_entry_before_the_dose_is_given(trial_in, team, record, state):
-    trial = trial_in(state)
+def test_no_observation_entry_before_the_dose_is_given(module_trial_in, team, record, state):
+    trial = module_trial_in(state)
     audit_before = AuditEvent.objects.count()
     with pytest.raises(ProtocolError, match="after the dose is given"):
         record(trial, team)
@@ -189,13 +198,13 @@ def test_no_observation_entry_before_the_dose_is_given(trial_in, team, record, s
 
 
 @pytest.mark.parametrize("record", OBSERVATION_ENTRIES, ids=lambda f: f.__name__.strip("_"))
-def test_observation_entries_are_accepted_once_the_dose_is_given(trial_in, team, record):
-    trial = trial_in("observation")
+def test_observation_entries_are_accepted_once_the_dose_is_given(module_trial_in, team, record):
+    trial = module_trial_in("observation")
     record(trial, team)  # no error
 
 
-def test_no_decision_before_a_post_dose_assessment_exists(trial_in, team):
-    trial = trial_in("observation")
+def test_no_decision_before_a_post_dose_assessment_exists(module_trial_in, team):
+    trial = module_trial_in("observation")
     with pytest.raises(
         ProtocolError, match="No post-dose spasticity assessment of attempt 1 is recorded"
     ):
@@ -203,14 +212,14 @@ def test_no_decision_before_a_post_dose_assessment_exists(trial_in, team):
     assert trial.attempts.get().responder is None
 
 
-def test_no_decision_before_the_dose_is_given(trial_in, team):
-    trial = trial_in("injection")
+def test_no_decision_before_the_dose_is_given(module_trial_in, team):
+    trial = module_trial_in("injection")
     with pytest.raises(ProtocolError, match="after the dose has been given"):
         scenarios.decide(trial, team, responder=False)
 
 
-def test_overriding_the_suggestion_needs_a_reason(trial_in, team):
-    trial = trial_in("follow_up")  # baseline 3, post-dose 3: suggested not a responder
+def test_overriding_the_suggestion_needs_a_reason(module_trial_in, team):
+    trial = module_trial_in("follow_up")  # baseline 3, post-dose 3: suggested not a responder
     with pytest.raises(ProtocolError, match="reason for overriding"):
         scenarios.decide(trial, team, responder=True)
 
@@ -222,24 +231,24 @@ def test_overriding_the_suggestion_needs_a_reason(trial_in, team):
 # --- Further attempts ----------------------------------------------------------------------------
 
 
-def test_next_attempt_is_not_planned_before_the_response_is_decided(trial_in, team):
-    trial = trial_in("follow_up")
+def test_next_attempt_is_not_planned_before_the_response_is_decided(module_trial_in, team):
+    trial = module_trial_in("follow_up")
     with pytest.raises(ProtocolError, match="Decide the response to attempt 1 first"):
         workflow.attempt_plan_next(trial_id=trial.pk, actor=team.neurologist, dose_mcg=75)
     assert _status(trial) == Phase.FOLLOW_UP
 
 
 @pytest.mark.parametrize("dose", [25, 50, 60])
-def test_a_next_dose_off_the_ladder_is_refused_without_a_reason(trial_in, team, dose):
-    trial = trial_in("follow_up_decided_nonresponder")
+def test_a_next_dose_off_the_ladder_is_refused_without_a_reason(module_trial_in, team, dose):
+    trial = module_trial_in("follow_up_decided_nonresponder")
     with pytest.raises(ProtocolError, match="next step is 75 mcg|not a dose of the protocol"):
         workflow.attempt_plan_next(trial_id=trial.pk, actor=team.neurologist, dose_mcg=dose)
     assert _status(trial) == Phase.FOLLOW_UP
     assert trial.attempts.count() == 1
 
 
-def test_next_attempt_is_planned_24_hours_after_the_last_dose(trial_in, team):
-    trial = trial_in("follow_up_decided_nonresponder")
+def test_next_attempt_is_planned_24_hours_after_the_last_dose(module_trial_in, team):
+    trial = module_trial_in("follow_up_decided_nonresponder")
     workflow.attempt_plan_next(trial_id=trial.pk, actor=team.neurologist, dose_mcg=75)
 
     second = trial.attempts.get(number=2)
@@ -248,8 +257,8 @@ def test_next_attempt_is_planned_24_hours_after_the_last_dose(trial_in, team):
     assert _status(trial) == Phase.INJECTION
 
 
-def test_injection_sooner_than_24_hours_after_the_last_is_refused(trial_in, team):
-    trial = trial_in("follow_up_decided_nonresponder")
+def test_injection_sooner_than_24_hours_after_the_last_is_refused(module_trial_in, team):
+    trial = module_trial_in("follow_up_decided_nonresponder")
     first_given = _first_attempt(trial).given_at
     with scenarios.clock(first_given + timedelta(hours=22)):
         workflow.attempt_plan_next(trial_id=trial.pk, actor=team.neurologist, dose_mcg=75)
@@ -264,8 +273,8 @@ def test_injection_sooner_than_24_hours_after_the_last_is_refused(trial_in, team
     assert _status(trial) == Phase.OBSERVATION
 
 
-def test_responder_is_not_given_another_attempt(trial_in, team):
-    trial = trial_in("follow_up")
+def test_responder_is_not_given_another_attempt(module_trial_in, team):
+    trial = module_trial_in("follow_up")
     scenarios.decide(trial, team, responder=True, reason="Gait clearly easier.")
     with pytest.raises(ProtocolError, match="judged effective"):
         workflow.attempt_plan_next(trial_id=trial.pk, actor=team.neurologist, dose_mcg=75)
@@ -289,8 +298,8 @@ def test_no_attempt_after_non_response_to_100_mcg(team, patient):
         workflow.attempt_plan_next(trial_id=trial.pk, actor=team.neurologist, dose_mcg=100)
 
 
-def test_day_of_checklist_starts_afresh_for_each_attempt(trial_in, team):
-    trial = trial_in("follow_up_decided_nonresponder")
+def test_day_of_checklist_starts_afresh_for_each_attempt(module_trial_in, team):
+    trial = module_trial_in("follow_up_decided_nonresponder")
     workflow.attempt_plan_next(trial_id=trial.pk, actor=team.neurologist, dose_mcg=75)
 
     with pytest.raises(ProtocolError, match="“Fasting as per site policy” is not ticked yet"):
@@ -341,8 +350,8 @@ def _close(trial, team, password):
     ids=["preparation", "injection", "discharge", "decision", "close"],
 )
 @pytest.mark.parametrize("password", ["wrong-password-123", ""])
-def test_wrong_password_signs_nothing(trial_in, team, state, sign, password):
-    trial = trial_in(state)
+def test_wrong_password_signs_nothing(module_trial_in, team, state, sign, password):
+    trial = module_trial_in(state)
     status = _status(trial)
     signatures, audit = Signature.objects.count(), AuditEvent.objects.count()
 
@@ -354,8 +363,8 @@ def test_wrong_password_signs_nothing(trial_in, team, state, sign, password):
     assert (Signature.objects.count(), AuditEvent.objects.count()) == (signatures, audit)
 
 
-def test_pump_candidate_requires_a_responder_decision(trial_in, team):
-    trial = trial_in("follow_up_ready")
+def test_pump_candidate_requires_a_responder_decision(module_trial_in, team):
+    trial = module_trial_in("follow_up_ready")
     with pytest.raises(ProtocolError, match="Only a patient who responded"):
         workflow.trial_close(
             trial_id=trial.pk, actor=team.neurologist, password=PASSWORD, outcome="pump_candidate"
@@ -364,14 +373,14 @@ def test_pump_candidate_requires_a_responder_decision(trial_in, team):
     assert not trial.signatures.filter(kind="close").exists()
 
 
-def test_trial_cannot_be_closed_before_the_response_is_decided(trial_in, team):
-    trial = trial_in("follow_up")
+def test_trial_cannot_be_closed_before_the_response_is_decided(module_trial_in, team):
+    trial = module_trial_in("follow_up")
     with pytest.raises(ProtocolError, match="Decide the response to attempt 1 first"):
         _close(trial, team, PASSWORD)
 
 
-def test_pump_candidate_closes_with_the_suggested_pump_dose(trial_in):
-    trial = trial_in("completed")  # responded to 75 mcg on the second attempt
+def test_pump_candidate_closes_with_the_suggested_pump_dose(module_trial_in):
+    trial = module_trial_in("completed")  # responded to 75 mcg on the second attempt
 
     assert (trial.status, trial.outcome) == (Phase.COMPLETED, "pump_candidate")
     assert trial.closed_at is not None
@@ -380,15 +389,15 @@ def test_pump_candidate_closes_with_the_suggested_pump_dose(trial_in):
 
 
 @pytest.mark.parametrize("reason", ["", "   "])
-def test_cancelling_needs_a_reason(trial_in, team, reason):
-    trial = trial_in("injection")
+def test_cancelling_needs_a_reason(module_trial_in, team, reason):
+    trial = module_trial_in("injection")
     with pytest.raises(ProtocolError, match="reason for cancelling"):
         workflow.trial_cancel(trial_id=trial.pk, actor=team.neurologist, reason=reason)
     assert _status(trial) == Phase.INJECTION
 
 
-def test_cancelling_keeps_the_reason_in_the_trial_and_the_audit(trial_in):
-    trial = trial_in("cancelled")
+def test_cancelling_keeps_the_reason_in_the_trial_and_the_audit(module_trial_in):
+    trial = module_trial_in("cancelled")
     assert trial.cancel_reason == "Patient moved to another city."
     assert trial.audit.get(action="transition").reason == "Patient moved to another city."
 
@@ -396,16 +405,16 @@ def test_cancelling_keeps_the_reason_in_the_trial_and_the_audit(trial_in):
 # --- One open trial per patient ------------------------------------------------------------------
 
 
-def test_patient_cannot_have_two_open_trials(trial_in, team, patient):
-    trial_in("observation", patient=patient)
+def test_patient_cannot_have_two_open_trials(module_trial_in, team):
+    patient = module_trial_in("observation").patient
     with pytest.raises(ProtocolError, match="already has an open trial"):
         factories.create_trial(patient, team)
     assert patient.trials.count() == 1
 
 
 @pytest.mark.parametrize("closed", ["completed", "cancelled"])
-def test_new_trial_may_start_once_the_previous_one_is_closed(trial_in, team, patient, closed):
-    trial_in(closed, patient=patient)
+def test_new_trial_may_start_once_the_previous_one_is_closed(module_trial_in, team, closed):
+    patient = module_trial_in(closed).patient
     second = factories.create_trial(patient, team)
     assert second.status == Phase.PREPARATION
     assert patient.trials.count() == 2
