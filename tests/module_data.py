@@ -33,7 +33,10 @@ from tests import factories
 from trials import scenarios
 from trials.models import Trial
 
-MODULE_DATA = {"module_cohort", "module_late", "module_amended", "module_trials", "module_states"}
+MODULE_DATA = {
+    "module_cohort", "module_late", "module_amended", "module_trials", "module_states",
+    "module_demo",
+}  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -1,14 +1,20 @@
-"""The demo site (`make run`): built through the services, each step at its clinical time."""
+"""The demo site (`make run`): built through the services, each step at its clinical time, with
+the demo users' authenticators and how to sign in printed.
 
+The site is built once for the module, by `manage.py seed_demo` as `make run` builds it."""
+
+import base64
 from datetime import timedelta
 from io import StringIO
 
+import pytest
 from django.core.management import call_command
+from django.test import override_settings
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.demo import DEMO_TOTP_KEYS
 from audit.models import AuditEvent
 from trials.demo.patients import DEMO_PATIENTS
-from trials.demo.site import DemoSite
-from trials.demo.users import demo_users_create
 from trials.models import (
     AdverseEvent,
     Assessment,
@@ -44,10 +50,16 @@ PHASES = {
 }
 
 
-def test_demo_site_stands_in_every_phase_with_every_record_entered_at_its_time(db, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    DemoSite(demo_users_create(), StringIO()).build()
+@pytest.fixture(scope="module")
+def module_demo(module_db, django_db_blocker) -> str:
+    """What `manage.py seed_demo` printed, building the demo site once for the module."""
+    out = StringIO()
+    with django_db_blocker.unblock(), override_settings(DEBUG=True):
+        call_command("seed_demo", stdout=out)
+    return out.getvalue()
 
+
+def test_demo_site_stands_in_every_phase_with_every_record_entered_at_its_time(db, module_demo):
     for key, phase in PHASES.items():
         trial = Trial.objects.get(patient__mrn=DEMO_PATIENTS[key].mrn)
         assert trial.status == phase, key
@@ -67,3 +79,11 @@ def test_demo_site_stands_in_every_phase_with_every_record_entered_at_its_time(d
     out = StringIO()
     call_command("verify_audit", stdout=out)
     assert "intact" in out.getvalue()
+
+
+def test_seed_demo_builds_the_demo_with_authenticators_and_says_how_to_sign_in(db, module_demo):
+    for username, key in DEMO_TOTP_KEYS.items():
+        device = TOTPDevice.objects.get(user__username=username, confirmed=True)
+        assert base64.b32encode(device.bin_key).decode() == key
+        assert key in module_demo
+    assert "`make totp`" in module_demo
