@@ -54,13 +54,14 @@ totp: venv
 
 # Uses whatever DATABASE_URL is in the environment; SQLite (db.sqlite3) when unset. Each worker
 # runs whole test files (--dist loadfile), so data a module builds once (tests/conftest.py,
-# module_db) is built once, not once per worker.
+# module_db) is built once, not once per worker; the files go out in the order of the collection
+# (--no-loadscope-reorder), which starts the longest first (tests/conftest.py, LONGEST_FIRST).
 test: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(MANAGE) makemigrations --check --dry-run
-	$(BIN)/python -m pytest -q -n auto --dist loadfile
+	$(BIN)/python -m pytest -q -n auto --dist loadfile --no-loadscope-reorder
 
 # A benchmark, not a test: PostgreSQL databases itb_bench_<N> (BENCH_SIZES=1000,10000 to limit,
 # BENCH_KEEP=1 to reuse them), each page under gunicorn + wrk as a ratio to Django's own floor,

@@ -51,6 +51,30 @@ def _fast_password_hashing():
         yield
 
 
+# The files that take longest, started first. `make test` hands whole files to the workers in
+# the order of the collection (--dist loadfile --no-loadscope-reorder; xdist's own order would
+# put the files of fewest tests last, and the browser journey is a single test), so none of these
+# starts while the other worker is finishing and runs on alone. Longest first, as measured one
+# process at a time on PostgreSQL; every other file keeps its place after them.
+LONGEST_FIRST = [
+    "tests/browser/test_trial_journey.py",
+    "tests/security/test_fuzz_forms.py",
+    "tests/views/test_stored_extremes.py",
+    "tests/ward/test_state_machine.py",
+    "tests/browser/test_keyboard.py",
+    "tests/trials/test_workflow.py",
+    "tests/views/test_my_tasks.py",
+    "tests/security/test_input_safety.py",
+    "tests/ops/test_sqlite_concurrency.py",
+    "tests/trials/test_demo_site.py",
+]
+
+
+def _first_rank(module_items: list) -> int:
+    path = module_items[0].nodeid.split("::")[0]
+    return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+
 def pytest_collection_modifyitems(items):
     # The tests of a module that use none of its data built once (tests/module_data.py) run
     # first, so they never see that data; the rest run after, in their written order.
@@ -59,7 +83,7 @@ def pytest_collection_modifyitems(items):
         modules.setdefault(item.module, []).append(item)
     items[:] = [
         item
-        for group in modules.values()
+        for group in sorted(modules.values(), key=_first_rank)
         for item in sorted(group, key=lambda item: bool(MODULE_DATA & set(item.fixturenames)))
     ]
 
