@@ -1,6 +1,9 @@
 """Referral and follow-up days are plausible days of this patient's trial (issue 9): not year 1
 or 9999, not in the future where that makes no sense, not before the patient was born. A day
-that got into the database some other way never takes the trial's pages down."""
+that got into the database some other way never takes the trial's pages down.
+
+The trials are built once for the module (tests/module_data.py), one in each of TRIAL_STATES:
+what a test writes to its trial is rolled back after it."""
 
 from datetime import date, timedelta
 
@@ -9,11 +12,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.errors import ProtocolError
+from tests import module_data
 from tests.factories import PASSWORD
 from trials.models import Trial
 from trials.services import workflow
 
 IMPLAUSIBLE = ["0001-01-01", "1999-12-31", "9999-12-31"]
+TRIAL_STATES = ["preparation", "follow_up", "follow_up_ready"]
+# The named users of the module are the people who built its trials.
+nurse, neurologist, admin_user = module_data.nurse, module_data.neurologist, module_data.admin_user
 
 
 def _trial_post(**overrides):
@@ -53,8 +60,10 @@ def test_a_referral_before_the_patient_was_born_is_refused(make_patient, as_neur
 
 
 @pytest.mark.parametrize("day", IMPLAUSIBLE)
-def test_an_implausible_follow_up_date_is_refused_on_the_edit_page(trial_in, as_neurologist, day):
-    trial = trial_in("preparation")
+def test_an_implausible_follow_up_date_is_refused_on_the_edit_page(
+    module_trial_in, as_neurologist, day
+):
+    trial = module_trial_in("preparation")
     page = as_neurologist.get(reverse("trials:edit", args=[trial.pk]))
     data = {k: v for k, v in page.context["form"].initial.items() if v is not None}
     data |= _trial_post(referred_on=trial.referred_on.isoformat(), follow_up_on=day)
@@ -65,8 +74,8 @@ def test_an_implausible_follow_up_date_is_refused_on_the_edit_page(trial_in, as_
     assert trial.follow_up_on is None
 
 
-def test_a_follow_up_before_the_referral_is_refused_on_closing(trial_in, neurologist):
-    trial = trial_in("follow_up_ready")
+def test_a_follow_up_before_the_referral_is_refused_on_closing(module_trial_in, neurologist):
+    trial = module_trial_in("follow_up_ready")
     with pytest.raises(ProtocolError, match="cannot be before the referral"):
         workflow.trial_close(
             trial_id=trial.pk,
@@ -82,9 +91,9 @@ def test_a_follow_up_before_the_referral_is_refused_on_closing(trial_in, neurolo
 @pytest.mark.parametrize("field", ["referred_on", "follow_up_on"])
 @pytest.mark.parametrize("page", ["detail", "summary", "summary_pdf", "edit"])
 def test_the_trial_pages_survive_a_year_9999_day_written_past_the_forms(
-    trial_in, as_neurologist, field, page
+    module_trial_in, as_neurologist, field, page
 ):
-    trial = trial_in("follow_up")
+    trial = module_trial_in("follow_up")
     Trial.objects.filter(pk=trial.pk).update(**{field: date(9999, 12, 31)})
     response = as_neurologist.get(reverse(f"trials:{page}", args=[trial.pk]))
     assert response.status_code == 200
