@@ -71,21 +71,24 @@ def module_team(module_people, django_db_blocker) -> scenarios.Team:
 
 
 @pytest.fixture(scope="module")
-def module_states(request, module_team, django_db_blocker) -> dict[str, int]:
+def module_states(request, module_team, django_db_blocker) -> dict[str, list[int]]:
     """A trial of a new patient in each state the test module lists in TRIAL_STATES (the states
-    of factories.STATES), built once for the module: ids by state."""
+    of factories.STATES; a state listed twice gets two trials), built once for the module: ids
+    by state."""
+    made: dict[str, list[int]] = {}
     with django_db_blocker.unblock():
-        return {
-            state: factories.build_trial(state, module_team, factories.make_patient()).pk
-            for state in request.module.TRIAL_STATES
-        }
+        for state in request.module.TRIAL_STATES:
+            trial = factories.build_trial(state, module_team, factories.make_patient())
+            made.setdefault(state, []).append(trial.pk)
+    return made
 
 
 @pytest.fixture
 def module_trial_in(db, module_states):
     """module_trial_in("observation") -> the module's trial in that state (module_states), as
-    built: what an earlier test changed in it was rolled back after that test."""
-    return lambda state: Trial.objects.get(pk=module_states[state])
+    built: what an earlier test changed in it was rolled back after that test.
+    module_trial_in("observation", 2): the second, for a module that lists the state twice."""
+    return lambda state, number=1: Trial.objects.get(pk=module_states[state][number - 1])
 
 
 @pytest.fixture

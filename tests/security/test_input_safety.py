@@ -1,5 +1,8 @@
 """Input the forms do not ask for changes nothing; script and SQL in every text field is stored as
-typed and shown escaped; an id that does not belong to the object in the URL answers 404."""
+typed and shown escaped; an id that does not belong to the object in the URL answers 404.
+
+The trials are built once for the module (tests/module_data.py), those of TRIAL_STATES: what a
+test posts to its trial is rolled back after it."""
 
 import uuid
 from collections.abc import Callable
@@ -12,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.concurrency import instance_version
-from tests import factories
+from tests import factories, module_data
 from tests.views.support import injection_post, local, vitals_post
 from trials.models import AdverseEvent, Amendment, ChecklistEntry, Trial, VitalSigns
 from trials.services.amendments import current_record, record_version
@@ -167,10 +170,17 @@ TEXT_CASES = {
 }  # fmt: skip
 
 
+# Two in observation and two in follow-up: a test may need a second trial in its trial's state.
+TRIAL_STATES = sorted({case.state for case in TEXT_CASES.values() if case.state})
+TRIAL_STATES += ["observation", "follow_up"]
+# The named users of the module are the people who built its trials.
+nurse, neurologist, admin_user = module_data.nurse, module_data.neurologist, module_data.admin_user
+
+
 @pytest.fixture
-def ctx_for(trial_in, make_patient, adverse_event_of, team):
+def ctx_for(module_trial_in, make_patient, adverse_event_of, team):
     def build(case: Case) -> SimpleNamespace:
-        trial = trial_in(case.state) if case.state else None
+        trial = module_trial_in(case.state) if case.state else None
         patient = trial.patient if trial else make_patient()
         event = adverse_event_of(trial) if case.state == "observation" else None
         return SimpleNamespace(
@@ -216,8 +226,8 @@ def test_script_and_sql_are_stored_verbatim_and_shown_escaped(
     assert SCRIPT_SHOWN in shown or not case.shown
 
 
-def test_the_summary_pdf_takes_script_and_sql_text(trial_in, client_for, neurologist):
-    trial = trial_in("injection")
+def test_the_summary_pdf_takes_script_and_sql_text(module_trial_in, client_for, neurologist):
+    trial = module_trial_in("injection")
     client = client_for(neurologist)
     client.post(reverse("trials:cancel", args=[trial.pk]), {"reason": PAYLOAD})
 
@@ -251,8 +261,8 @@ def extras(ctx, other) -> dict:
     }  # fmt: skip
 
 
-def test_extra_fields_on_vital_signs_change_nothing(trial_in, team, client_for):
-    trial, other = trial_in("observation"), trial_in("observation")
+def test_extra_fields_on_vital_signs_change_nothing(module_trial_in, team, client_for):
+    trial, other = module_trial_in("observation"), module_trial_in("observation", 2)
     ctx = SimpleNamespace(team=team)
     attempt = trial.attempts.get()
     given_at = attempt.given_at
@@ -271,8 +281,8 @@ def test_extra_fields_on_vital_signs_change_nothing(trial_in, team, client_for):
     assert not VitalSigns.objects.filter(attempt__trial=other, recorded_at__gt=recent).exists()
 
 
-def test_extra_fields_on_a_tick_change_nothing(trial_in, team, client_for):
-    trial, other = trial_in("preparation"), trial_in("observation")
+def test_extra_fields_on_a_tick_change_nothing(module_trial_in, team, client_for):
+    trial, other = module_trial_in("preparation"), module_trial_in("observation")
     ctx = SimpleNamespace(team=team)
 
     url = reverse("trials:tick", args=[trial.pk, "preparation", "no_infection"])
@@ -285,8 +295,8 @@ def test_extra_fields_on_a_tick_change_nothing(trial_in, team, client_for):
     assert entry.at > timezone.now() - timedelta(minutes=1)
 
 
-def test_extra_fields_on_a_signature_change_nothing(trial_in, team, client_for):
-    trial, other = trial_in("observation_ready"), trial_in("observation")
+def test_extra_fields_on_a_signature_change_nothing(module_trial_in, team, client_for):
+    trial, other = module_trial_in("observation_ready"), module_trial_in("observation")
     ctx = SimpleNamespace(team=team)
     attempt = trial.attempts.get()
     given_at = attempt.given_at
@@ -307,8 +317,8 @@ def test_extra_fields_on_a_signature_change_nothing(trial_in, team, client_for):
     assert not other.signatures.filter(kind="discharge").exists()
 
 
-def test_extra_fields_on_a_decision_change_nothing(trial_in, team, client_for):
-    trial, other = trial_in("follow_up"), trial_in("observation")
+def test_extra_fields_on_a_decision_change_nothing(module_trial_in, team, client_for):
+    trial, other = module_trial_in("follow_up"), module_trial_in("observation")
     ctx = SimpleNamespace(team=team)
 
     data = {"responder": "false", "reason": "No change", "password": PASSWORD}
@@ -324,8 +334,10 @@ def test_extra_fields_on_a_decision_change_nothing(trial_in, team, client_for):
     assert other.attempts.get().responder is None
 
 
-def test_extra_fields_on_a_new_trial_change_nothing(make_patient, trial_in, team, client_for):
-    patient, other = make_patient(), trial_in("observation")
+def test_extra_fields_on_a_new_trial_change_nothing(
+    make_patient, module_trial_in, team, client_for
+):
+    patient, other = make_patient(), module_trial_in("observation")
     ctx = SimpleNamespace(team=team)
 
     data = extras(ctx, other) | {"referred_on": timezone.localdate().isoformat()}
@@ -339,8 +351,8 @@ def test_extra_fields_on_a_new_trial_change_nothing(make_patient, trial_in, team
     assert Trial.objects.get(pk=other.pk).status == "observation"
 
 
-def test_extra_fields_on_an_amendment_change_nothing(trial_in, team, client_for):
-    trial, other = trial_in("follow_up"), trial_in("follow_up")
+def test_extra_fields_on_an_amendment_change_nothing(module_trial_in, team, client_for):
+    trial, other = module_trial_in("follow_up"), module_trial_in("follow_up", 2)
     ctx = SimpleNamespace(team=team)
     attempt = trial.attempts.get()
 
@@ -366,9 +378,9 @@ def test_extra_fields_on_an_amendment_change_nothing(trial_in, team, client_for)
 
 
 def test_an_adverse_event_of_another_trial_answers_404(
-    trial_in, adverse_event_of, client_for, nurse
+    module_trial_in, adverse_event_of, client_for, nurse
 ):
-    mine, other = trial_in("observation"), trial_in("observation")
+    mine, other = module_trial_in("observation"), module_trial_in("observation", 2)
     event = adverse_event_of(other)
     client = client_for(nurse)
     url = reverse("trials:adverse_event_resolve", args=[mine.pk, event.pk])
@@ -382,8 +394,8 @@ def test_an_adverse_event_of_another_trial_answers_404(
 
 @pytest.mark.parametrize(("name", "role"), [("trials:amend_injection", "neurologist"),
                                             ("trials:amend_discharge", "nurse")])  # fmt: skip
-def test_an_attempt_of_another_trial_answers_404(name, role, trial_in, team, client_for):
-    mine, other = trial_in("follow_up"), trial_in("follow_up")
+def test_an_attempt_of_another_trial_answers_404(name, role, module_trial_in, team, client_for):
+    mine, other = module_trial_in("follow_up"), module_trial_in("follow_up", 2)
     client = client_for(getattr(team, role))
     url = reverse(name, args=[mine.pk, other.attempts.get().pk])
 
@@ -401,8 +413,10 @@ def test_an_attempt_of_another_trial_answers_404(name, role, trial_in, team, cli
         ("trials:tick", ["no_such_list", "consent"]),
     ],
 )
-def test_an_id_or_key_that_does_not_exist_answers_404(name, after_pk, trial_in, client_for, team):
-    trial = trial_in("observation")
+def test_an_id_or_key_that_does_not_exist_answers_404(
+    name, after_pk, module_trial_in, client_for, team
+):
+    trial = module_trial_in("observation")
 
     response = client_for(team.neurologist).post(reverse(name, args=[trial.pk, *after_pk]))
 
