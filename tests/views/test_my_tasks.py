@@ -8,23 +8,32 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.sessions import LAST_ACTIVITY
+from tests import factories, module_data
+from tests.conftest import sign_in
+from tests.module_data import rolled_back
 from trials import procedure, scenarios
 from trials.models import SiteSettings, Trial
+from trials.models import site as site_settings
 from trials.services.snapshot import TrialSnapshot
 from trials.tasks import trial_tasks
 from trials.views import home
 
+from .conftest import inject
 from .support import element, html, local, section
 
 TASKS = reverse("trials:tasks")
 
 # The clock stands still: a task due "now" stays due through the request.
 pytestmark = pytest.mark.usefixtures("clock_stands_still")
+# The named users of the module are those of the data measured once for it (task_queries).
+nurse, neurologist, admin_user = module_data.nurse, module_data.neurologist, module_data.admin_user
 
 
 def row(page: str, trial) -> str:
@@ -316,25 +325,41 @@ def count_queries(client) -> int:
     return len(captured.captured_queries)
 
 
-def add_trials(trial_in, injected, n: int) -> None:
+def add_trials(team, n: int) -> None:
     """n open trials across the phases (a quarter of them in observation)."""
     for i in range(n):
         if i % 4 == 3:
-            injected(timezone.now() - timedelta(minutes=50 + i), vitals_at=[15])
+            inject(team, timezone.now() - timedelta(minutes=50 + i), vitals_at=[15])
         else:
-            trial_in(("preparation", "injection", "follow_up")[i % 4])
+            factories.build_trial(
+                ("preparation", "injection", "follow_up")[i % 4], team, factories.make_patient()
+            )
+
+
+@pytest.fixture(scope="module")
+def task_queries(module_people, module_team, django_db_blocker) -> dict[str, tuple[int, int]]:
+    """Each role's queries for My tasks with 2 open trials and a completed one, then with 20 open
+    trials: built once for both roles and rolled back before the tests (tests/module_data.py)."""
+    with rolled_back(django_db_blocker), pytest.MonkeyPatch.context() as patch:
+        # As in every test (tests/conftest.py): the settings read once are kept however long
+        # the trials take to build, so no count includes reading them again.
+        patch.setattr(site_settings, "CACHE_SECONDS", float("inf"))
+        SiteSettings.forget()
+        SiteSettings.current()  # the first request would create it; count from the second
+        clients = {
+            role: sign_in(Client(), User.objects.get(pk=module_people[role]))
+            for role in ("nurse", "neurologist")
+        }
+        add_trials(module_team, 2)
+        factories.build_trial("completed", module_team, factories.make_patient())
+        small = {role: count_queries(client) for role, client in clients.items()}
+        add_trials(module_team, 18)
+        return {role: (small[role], count_queries(client)) for role, client in clients.items()}
 
 
 @pytest.mark.parametrize("role", ["nurse", "neurologist"])
-def test_my_tasks_reads_in_a_fixed_number_of_queries(role, request, client_for, trial_in, injected):
-    SiteSettings.current()
-    client = client_for(request.getfixturevalue(role))
-    add_trials(trial_in, injected, 2)
-    trial_in("completed")
-    small = count_queries(client)
-
-    add_trials(trial_in, injected, 18)
-    large = count_queries(client)
+def test_my_tasks_reads_in_a_fixed_number_of_queries(role, db, task_queries):
+    small, large = task_queries[role]
 
     assert small == large
     assert large <= 20
