@@ -115,6 +115,10 @@ def bench_env(url: str) -> dict:
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "PYTHONPATH": str(ROOT),
+        # gunicorn.conf.py recycles a worker after about 2,000 requests, which a clinic's
+        # server reaches in hours and the floor's runs here in seconds: each recycled worker
+        # would start again without the records and PDFs it keeps. Not recycled here.
+        "GUNICORN_MAX_REQUESTS": "0",
     }
 
 
