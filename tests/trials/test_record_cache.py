@@ -9,7 +9,6 @@ and read it the way the trial page does, with a copy already kept.
 
 import re
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.apps import apps
@@ -20,6 +19,7 @@ from django.utils import timezone
 
 from core.errors import ProtocolError
 from tests.factories import PASSWORD
+from tests.trials.test_records import vitals_data as vitals
 from trials.models import Trial
 from trials.services import amendments, records
 from trials.services.record_cache import CACHE
@@ -28,14 +28,6 @@ from trials.services.snapshot import TrialSnapshot
 RECORD_TABLES = __import__(
     "trials.migrations.0016_trial_revision", fromlist=["RECORD_TABLES"]
 ).RECORD_TABLES
-
-
-def vitals(**overrides) -> dict:
-    return {
-        "recorded_at": timezone.now(), "heart_rate": 72, "systolic": 124, "diastolic": 78,
-        "respiratory_rate": 14, "spo2": 98, "temperature_c": Decimal("36.8"), "sedation": 0,
-        "pain": 1, "headache": False, "note": "",
-    } | overrides  # fmt: skip
 
 
 def revision(trial) -> str:
