@@ -13,6 +13,14 @@ from django.db.models import Count, QuerySet, Window
 FOUND = "rows_found"  # the annotation each row of the page carries: the list's length
 
 
+def first_with_more(queryset: QuerySet, limit: int) -> tuple[list, int]:
+    """The first `limit` rows and how many more the query finds, in one query: the total is
+    counted by the database before the LIMIT (COUNT(*) OVER ()), not by a second query. For
+    reads that go through all their rows anyway (the homes' open trials, one trial's changes)."""
+    shown = list(queryset.annotate(**{FOUND: Window(Count("pk"))})[:limit])
+    return shown, (getattr(shown[0], FOUND) - len(shown)) if shown else 0
+
+
 def page_counted_in_passing(queryset: QuerySet, number: object, per_page: int) -> Page:
     """What Paginator(queryset, per_page).get_page(number) returns (a number that is not one
     shows the first page, one past the end the last), read in one query."""

@@ -61,6 +61,7 @@ URLS: dict[str, Row] = {
     "trials:create": Row(OK, OK, FORBIDDEN, needs="patient"),
     "trials:detail": Row(OK, OK, OK, needs="observation"),
     "trials:edit": Row(FORBIDDEN, OK, FORBIDDEN, needs="preparation"),
+    "trials:timeline": Row(OK, OK, OK, needs="completed"),
     "trials:tick": Row(POST_ONLY, POST_ONLY, POST_ONLY, POST_ONLY, needs="checklist_item"),
     "trials:untick": Row(POST_ONLY, POST_ONLY, POST_ONLY, POST_ONLY, needs="checklist_item"),
     "trials:baseline": Row(FORBIDDEN, OK, FORBIDDEN, needs="preparation"),

@@ -7,6 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
+from audit.models import AuditEvent
+from core.paging import first_with_more
 from trials import procedure
 from trials.models import Assessment, ChecklistEntry, DoseAttempt
 from trials.outcomes import curves
@@ -246,11 +248,26 @@ def trial_context(snap: TrialSnapshot, user) -> dict:
     }
 
 
-def timeline(trial):
-    """The trial's changes, newest first: the prefetched rows, or a query run when rendered."""
-    if "audit" in getattr(trial, "_prefetched_objects_cache", {}):
-        return trial.audit.all()
-    return trial.audit.changes().order_by("-at", "-id")
+# The changes the trial page shows; the trial's timeline page lists them all, in pages.
+TIMELINE_LATEST = 20
+
+
+@dataclass
+class Timeline:
+    latest: list[AuditEvent]
+    older: int  # changes beyond the latest, on the timeline page
+
+    @property
+    def total(self) -> int:
+        return len(self.latest) + self.older
+
+
+def timeline(trial) -> Timeline:
+    """The trial's latest TIMELINE_LATEST changes, newest first, and how many older ones there
+    are: one query, run when rendered (a bounded read however long the trial's history)."""
+    return SimpleLazyObject(  # type: ignore[return-value]
+        lambda: Timeline(*first_with_more(AuditEvent.objects.timeline(trial.pk), TIMELINE_LATEST))
+    )
 
 
 def stepper(status: str) -> list[dict]:

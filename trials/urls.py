@@ -18,6 +18,7 @@ urlpatterns = [
     path("start/<int:patient_pk>/", pages.trial_create, name="create"),
     path("<int:pk>/", pages.trial_detail, name="detail"),
     path("<int:pk>/edit/", pages.trial_edit, name="edit"),
+    path("<int:pk>/timeline/", pages.trial_timeline, name="timeline"),
     path("<int:pk>/summary/", outcomes.trial_summary, name="summary"),
     path("<int:pk>/summary.pdf", outcomes.trial_summary_pdf, name="summary_pdf"),
     path("<int:pk>/fhir/", outcomes.trial_fhir, name="fhir"),

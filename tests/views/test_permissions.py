@@ -183,8 +183,9 @@ def test_a_missing_adverse_event_is_404(trial_in, as_nurse):
 
 
 MISSING = 999_999
+GET_ONLY = ("trials:detail", "trials:timeline")  # pages that only show the record
 TRIAL_PAGES = [
-    "trials:detail", "trials:edit", "trials:baseline", "trials:sign_preparation",
+    "trials:detail", "trials:timeline", "trials:edit", "trials:baseline", "trials:sign_preparation",
     "trials:injection", "trials:vitals", "trials:assessment", "trials:adverse_event",
     "trials:pain_medication", "trials:discharge", "trials:decide", "trials:plan_next",
     "trials:close", "trials:cancel",
@@ -200,7 +201,7 @@ def test_a_missing_trial_is_404_for_a_role_that_may_open_the_page(
     url = reverse(name, args=[MISSING])
 
     assert client.get(url).status_code == 404
-    if name != "trials:detail":  # the trial page is GET-only
+    if name not in GET_ONLY:
         assert client.post(url, {}).status_code == 404
 
 

@@ -4,7 +4,6 @@ from django.conf import settings
 from django.db import models
 from django.db.models import (
     Case,
-    Count,
     Exists,
     F,
     OuterRef,
@@ -13,11 +12,11 @@ from django.db.models import (
     Subquery,
     Value,
     When,
-    Window,
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
+from core import paging
 from core.links import record_url
 from trials import procedure
 from trials.procedure import Phase
@@ -119,8 +118,7 @@ class TrialQuerySet(models.QuerySet):
         """The first `limit` trials and how many more the query finds, in one query: the
         total is counted by the database before the LIMIT (COUNT(*) OVER ()), not by a second
         query. The homes' reads sort all their (open) rows anyway, so the count costs nothing."""
-        shown = list(self.annotate(found=Window(Count("pk")))[:limit])
-        return shown, (shown[0].found - len(shown)) if shown else 0
+        return paging.first_with_more(self, limit)
 
     @staticmethod
     def _dosed_since(moment) -> Exists:
@@ -164,13 +162,10 @@ class TrialQuerySet(models.QuerySet):
             .order_by("-dosed_at", "-pk")
         )
 
-    def for_detail(self, *, with_audit: bool = True) -> "TrialQuerySet":
+    def for_detail(self) -> "TrialQuerySet":
         """Everything the trial page and the protocol checks read, in a fixed number of queries.
-
-        The protocol checks skip the audit trail (with_audit=False): it only grows.
-        """
-        from audit.models import AuditEvent
-
+        Not the audit trail, which only grows: the page reads its latest changes alone
+        (presenters.timeline)."""
         from .amendment import Amendment
         from .assessment import Assessment
         from .attempt import DoseAttempt
@@ -193,10 +188,7 @@ class TrialQuerySet(models.QuerySet):
             ),
             Prefetch("amendments", queryset=Amendment.objects.order_by("amended_at", "pk")),
         )
-        # The timeline shows changes; page views and sign-ins are in the audit page instead.
-        audit = [Prefetch("audit", queryset=AuditEvent.objects.changes().order_by("-at", "-id"))]
         return self.select_related("patient").prefetch_related(
-            *(audit if with_audit else []),
             Prefetch("attempts", queryset=attempts.order_by("number")),
             Prefetch("entries", queryset=ChecklistEntry.objects.select_related("by")),
             Prefetch(

@@ -46,7 +46,7 @@ def load_record(trial_id: int, *, lock: bool = False) -> Trial:
         _read_people_again(kept)
         kept.people_named = people_named(kept)
         return kept
-    trial = Trial.objects.for_detail(with_audit=False).get(pk=trial_id)
+    trial = Trial.objects.for_detail().get(pk=trial_id)
     trial.revision = revision  # the key: the record read after it is as new, or newer
     if not lock:
         # A writer's read is not kept: its own write is about to give the trial a new revision.

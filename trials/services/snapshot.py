@@ -6,7 +6,6 @@ from functools import cached_property
 
 from django.utils import timezone
 
-from audit.models import AuditEvent
 from core.errors import ProtocolError
 from trials import procedure
 from trials.models import Assessment, ChecklistEntry, DoseAttempt, Signature, SiteSettings, Trial
@@ -29,18 +28,12 @@ class TrialSnapshot:
         trial_id: int,
         site: SiteSettings | None = None,
         *,
-        with_audit: bool = False,
         lock: bool = False,
     ) -> "TrialSnapshot":
         """Read the trial and everything of it the protocol checks need (for_detail), from the
         copy of its current revision where this process has one (record_cache). `lock`: lock
-        the trial's row for this transaction first (the trial row only). `with_audit`: the
-        timeline (its changes, newest first) is read when shown."""
+        the trial's row for this transaction first (the trial row only)."""
         trial = load_record(trial_id, lock=lock)
-        if with_audit:
-            trial._prefetched_objects_cache["audit"] = (  # type: ignore[attr-defined]
-                AuditEvent.objects.changes().filter(trial_id=trial_id).order_by("-at", "-id")
-            )
         snap = cls(trial, site or SiteSettings.current(), writer=lock)
         # What with_severe_flag() annotates, from the adverse events just read.
         snap.trial.has_severe_ae = snap.has_severe_ae  # type: ignore[attr-defined]

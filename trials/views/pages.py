@@ -7,8 +7,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
 from accounts.roles import ANY_ROLE, roles_required
+from audit.models import AuditEvent
 from audit.web import audit_view
 from core.errors import ProtocolError
+from core.paging import page_counted_in_passing
 from patients.models import Patient
 from trials import presenters, procedure
 from trials.forms import TrialEditForm, TrialForm
@@ -24,11 +26,25 @@ from .helpers import action_page, submit
 @roles_required(*ANY_ROLE)
 def trial_detail(request, pk: int):
     try:
-        snap = TrialSnapshot.load(pk, site=request.site_settings, with_audit=True)
+        snap = TrialSnapshot.load(pk, site=request.site_settings)
     except Trial.DoesNotExist as exc:
         raise Http404("No such trial.") from exc
     audit_view(request, trial=snap.trial, what=f"the trial page of trial #{pk}")
     return render(request, "trials/detail.html", presenters.trial_context(snap, request.user))
+
+
+TIMELINE_PAGE = 50
+
+
+@require_GET
+@roles_required(*ANY_ROLE)
+def trial_timeline(request, pk: int):
+    """Every change of a trial, newest first, in pages (the trial page shows the latest)."""
+    trial = get_trial(pk)
+    changes = AuditEvent.objects.timeline(trial.pk)
+    page = page_counted_in_passing(changes, request.GET.get("page"), TIMELINE_PAGE)
+    audit_view(request, trial=trial, what=f"the timeline of trial #{pk}")
+    return render(request, "trials/timeline.html", {"trial": trial, "page": page})
 
 
 GROUP_SIZE = 10

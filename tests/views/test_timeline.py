@@ -1,0 +1,179 @@
+"""The timeline: the trial page shows the latest changes, the trial's timeline page all of them.
+
+A trial's history only grows (every tick, untick, amendment and signature is a change), and each
+view of its page adds a row to the audit trail too. The trial page reads the latest
+TIMELINE_LATEST changes however long that history, and links to the timeline page, which lists
+every change, newest first, in pages.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from audit.services import audit_record
+from trials.presenters import TIMELINE_LATEST
+from trials.views.pages import TIMELINE_PAGE
+
+from .support import element, html
+
+
+@pytest.fixture
+def completed(trial_in):
+    return trial_in("completed")
+
+
+def add_changes(trial, user, count: int) -> None:
+    """`count` more changes on the trial's record, numbered in the order they were made."""
+    for n in range(1, count + 1):
+        audit_record(actor=user, action="change", trial=trial, summary=f"Correction no. {n:04d}")
+
+
+def timeline_of(page: str) -> str:
+    return element(page, "div", 'aria-label="Timeline, scrollable"')
+
+
+def changes_of(trial) -> int:
+    return AuditEvent.objects.timeline(trial.pk).count()
+
+
+def test_the_trial_page_shows_the_latest_changes_and_links_to_the_rest(
+    completed, nurse, client_for
+):
+    add_changes(completed, nurse, TIMELINE_LATEST + 5)
+    total = changes_of(completed)
+
+    page = html(client_for(nurse).get(completed.get_absolute_url()))
+
+    shown = timeline_of(page)
+    assert shown.count("<li") == TIMELINE_LATEST
+    # Newest first: the last correction made heads the list; the first ones are not on it.
+    assert shown.index(f"Correction no. {TIMELINE_LATEST + 5:04d}") < shown.index(
+        f"Correction no. {TIMELINE_LATEST + 4:04d}"
+    )
+    assert "Correction no. 0001" not in shown
+    more = element(page, "p", 'id="timeline-more"')
+    assert f"The latest {TIMELINE_LATEST} of {total} changes" in more
+    assert reverse("trials:timeline", args=[completed.pk]) in more
+
+
+def test_a_short_history_is_shown_whole_without_a_link(trial_in, nurse, client_for):
+    trial = trial_in("preparation")
+    total = changes_of(trial)
+    assert 0 < total < TIMELINE_LATEST
+
+    page = html(client_for(nurse).get(trial.get_absolute_url()))
+
+    assert timeline_of(page).count("<li") == total
+    assert 'id="timeline-more"' not in page
+
+
+def test_views_of_the_page_do_not_push_changes_off_it(completed, nurse, client_for):
+    add_changes(completed, nurse, 3)
+    client = client_for(nurse)
+    for _ in range(TIMELINE_LATEST + 1):
+        client.get(completed.get_absolute_url())
+
+    shown = timeline_of(html(client.get(completed.get_absolute_url())))
+
+    assert "Correction no. 0001" in shown
+    assert "Viewed" not in shown
+
+
+def test_the_timeline_page_lists_every_change_newest_first_in_pages(
+    completed, neurologist, client_for
+):
+    add_changes(completed, neurologist, TIMELINE_PAGE + 10)
+    total = changes_of(completed)
+    client = client_for(neurologist)
+    url = reverse("trials:timeline", args=[completed.pk])
+
+    pages = -(-total // TIMELINE_PAGE)
+    first = html(client.get(url))
+    second = html(client.get(url, {"page": 2}))
+    last = html(client.get(url, {"page": pages}))
+
+    listed = element(first, "ol", 'id="timeline"')
+    assert listed.count("<li") == TIMELINE_PAGE
+    assert listed.index(f"Correction no. {TIMELINE_PAGE + 10:04d}") < listed.index(
+        f"Correction no. {TIMELINE_PAGE + 9:04d}"
+    )
+    assert f"({total} changes, newest first)" in first
+    assert f"Page 1 of {pages}" in first and "?page=2" in first
+    # The earliest corrections are on the second page, the changes that built the trial after
+    # them; the last page holds what is left.
+    assert "Correction no. 0001" in element(second, "ol", 'id="timeline"')
+    assert "Correction no. 0001" not in listed
+    rest = element(last, "ol", 'id="timeline"')
+    assert rest.count("<li") == total - (pages - 1) * TIMELINE_PAGE
+    assert f"Page {pages} of {pages}" in last and f"?page={pages - 1}" in last
+
+
+# Not a page number: the first page. Past the last page: the last page.
+@pytest.mark.parametrize(
+    ("number", "shown"), [("0", 1), ("-1", 1), ("two", 1), ("1e9", 1), ("99999", "last")]
+)
+def test_a_page_number_that_is_not_one_shows_a_page_not_an_error(
+    number, shown, completed, nurse, client_for
+):
+    url = reverse("trials:timeline", args=[completed.pk])
+    total = changes_of(completed)
+    pages = -(-total // TIMELINE_PAGE)
+    expected = pages if shown == "last" else shown
+
+    response = client_for(nurse).get(url, {"page": number})
+
+    assert response.status_code == 200
+    assert f"Page {expected} of {pages}" in html(response)
+    rows = element(html(response), "ol", 'id="timeline"').count("<li")
+    assert rows == min(TIMELINE_PAGE, total - (expected - 1) * TIMELINE_PAGE)
+
+
+def test_opening_the_timeline_is_recorded_as_a_view_of_the_record(
+    completed, admin_user, client_for
+):
+    url = reverse("trials:timeline", args=[completed.pk])
+
+    client_for(admin_user).get(url, {"page": 1})
+
+    row = AuditEvent.objects.filter(action="view", trial=completed).latest("id")
+    assert row.actor == admin_user
+    assert row.new == {"path": f"{url}?page=1"}
+    assert f"timeline of trial #{completed.pk}" in row.summary
+
+
+def test_the_pages_read_the_same_number_of_queries_however_long_the_history(
+    completed, nurse, client_for
+):
+    client = client_for(nurse)
+    urls = [completed.get_absolute_url(), reverse("trials:timeline", args=[completed.pk])]
+
+    def queries() -> list[int]:
+        counts = []
+        for url in urls:
+            client.get(url)  # the record kept for this revision, as on a second look
+            with CaptureQueriesContext(connection) as run:
+                assert client.get(url).status_code == 200
+            counts.append(len(run))
+        return counts
+
+    short = queries()
+    add_changes(completed, nurse, TIMELINE_PAGE * 3)
+
+    assert queries() == short
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's query plan")
+def test_the_latest_changes_are_read_through_their_index_not_the_trials_page_views(completed):
+    # On a table of a few rows the planner would rightly scan and sort; what is checked is that
+    # an index that serves the read in its order exists and is usable.
+    with connection.cursor() as cursor:
+        for method in ("seqscan", "bitmapscan", "sort"):
+            cursor.execute(f"SET LOCAL enable_{method} = off")
+    plan = AuditEvent.objects.timeline(completed.pk)[:TIMELINE_LATEST].explain()
+
+    # A partial index of the changes in the timeline's order: no sort, and the trial's page
+    # views (rows of the same trial) are not in it to be read and thrown away.
+    assert "audit_trial_changes" in plan
+    assert "Sort" not in plan
