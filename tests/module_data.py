@@ -31,7 +31,8 @@ from django.utils import timezone
 from accounts.models import User
 from tests import factories
 from trials import scenarios
-from trials.models import Trial
+from trials.models import SiteSettings, Trial
+from trials.models import site as site_settings
 
 MODULE_DATA = {
     "module_cohort", "module_late", "module_amended", "module_trials", "module_states",
@@ -110,11 +111,17 @@ def admin_user(db, module_people) -> User:
 def rolled_back(django_db_blocker):
     """For a module fixture that builds data and measures it before any test runs: inside a
     transaction rolled back at the end, with no time passing on the server's clock (as
-    clock_stands_still), so two requests compared for their query counts come at one moment."""
+    clock_stands_still), so two requests compared for their query counts come at one moment.
+    The site settings are read afresh once and then kept, as in every test (tests/conftest.py):
+    the process's few seconds of keeping them run on a clock that time-machine does not stop."""
     with (
         django_db_blocker.unblock(),
         time_machine.travel(timezone.now(), tick=False),
+        pytest.MonkeyPatch.context() as patch,
         transaction.atomic(),
     ):
+        patch.setattr(site_settings, "CACHE_SECONDS", float("inf"))
+        SiteSettings.forget()
         yield
         transaction.set_rollback(True)
+    SiteSettings.forget()

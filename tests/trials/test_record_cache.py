@@ -22,7 +22,7 @@ from tests.factories import PASSWORD
 from tests.trials.test_records import vitals_data as vitals
 from trials import presenters
 from trials.models import Trial
-from trials.services import amendments, records
+from trials.services import amendments, checklist, records
 from trials.services.record_cache import CACHE
 from trials.services.snapshot import TrialSnapshot
 
@@ -245,3 +245,92 @@ def test_the_trial_page_from_kept_copies_is_the_page_read_cold(
     kept = page_without_tokens(client, url)
     assert "Paracetamol" in cold and "LOT-2292" in cold  # the record's parts are on the page
     assert kept == cold
+
+
+# --- A tick keeps the record as it left it ---------------------------------------------------
+# The writer reads the changed entries again under its lock and keeps the record for the new
+# revision when its transaction commits: the next read (the next tick, the page) takes it.
+
+TICKS = {
+    "a tick": {"item_key": "rest_today"},
+    "not applicable": {"item_key": "warning_signs", "not_applicable": True, "na_reason": "Aphasic"},
+    "a tick timed earlier": {"item_key": "no_strenuous", "late": "Charted after the handover."},
+}
+
+
+def observation_tick(trial, nurse, item_key: str, **extra) -> None:
+    if "late" in extra:
+        extra["at"] = timezone.now() - timedelta(minutes=2)
+    checklist.checklist_tick(
+        trial_id=trial.pk, checklist_key="observation", item_key=item_key, actor=nurse, **extra
+    )
+
+
+@pytest.mark.parametrize("change", sorted(TICKS))
+def test_the_record_kept_after_a_tick_is_the_record_read_cold(
+    full_record, team, client_for, clock_stands_still, django_capture_on_commit_callbacks, change
+):
+    client = client_for(team.nurse)
+    url = full_record.get_absolute_url()
+    with django_capture_on_commit_callbacks(execute=True):
+        observation_tick(full_record, team.nurse, **TICKS[change])
+
+    with CaptureQueriesContext(connection) as read:
+        snap = TrialSnapshot.load(full_record.pk)
+    # the revision and the people named: the record itself was kept, with the tick on it
+    assert len(read) == 2
+    assert TICKS[change]["item_key"] in snap.entries_for("observation", snap.attempt)
+    kept = page_without_tokens(client, url)
+    caches[CACHE].clear()
+    cold = page_without_tokens(client, url)
+
+    assert kept == cold
+
+
+def test_the_record_kept_after_an_untick_is_the_record_read_cold(
+    full_record, team, client_for, clock_stands_still, django_capture_on_commit_callbacks
+):
+    client = client_for(team.nurse)
+    url = full_record.get_absolute_url()
+    observation_tick(full_record, team.nurse, "rest_today")
+    with django_capture_on_commit_callbacks(execute=True):
+        checklist.checklist_untick(
+            trial_id=full_record.pk, checklist_key="observation", item_key="rest_today",
+            actor=team.nurse, reason="Not yet told.",
+        )  # fmt: skip
+
+    snap = TrialSnapshot.load(full_record.pk)
+    kept = page_without_tokens(client, url)
+    caches[CACHE].clear()
+
+    assert "rest_today" not in snap.entries_for("observation", snap.attempt)
+    assert kept == page_without_tokens(client, url)
+
+
+def test_a_tick_rolled_back_keeps_nothing(observed, nurse, django_capture_on_commit_callbacks):
+    class Abandoned(Exception):
+        pass
+
+    with (
+        django_capture_on_commit_callbacks(execute=True) as kept,
+        pytest.raises(Abandoned),
+        transaction.atomic(),
+    ):
+        observation_tick(observed, nurse, "rest_today")
+        raise Abandoned
+
+    assert kept == []
+    snap = TrialSnapshot.load(observed.pk)
+    assert "rest_today" not in snap.entries_for("observation", snap.attempt)
+
+
+def test_a_write_after_a_tick_in_the_same_transaction_is_not_hidden_by_its_copy(
+    observed, nurse, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        observation_tick(observed, nurse, "rest_today")
+        records.vitals_record(trial_id=observed.pk, actor=nurse, data=vitals(heart_rate=97))
+
+    snap = TrialSnapshot.load(observed.pk)
+    assert "rest_today" in snap.entries_for("observation", snap.attempt)
+    assert 97 in [v.heart_rate for v in snap.attempt.vitals.all()]

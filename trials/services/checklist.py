@@ -101,7 +101,7 @@ def checklist_tick(
         new={"state": entry.state, "note": entry.note, "na_reason": entry.na_reason, "at": at},
         reason=" · ".join(r for r in (entry.na_reason, reason) if r),
     )
-    snap.entries.append(entry)
+    snap.written("entries")
     return ChecklistChange(entry, snap)
 
 
@@ -128,6 +128,6 @@ def checklist_untick(
         new={"state": None},
         reason=reason,
     )
-    snap.entries.remove(entry)
     entry.delete()
+    snap.written("entries")
     return ChecklistChange(None, snap)

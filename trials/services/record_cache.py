@@ -18,6 +18,15 @@ Why this cannot show a stale record:
 What the copy does not keep: the people named on the record (a user's name may be corrected
 without touching any trial) are read again on every use, in one query; the timeline is read
 fresh by whoever shows it.
+
+A writer's read is never kept as it was read: its own write is about to give the trial a new
+revision. A writer that changed one part of the record only (a tick adds or removes one
+checklist entry) keeps the record as its write left it instead (`keep_after_write`): it reads
+that part again, and the new revision, still under the lock, and the copy is kept once its
+transaction commits. Nothing else of the record can have changed in between (the lock), so the
+copy is the record at that revision exactly, and the next read (the next tick, the nurse's next
+look at the page) need not read it all again. A transaction that rolls back keeps nothing; one
+that writes again after it moves the revision on, and the copy's key is never current.
 """
 
 import hashlib
@@ -25,6 +34,8 @@ from itertools import chain
 
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
+from django.db import transaction
+from django.db.models import prefetch_related_objects
 
 from trials.models import Trial
 
@@ -39,7 +50,7 @@ def load_record(trial_id: int, *, lock: bool = False) -> Trial:
     if lock:
         head = head.select_for_update(of=("self",), no_key=True)
     revision = head.values_list("revision", flat=True).get()
-    key = f"trial-record:{trial_id}:{revision}"
+    key = _key(trial_id, revision)
     cache = caches[CACHE]
     kept = cache.get(key)  # a copy of its own (the cache keeps it pickled)
     if kept is not None:
@@ -53,6 +64,25 @@ def load_record(trial_id: int, *, lock: bool = False) -> Trial:
         cache.set(key, trial)
     trial.people_named = people_named(trial)
     return trial
+
+
+def keep_after_write(trial: Trial, *changed: str) -> None:
+    """After a write under the trial's lock that changed only the parts `changed` of the record
+    (names of for_detail's prefetches, e.g. "entries"): read those parts again, as for_detail
+    reads them, and the revision the write gave the trial; keep the record for that revision
+    when the transaction commits."""
+    reads = Trial.objects.for_detail()._prefetch_related_lookups  # type: ignore[attr-defined]
+    lookups = {p.prefetch_to: p for p in reads}
+    for name in changed:
+        trial._prefetched_objects_cache.pop(name, None)  # type: ignore[attr-defined]
+    prefetch_related_objects([trial], *(lookups[name] for name in changed))
+    trial.revision = Trial.objects.filter(pk=trial.pk).values_list("revision", flat=True).get()
+    key = _key(trial.pk, trial.revision)
+    transaction.on_commit(lambda: caches[CACHE].set(key, trial))
+
+
+def _key(trial_id: int, revision: str) -> str:
+    return f"trial-record:{trial_id}:{revision}"
 
 
 def _rows(obj):

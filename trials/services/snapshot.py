@@ -11,7 +11,7 @@ from trials import procedure
 from trials.models import Assessment, ChecklistEntry, DoseAttempt, Signature, SiteSettings, Trial
 from trials.responder import Suggestion, suggest
 from trials.schedule import Schedule, Slot, attempt_assessment_schedule
-from trials.services.record_cache import load_record
+from trials.services.record_cache import keep_after_write, load_record
 
 
 @dataclass
@@ -38,6 +38,14 @@ class TrialSnapshot:
         # What with_severe_flag() annotates, from the adverse events just read.
         snap.trial.has_severe_ae = snap.has_severe_ae  # type: ignore[attr-defined]
         return snap
+
+    def written(self, *changed: str) -> None:
+        """This writer changed only those parts of the record (for_detail's prefetches): read
+        them again, so the snapshot shows the record as the write left it, and keep that record
+        for the revision the write gave it (record_cache.keep_after_write)."""
+        keep_after_write(self.trial, *changed)
+        for name in changed:
+            self.__dict__.pop(name, None)  # the cached_property of the same name
 
     @cached_property
     def attempts(self) -> list[DoseAttempt]:
