@@ -19,8 +19,9 @@ from django.utils import timezone
 
 from patients.models import Diagnosis, Patient, Sex
 from trials import procedure, scenarios
-from trials.models import Trial
+from trials.models import SiteSettings, Trial
 from trials.services import records, workflow
+from trials.services.timing import clinic_day
 
 PASSWORD = "correct-horse-battery-9"
 BASELINE_GRADE = "3"  # scenarios.prepare scores every lower-limb group 3 at baseline
@@ -42,9 +43,17 @@ def make_patient(**overrides) -> Patient:
     return Patient.objects.create(**fields)
 
 
+def clinic_today() -> date:
+    """Today on the clinic's calendar, as the forms and services judge a day: every evening in
+    New York it is already tomorrow in UTC, the zone the tests run in outside a request."""
+    return clinic_day(SiteSettings.current().time_zone)
+
+
 def create_trial(patient: Patient, team: scenarios.Team) -> Trial:
     return workflow.trial_create(
-        patient=patient, actor=team.neurologist, referred_on=timezone.localdate()
+        patient=patient,
+        actor=team.neurologist,
+        referred_on=clinic_today(),
     )
 
 

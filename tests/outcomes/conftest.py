@@ -21,7 +21,6 @@ from typing import TypeVar
 import pytest
 from django.core.cache import cache
 from django.test import Client
-from django.utils import timezone
 
 from accounts.models import User
 from patients.models import Diagnosis
@@ -44,7 +43,7 @@ def _empty_cache():
 
 
 def born_years_ago(years: int, days: int = 0) -> date:
-    today = timezone.localdate()
+    today = factories.clinic_today()
     return today.replace(year=today.year - years) - timedelta(days=days)
 
 
@@ -57,7 +56,7 @@ def start(
     return workflow.trial_create(
         patient=patient,
         actor=team.neurologist,
-        referred_on=timezone.localdate() - timedelta(days=referred_days_ago),
+        referred_on=factories.clinic_today() - timedelta(days=referred_days_ago),
     )
 
 

@@ -3,8 +3,8 @@
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
+from tests.factories import clinic_today
 from trials.models import Trial
 from trials.outcomes.filters import OutcomeFilterForm
 
@@ -30,7 +30,7 @@ def test_diagnosis_outcome_and_dose(cohort):
 
 
 def test_referral_date_range_includes_both_ends(cohort):
-    today = timezone.localdate()
+    today = clinic_today()
     ten_days_ago = (today - timedelta(days=10)).isoformat()
 
     assert filtered(referred_from=ten_days_ago) == {cohort.non_responder.pk, cohort.preparing.pk}

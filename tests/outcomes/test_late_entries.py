@@ -51,7 +51,7 @@ def build_late(team, patient) -> Trial:
     start = timezone.now() - timedelta(hours=40)
     with scenarios.clock(start):
         trial = workflow.trial_create(
-            patient=patient, actor=team.neurologist, referred_on=timezone.localdate()
+            patient=patient, actor=team.neurologist, referred_on=factories.clinic_today()
         )
     scenarios.prepare(trial, team, at=start + timedelta(minutes=5))
     given = start + timedelta(hours=1)

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from patients.services import patient_update
+from tests.factories import clinic_today
 from trials.models import SiteSettings
 from trials.outcomes import summary
 from trials.services import workflow
@@ -52,9 +53,7 @@ def test_another_trial_of_the_same_patient_is_not(neurologist, cohort):
     closed = cohort.pump
     before = as_of(closed)
     with time_machine.travel(timezone.now() + timedelta(minutes=5)):
-        workflow.trial_create(
-            patient=closed.patient, actor=neurologist, referred_on=timezone.localdate()
-        )
+        workflow.trial_create(patient=closed.patient, actor=neurologist, referred_on=clinic_today())
 
     assert as_of(closed) == before
 

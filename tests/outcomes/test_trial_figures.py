@@ -17,6 +17,7 @@ from django.utils import timezone
 from patients.models import Diagnosis
 from patients.services import patient_update
 from tests.conftest import PASSWORD
+from tests.factories import clinic_today
 from trials import scenarios
 from trials.demo.bulk import SyntheticData
 from trials.models import DoseAttempt, Trial, TrialFigures
@@ -169,7 +170,7 @@ def test_a_trial_cancelled_after_its_dose_keeps_the_dose_it_had(team, trial_in):
 
 def test_a_changed_referral_date_and_diagnosis_are_copied(team, start_trial):
     trial = start_trial(diagnosis=Diagnosis.MULTIPLE_SCLEROSIS, referred_days_ago=30)
-    referred = timezone.localdate() - timedelta(days=20)
+    referred = clinic_today() - timedelta(days=20)
 
     workflow.trial_update(trial_id=trial.pk, actor=team.neurologist, data={"referred_on": referred})
     patient_update(actor=team.neurologist, patient_id=trial.patient_id, data={"diagnosis": "sci"})

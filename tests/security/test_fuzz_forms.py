@@ -20,7 +20,6 @@ import pytest
 from django import forms
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -201,7 +200,7 @@ VALID = {
         "diagnosis": "ms",
     },
     "TrialForm": lambda team: {
-        "referred_on": timezone.localdate().isoformat(), "referred_by": "Dr A",
+        "referred_on": factories.clinic_today().isoformat(), "referred_by": "Dr A",
     },
     "VitalSignsForm": lambda team: vitals_post(),
     "InjectionForm": lambda team: injection_post(
@@ -209,7 +208,7 @@ VALID = {
     ),
     "CloseForm": lambda team: {
         "outcome": "not_candidate", "note": "No response.", "password": factories.PASSWORD,
-        "follow_up_on": timezone.localdate().isoformat(),
+        "follow_up_on": factories.clinic_today().isoformat(),
     },
 }  # fmt: skip
 

@@ -86,7 +86,7 @@ TEXT_CASES = {
     ),
     "trial": Case(
         None, "neurologist", url("trials:create"),
-        lambda ctx, p: {"referred_on": timezone.localdate().isoformat(), "referred_by": p,
+        lambda ctx, p: {"referred_on": factories.clinic_today().isoformat(), "referred_by": p,
                         "indication": p, "goals": p},
         lambda ctx: fields(ctx.patient.trials.get(), "referred_by", "indication", "goals"),
     ),
@@ -340,7 +340,7 @@ def test_extra_fields_on_a_new_trial_change_nothing(
     patient, other = make_patient(), module_trial_in("observation")
     ctx = SimpleNamespace(team=team)
 
-    data = extras(ctx, other) | {"referred_on": timezone.localdate().isoformat()}
+    data = extras(ctx, other) | {"referred_on": factories.clinic_today().isoformat()}
     response = client_for(team.nurse).post(reverse("trials:create", args=[patient.pk]), data)
 
     assert response.status_code == 302

@@ -5,15 +5,16 @@ that got into the database some other way never takes the trial's pages down.
 The trials are built once for the module (tests/module_data.py), one in each of TRIAL_STATES:
 what a test writes to its trial is rolled back after it."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
 from core.errors import ProtocolError
 from tests import module_data
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, clinic_today
 from trials.models import Trial
 from trials.services import workflow
 
@@ -25,7 +26,7 @@ nurse, neurologist, admin_user = module_data.nurse, module_data.neurologist, mod
 
 def _trial_post(**overrides):
     return {
-        "referred_on": timezone.localdate().isoformat(),
+        "referred_on": clinic_today().isoformat(),
         "referred_by": "Dr Ames",
         "indication": "Severe spasticity",
         "goals": "Sitting",
@@ -42,12 +43,40 @@ def test_an_implausible_referral_date_is_refused_and_no_trial_started(patient, a
 
 
 def test_a_referral_date_in_the_future_is_refused(patient, as_neurologist):
-    tomorrow = timezone.localdate() + timedelta(days=1)
+    tomorrow = clinic_today() + timedelta(days=1)
     url = reverse("trials:create", args=[patient.pk])
     response = as_neurologist.post(url, _trial_post(referred_on=tomorrow.isoformat()))
     assert response.status_code == 400
     assert "is in the future" in response.content.decode()
     assert not Trial.objects.exists()
+
+
+# 20:00 on 6 December at the clinic (New York, the site's time zone): already 7 December in UTC,
+# the zone of a script or a command (everything outside a request).
+EVENING_AT_THE_CLINIC = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)
+
+
+def test_a_referral_dated_tomorrow_at_the_clinic_is_refused_outside_a_request(patient, neurologist):
+    with time_machine.travel(EVENING_AT_THE_CLINIC, tick=False):
+        utc_today = timezone.localdate()
+        assert (utc_today, clinic_today()) == (date(2026, 12, 7), date(2026, 12, 6))
+        with pytest.raises(ProtocolError, match=r"referral date \(2026-12-07\) is in the future"):
+            workflow.trial_create(patient=patient, actor=neurologist, referred_on=utc_today)
+        trial = workflow.trial_create(
+            patient=patient, actor=neurologist, referred_on=clinic_today()
+        )
+    assert trial.referred_on == date(2026, 12, 6)
+
+
+def test_on_a_clinic_evening_the_forms_take_the_clinics_today(patient, neurologist, client_for):
+    with time_machine.travel(EVENING_AT_THE_CLINIC, tick=False):
+        as_neurologist = client_for(neurologist)
+        url = reverse("trials:create", args=[patient.pk])
+        refused = as_neurologist.post(url, _trial_post(referred_on="2026-12-07"))
+        started = as_neurologist.post(url, _trial_post(referred_on="2026-12-06"))
+    assert refused.status_code == 400 and "is in the future" in refused.content.decode()
+    assert started.status_code == 302
+    assert Trial.objects.get().referred_on == date(2026, 12, 6)
 
 
 def test_a_referral_before_the_patient_was_born_is_refused(make_patient, as_neurologist):

@@ -2,9 +2,10 @@
 a good one saves once and is audited."""
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -205,6 +206,27 @@ def test_registering_a_duplicate_mrn_is_refused_with_an_mrn_message(make_patient
     assert response.status_code == 400
     assert response.context["form"].errors["mrn"] == ["Patient with this MRN already exists."]
     assert Patient.objects.filter(mrn="MRN-DUP").count() == 1
+
+
+def test_a_date_of_birth_of_tomorrow_at_the_clinic_is_refused_on_a_clinic_evening(
+    nurse, client_for
+):
+    # 20:00 on 6 December in New York (the clinic): 7 December in UTC, the server's zone.
+    with time_machine.travel(datetime(2026, 12, 7, 1, 0, tzinfo=UTC), tick=False):
+        as_nurse = client_for(nurse)
+        refused = as_nurse.post(
+            reverse("patients:create"), patient_post(date_of_birth="2026-12-07")
+        )
+        born_today = as_nurse.post(
+            reverse("patients:create"), patient_post(mrn="H-20932", date_of_birth="2026-12-06")
+        )
+
+    assert refused.status_code == 400
+    assert refused.context["form"].errors["date_of_birth"] == [
+        "The date of birth cannot be in the future."
+    ]
+    assert born_today.status_code == 302
+    assert list(Patient.objects.values_list("mrn", flat=True)) == ["H-20932"]
 
 
 def test_registering_a_patient_writes_an_audit_row(as_nurse, nurse):

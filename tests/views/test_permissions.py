@@ -10,6 +10,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from patients.models import Patient
 from tests.conftest import PASSWORD
+from tests.factories import clinic_today
 from trials.models import ChecklistEntry, Signature, VitalSigns
 from trials.procedure import Phase
 
@@ -213,6 +214,6 @@ def test_ticking_on_a_missing_trial_is_404(as_nurse):
 
 def test_starting_a_trial_for_a_missing_patient_is_404(as_nurse):
     url = reverse("trials:create", args=[MISSING])
-    data = {"referred_on": (timezone.localdate() - timedelta(days=1)).isoformat()}
+    data = {"referred_on": (clinic_today() - timedelta(days=1)).isoformat()}
     assert as_nurse.get(url).status_code == 404
     assert as_nurse.post(url, data).status_code == 404

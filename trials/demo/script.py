@@ -18,10 +18,17 @@ from django.utils import timezone
 from patients.models import Patient
 from patients.services import patient_create
 from trials import procedure, scenarios
-from trials.models import Trial
+from trials.models import SiteSettings, Trial
 from trials.services import checklist, records, workflow
+from trials.services.timing import clinic_day
 
 MINUTE = timedelta(minutes=1)
+
+
+def clinic_today():
+    """Today on the clinic's calendar at the step's moment: the demo runs in UTC, a day ahead
+    of a clinic in New York every evening."""
+    return clinic_day(SiteSettings.current().time_zone)
 
 
 @dataclass(order=True)
@@ -77,7 +84,7 @@ class Track:
             self.trial = workflow.trial_create(
                 patient=self.patient,
                 actor=self.team.nurse,
-                referred_on=timezone.localdate(),
+                referred_on=clinic_today(),
                 referred_by=self.referrer,
                 indication=indication,
                 goals=goals,
@@ -243,7 +250,7 @@ class Track:
                 actor=self.team.neurologist,
                 password=self.team.password,
                 outcome=outcome,
-                follow_up_on=timezone.localdate() + timedelta(days=follow_up_days),
+                follow_up_on=clinic_today() + timedelta(days=follow_up_days),
                 note=note,
             )
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from core import moments
 from core.errors import ProtocolError
+from trials.models import SiteSettings
 
 # A clock on a ward PC may run a little ahead of the server's.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -66,12 +67,15 @@ def check_day(
     after: Iterable[tuple[date | None, str]] = (),
 ) -> None:
     """Refuse an implausible day, a day in the future (unless `future`), or one before any of
-    `after` (day, what): a referral before the patient was born is a typing error."""
+    `after` (day, what): a referral before the patient was born is a typing error. "The future"
+    is after today on the clinic's calendar, whichever zone this code runs in (a request runs in
+    the clinic's; a command or a script in the server's, UTC, a day ahead of a clinic in New York
+    every evening)."""
     if day is None:
         return
     if not EARLIEST_DAY <= day <= LATEST_DAY:
         raise ProtocolError(f"The {what} ({day:%Y-%m-%d}) is not a plausible date.")
-    if not future and day > timezone.localdate():
+    if not future and day > clinic_day(SiteSettings.current().time_zone):
         raise ProtocolError(f"The {what} ({day:%Y-%m-%d}) is in the future.")
     problems = [
         f"The {what} ({day:%Y-%m-%d}) cannot be before {label} ({earlier:%Y-%m-%d})."
