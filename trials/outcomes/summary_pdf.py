@@ -11,11 +11,28 @@ record, in two layouts.
 Why WeasyPrint and not reportlab (which wrote this PDF until December 2026): reportlab wrote
 every section a second time in Python and the curves a second time as its own drawings, and
 its PDF was not tagged, so a screen reader met one run of untagged text. The price: Pango on the
-server (README), and time: about 1.6 s of CPU for a long trial (three attempts, eight pages)
-against reportlab's 0.16 s, paid by the first download of each version of the record (below).
+server (README), and time, paid by the first download of each version of the record (below):
+for a long trial (three attempts, eight pages, 160 KB; trial 449 of the bench database) about
+3.5 s of CPU on the 2-core development machine (median of 7 runs; 4 to 7 s of wall time while
+other work runs there), against reportlab's 0.16 s.
+
 WeasyPrint 70 tags page by page (a table that runs over a page break is two tables in the tag
 tree) and leaves the running header and footer out of the tree; both repeat what the record
 itself says.
+
+Where that time goes, and why it stays (measured in December 2026 with WeasyPrint 70): it is
+WeasyPrint's own work per element and per run of text, not this document's styling. The 15
+tables (about 950 cells) cost half of it, their widths (each cell laid out at its narrowest
+and widest) a seventh; the six charts about a sixth (WeasyPrint draws SVG text one glyph at a
+time); parsing the HTML, the cascade and the tags the rest. The stylesheets are 3 KB (no
+Bootstrap); font subsetting (HarfBuzz, two faces) takes 5 ms. Tried and not kept:
+`table-layout: fixed` (0.5 s less, but columns of equal width: nine pages, the times broken
+over three lines), grid and flex replaced by floats or blocks, separate borders, a shared
+FontConfiguration, kerning and ligatures off, no page-break rules, the charts as <img>,
+without their tooltips or in DejaVu Sans (each within the noise, about 0.1 s); `full_fonts`
+(slower, 940 KB) and `uncompressed_pdf` (1 MB). Even with no stylesheet at all the layout
+takes 3.2 s. What would cut it is less to lay out (the curve tables repeat the vital signs)
+or making it before anyone asks (after each change), not a setting.
 
 Nothing is fetched from outside: the only URLs the template names are the app's static files
 (its stylesheets), read from disk by `read_static`; the fonts are the system's.
@@ -133,7 +150,7 @@ def render(summary: Summary) -> bytes:
 
 
 def write_pdf(html: str, files: dict[str, bytes]) -> bytes:
-    """Lay out the HTML: WeasyPrint, about 1.6 s of CPU for a long trial."""
+    """Lay out the HTML: WeasyPrint, about 3.5 s of CPU for a long trial here (above)."""
     # A stylesheet that cannot be read stops the render: without it no page would name the
     # patient.
     document = HTML(string=html, base_url=BASE_URL, url_fetcher=LinkedFiles(files))
