@@ -29,12 +29,13 @@ look at the page) need not read it all again. A transaction that rolls back keep
 that writes again after it moves the revision on, and the copy's key is never current.
 """
 
+import functools
 import hashlib
 from itertools import chain
 
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import prefetch_related_objects
 
 from trials.models import Trial
@@ -54,8 +55,7 @@ def load_record(trial_id: int, *, lock: bool = False) -> Trial:
     cache = caches[CACHE]
     kept = cache.get(key)  # a copy of its own (the cache keeps it pickled)
     if kept is not None:
-        _read_people_again(kept)
-        kept.people_named = people_named(kept)
+        kept.people_named = people_named(kept, _read_people_again(kept))
         return kept
     trial = Trial.objects.for_detail().get(pk=trial_id)
     trial.revision = revision  # the key: the record read after it is as new, or newer
@@ -93,32 +93,41 @@ def _rows(obj):
             yield from _rows(row)
 
 
+@functools.cache
+def _user_fields(model: type[models.Model]) -> tuple:
+    """The model's foreign keys to a user (fixed for the process: looked up once per model)."""
+    user_model = get_user_model()
+    return tuple(
+        f for f in model._meta.concrete_fields if f.is_relation and f.related_model is user_model
+    )
+
+
 def _people_links(trial: Trial) -> list:
     """(row, field) for each user the record names (a select_related join of for_detail)."""
-    user_model = get_user_model()
     return [
         (row, field)
         for row in chain(_rows(trial), [trial.patient])
-        for field in row._meta.concrete_fields
-        if field.is_relation and field.related_model is user_model and field.is_cached(row)
+        for field in _user_fields(row.__class__)
+        if field.is_cached(row)
     ]
 
 
-def people_named(trial: Trial) -> str:
+def people_named(trial: Trial, links: list | None = None) -> str:
     """A digest of the people the record names, as read: a part of a page kept by the record's
     revision (templatetags/kept.py) is kept by this too, so a corrected name shows at once."""
+    links = _people_links(trial) if links is None else links
     names = sorted(
-        {(user.pk, user.printed_name, user.role) for row, field in _people_links(trial)
+        {(user.pk, user.printed_name, user.role) for row, field in links
          if (user := field.get_cached_value(row)) is not None}
     )  # fmt: skip
     return hashlib.sha256(repr(names).encode()).hexdigest()[:16]
 
 
-def _read_people_again(trial: Trial) -> None:
-    """Each user the copy names as stored now."""
-    user_model = get_user_model()
+def _read_people_again(trial: Trial) -> list:
+    """Each user the copy names as stored now; the links, for people_named."""
     links = _people_links(trial)
     ids = {getattr(row, field.attname) for row, field in links} - {None}
-    people = user_model.objects.in_bulk(ids) if ids else {}
+    people = get_user_model().objects.in_bulk(ids) if ids else {}
     for row, field in links:
         field.set_cached_value(row, people.get(getattr(row, field.attname)))
+    return links
