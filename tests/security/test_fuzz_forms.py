@@ -127,8 +127,12 @@ GET_FORMS = {
 
 # The trials the forms are posted to, one in each state, built once for the module by its
 # named users (tests/module_data.py).
-TRIAL_STATES = sorted({target.state for target in FORMS.values() if target.state})
-TRIAL_STATES += ["preparation_ready", "follow_up_decided_nonresponder"]  # the dose tests, below
+# The dose tests (below) post to the trials of SignPreparationForm and NextAttemptForm: a state
+# listed twice would build a second trial that no test takes.
+TRIAL_STATES = sorted(
+    {target.state for target in FORMS.values() if target.state}
+    | {"preparation_ready", "follow_up_decided_nonresponder"}
+)
 nurse, neurologist, admin_user = module_data.nurse, module_data.neurologist, module_data.admin_user
 
 
