@@ -39,7 +39,7 @@ from trials.models import Trial
 
 MODULE_DATA = {
     "module_cohort", "module_late", "module_amended", "module_trials", "module_states",
-    "module_demo",
+    "module_demo", "module_ward",
 }  # fmt: skip
 
 
