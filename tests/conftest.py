@@ -57,16 +57,18 @@ def _fast_password_hashing():
 # starts while the other worker is finishing and runs on alone. Longest first, as measured one
 # process at a time on PostgreSQL; every other file keeps its place after them.
 LONGEST_FIRST = [
-    "tests/browser/test_trial_journey.py",
-    "tests/security/test_fuzz_forms.py",
-    "tests/views/test_stored_extremes.py",
-    "tests/ward/test_state_machine.py",
-    "tests/browser/test_keyboard.py",
-    "tests/trials/test_workflow.py",
-    "tests/views/test_my_tasks.py",
-    "tests/security/test_input_safety.py",
-    "tests/ops/test_sqlite_concurrency.py",
-    "tests/trials/test_demo_site.py",
+    "tests/browser/test_trial_journey.py",  # ~105 s
+    "tests/security/test_fuzz_forms.py",  # ~75 s
+    "tests/views/test_query_counts.py",  # ~53 s
+    "tests/views/test_stored_extremes.py",  # ~51 s
+    "tests/ops/test_sqlite_concurrency.py",  # ~38 s
+    "tests/views/test_my_tasks.py",  # ~31 s
+    "tests/ward/test_state_machine.py",  # ~27 s
+    "tests/browser/test_keyboard.py",  # ~26 s
+    "tests/outcomes/test_summary.py",  # ~24 s
+    "tests/trials/test_seed_demo.py",  # ~24 s
+    "tests/trials/test_workflow.py",  # ~23 s
+    "tests/views/test_homes_bounded.py",  # ~22 s
 ]
 
 

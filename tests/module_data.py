@@ -17,6 +17,10 @@ a refused post), the module lists those states in TRIAL_STATES and its tests tak
 `module_trial_in(state)`: one trial per state, built once (`module_states`); what a test changes
 is rolled back with its savepoint, so the next test meets the trial as built.
 
+A module fixture that builds data runs its deferred constraint checks once it is built
+(`check_deferred`), in the module's transaction: left pending, they would run again at the end of
+every test of the module, as the test's savepoint rolls back (seconds a test, for many rows).
+
 Where a module only compares measurements (query counts with few trials and with many), a module
 fixture builds and measures inside `rolled_back` instead, and leaves no data behind.
 """
@@ -25,7 +29,7 @@ from contextlib import contextmanager
 
 import pytest
 import time_machine
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -36,8 +40,20 @@ from trials.models import site as site_settings
 
 MODULE_DATA = {
     "module_cohort", "module_late", "module_amended", "module_trials", "module_states",
-    "module_demo",
+    "module_demo", "module_ward",
 }  # fmt: skip
+
+
+def check_deferred() -> None:
+    """Run now, once, the constraint checks deferred to the end of the module's transaction
+    (Django's foreign keys are DEFERRABLE INITIALLY DEFERRED), for the data a module fixture has
+    just built.
+
+    Django's TestCase checks them at the end of every test (SET CONSTRAINTS ALL IMMEDIATE), inside
+    the test's savepoint; rolling the savepoint back marks those checks pending again, so every
+    test of the module would run the checks of all the module's data once more. Checked here,
+    they are done."""
+    connection.check_constraints()
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +73,9 @@ def module_people(module_db, django_db_blocker) -> dict[str, int]:
     from tests.conftest import PEOPLE, make_user
 
     with django_db_blocker.unblock():
-        return {name: make_user(name).pk for name in PEOPLE}
+        people = {name: make_user(name).pk for name in PEOPLE}
+        check_deferred()
+    return people
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +99,7 @@ def module_states(request, module_team, django_db_blocker) -> dict[str, list[int
         for state in request.module.TRIAL_STATES:
             trial = factories.build_trial(state, module_team, factories.make_patient())
             made.setdefault(state, []).append(trial.pk)
+        check_deferred()
     return made
 
 

@@ -12,6 +12,7 @@ import pytest
 from django.urls import URLResolver, get_resolver, reverse
 
 from tests import factories, module_data
+from tests.module_data import check_deferred
 from trials import scenarios
 from trials.models import DoseAttempt
 
@@ -139,6 +140,7 @@ def module_trials(module_team, django_db_blocker) -> dict[str, dict]:
         given_at = trial.attempts.get().given_at
         event = scenarios.adverse_event(trial, module_team, onset=given_at + timedelta(hours=1))
         made["event"] = {"pk": trial.pk, "event_pk": event.pk}
+        check_deferred()
         return made
 
 

@@ -154,11 +154,22 @@ class _Postgres:
         with self.psycopg.connect(self.admin_url, autocommit=True) as conn:
             conn.execute(sql)
 
-    def create(self) -> str:
+    def create(self, template: str = "") -> bool:
+        """Create the database: a copy of `template` (a migrated database) when given and
+        possible, else empty. Returns whether it is a copy."""
         from psycopg import sql
 
-        self._execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name)))
-        return self.url
+        name = sql.Identifier(self.name)
+        if template:
+            try:
+                self._execute(
+                    sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(name, sql.Identifier(template))
+                )
+                return True
+            except (self.psycopg.errors.ObjectInUse, self.psycopg.errors.InvalidCatalogName):
+                pass  # someone is connected to the template, or it was never created
+        self._execute(sql.SQL("CREATE DATABASE {}").format(name))
+        return False
 
     def drop(self) -> None:
         from psycopg import sql
@@ -210,13 +221,35 @@ def _wait_until_up(proc: subprocess.Popen, url: str, log_path: Path, seconds: fl
     pytest.fail(f"runserver did not answer {url} in {seconds} s", pytrace=False)
 
 
+def _migrated_test_database(django_db_blocker) -> str:
+    """The name of this process's test database (migrated, its tables empty), with this process's
+    connections to it closed so that it can be copied; "" when it is not a database of its own."""
+    from django.db import connection, connections
+
+    with django_db_blocker.unblock():
+        name = connection.settings_dict["NAME"]
+        connections.close_all()
+    return (
+        "" if name == urllib.parse.urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/") else name
+    )
+
+
 @pytest.fixture(scope="session")
-def live_app():
-    """The app served by `manage.py runserver` on a free port, on a database of its own."""
+def live_app(request, django_db_blocker):
+    """The app served by `manage.py runserver` on a free port, on a database of its own.
+
+    On PostgreSQL the database is a copy of the test database (CREATE DATABASE … TEMPLATE, as
+    tests/ops/conftest.py's pg_site does): seconds faster than migrating again. The test database
+    exists when a test of the run uses the database (pytest-django makes it for those only); in a
+    run of browser tests alone, the new database is migrated."""
     workdir = Path(tempfile.mkdtemp(prefix="itb_e2e_"))
     source_url = os.environ.get("DATABASE_URL", "")
     postgres = _Postgres(source_url) if _is_postgres(source_url) else None
-    database_url = postgres.create() if postgres else f"sqlite:///{workdir / 'e2e.sqlite3'}"
+    copied = False
+    if postgres:
+        request.getfixturevalue("django_db_setup")
+        copied = postgres.create(template=_migrated_test_database(django_db_blocker))
+    database_url = postgres.url if postgres else f"sqlite:///{workdir / 'e2e.sqlite3'}"
     env = os.environ | {
         "DJANGO_DEBUG": "1",
         "DATABASE_URL": database_url,
@@ -231,7 +264,8 @@ def live_app():
     clock_file.write_text("0")
     env["ITB_TEST_CLOCK_FILE"] = str(clock_file)
     try:
-        _run(["migrate", "--no-input"], env, "migrate")
+        if not copied:
+            _run(["migrate", "--no-input"], env, "migrate")
         users = [
             (u.username, u.role, u.first_name, u.last_name, u.totp_key)
             for u in (NURSE, NEUROLOGIST, ADMIN)

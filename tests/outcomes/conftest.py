@@ -26,7 +26,7 @@ from accounts.models import User
 from patients.models import Diagnosis
 from tests import factories
 from tests.conftest import sign_in
-from tests.module_data import admin_user, neurologist, nurse, rolled_back  # noqa: F401 - the module's people
+from tests.module_data import admin_user, check_deferred, neurologist, nurse, rolled_back  # noqa: F401 - the module's people
 from trials import scenarios
 from trials.models import SiteSettings, Trial
 from trials.services import records, workflow
@@ -122,7 +122,9 @@ def build_cohort(team) -> list[int]:
 def module_cohort(module_team, django_db_blocker) -> list[int]:
     """The cohort's trial ids, built once for the module (see the module's docstring)."""
     with django_db_blocker.unblock():
-        return build_cohort(module_team)
+        cohort = build_cohort(module_team)
+        check_deferred()
+        return cohort
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from tests import factories
 from tests.conftest import PASSWORD
+from tests.module_data import check_deferred
 from trials.models import DoseAttempt, Trial
 from trials.outcomes import summary
 from trials.services.amendments import current_value, record_amend
@@ -40,6 +41,7 @@ def module_amended(module_team, django_db_blocker) -> int:
     with django_db_blocker.unblock():
         trial = factories.build_trial("follow_up", module_team, factories.make_patient())
         amend(trial, module_team.neurologist, discarded_mcg=Decimal(50))
+        check_deferred()
         return trial.pk
 
 

@@ -9,6 +9,7 @@ import json
 import pytest
 from django.urls import reverse
 
+from tests import module_data
 from tests.conftest import PASSWORD
 from tests.pdf_reader import pages
 from trials.models import Trial
@@ -18,12 +19,18 @@ from trials.services.snapshot import TrialSnapshot
 
 from .test_fhir import of_type
 
+# The trials are built once for the module (tests/module_data.py): what a test changes is rolled
+# back after it. The named users of the module are the people who built them.
+TRIAL_STATES = ["follow_up", "follow_up_decided_nonresponder"]
+nurse, neurologist, admin_user = module_data.nurse, module_data.neurologist, module_data.admin_user
+
+
 GOALS = {"Easier transfers": "partly", "Sleep through the night": "not_met"}
 
 
 @pytest.fixture
-def decided(trial_in, team):
-    trial = trial_in("follow_up")
+def decided(module_trial_in, team):
+    trial = module_trial_in("follow_up")
     Trial.objects.filter(pk=trial.pk).update(goals="\n".join(GOALS))
     workflow.attempt_decide(
         trial_id=trial.pk, actor=team.neurologist, password=PASSWORD, responder=False,
@@ -44,8 +51,8 @@ def test_the_summary_shows_each_goal_with_the_decision(decided):
     assert labels.index("Goal: Easier transfers") > labels.index("Decision")
 
 
-def test_a_decision_without_goals_lists_none(trial_in, team):
-    trial = trial_in("follow_up_decided_nonresponder")
+def test_a_decision_without_goals_lists_none(module_trial_in, team):
+    trial = module_trial_in("follow_up_decided_nonresponder")
     decision = summary.build(TrialSnapshot.load(trial.pk)).attempts[0].decision
 
     assert not any(k.startswith("Goal: ") for k, _ in decision)

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from tests import factories
 from tests.conftest import PASSWORD
+from tests.module_data import check_deferred
 from trials import scenarios
 from trials.late import late_note
 from trials.models import DoseAttempt, SiteSettings, Trial
@@ -36,7 +37,9 @@ WORN_OFF_LATE = "Noted at the bedside, charted after the transfer call"
 @pytest.fixture(scope="module")
 def module_late(module_team, django_db_blocker) -> int:
     with django_db_blocker.unblock():
-        return build_late(module_team, factories.make_patient()).pk
+        trial = build_late(module_team, factories.make_patient())
+        check_deferred()
+        return trial.pk
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from core.errors import ProtocolError
-from tests import factories
+from tests import factories, module_data
 from trials import scenarios
 from trials.models import Amendment, DoseAttempt
 from trials.procedure import INJECTION_RECORD_FIELDS as INJECTION_FIELDS
@@ -22,6 +22,12 @@ SIGNED_FIELDS = [
     *INJECTION_FIELDS, "performed_by", "dose_mcg", "discharged_at", "discharge_note",
     "responder", "suggested_responder", "decision_reason", "decided_by", "decided_at",
 ]  # fmt: skip
+
+
+# The trials are built once for the module (tests/module_data.py): what a test amends is rolled back
+# after it. The named users of the module are the people who built them.
+TRIAL_STATES = ["observation", "follow_up", "follow_up_decided_nonresponder"]
+nurse, neurologist, admin_user = module_data.nurse, module_data.neurologist, module_data.admin_user
 
 
 def amend_url(trial, record: str = "injection", attempt=None) -> str:
@@ -42,8 +48,8 @@ def amend(client, url: str, *, reason="Lot misread from the vial label", passwor
 
 
 @pytest.fixture
-def observed(trial_in):
-    return trial_in("observation")  # the injection of attempt 1 is signed
+def observed(module_trial_in):
+    return module_trial_in("observation")  # the injection of attempt 1 is signed
 
 
 def test_the_neurologist_amends_the_lot_and_the_signed_record_keeps_the_original(
@@ -211,9 +217,9 @@ def test_a_neurologist_cannot_be_named_the_assisting_nurse(observed, client_for,
 
 
 def test_only_the_neurologist_amends_the_injection_and_only_the_nurse_the_discharge(
-    trial_in, client_for, nurse, neurologist, admin_user
+    module_trial_in, client_for, nurse, neurologist, admin_user
 ):
-    trial = trial_in("follow_up")
+    trial = module_trial_in("follow_up")
     for user, record in [(nurse, "injection"), (neurologist, "discharge"),
                          (admin_user, "injection"), (admin_user, "discharge")]:  # fmt: skip
         client = client_for(user)
@@ -226,8 +232,8 @@ def test_only_the_neurologist_amends_the_injection_and_only_the_nurse_the_discha
     assert not Amendment.objects.exists()
 
 
-def test_the_nurse_amends_the_discharge_note(trial_in, client_for, nurse, neurologist):
-    trial = trial_in("follow_up")
+def test_the_nurse_amends_the_discharge_note(module_trial_in, client_for, nurse, neurologist):
+    trial = module_trial_in("follow_up")
     url = amend_url(trial, "discharge")
     original = trial.attempts.get().discharge_note
 
@@ -251,8 +257,8 @@ def test_a_record_not_yet_signed_has_nothing_to_amend(observed, client_for, nurs
     assert not Amendment.objects.exists()
 
 
-def test_a_decision_is_not_a_record_that_amendments_change(trial_in, neurologist):
-    trial = trial_in("follow_up_decided_nonresponder")
+def test_a_decision_is_not_a_record_that_amendments_change(module_trial_in, neurologist):
+    trial = module_trial_in("follow_up_decided_nonresponder")
 
     with pytest.raises(ProtocolError, match="no such record"):
         record_amend(trial_id=trial.pk, attempt_id=trial.attempts.get().pk, record="decision",
@@ -277,8 +283,8 @@ def signed_fields(attempt: DoseAttempt) -> dict:
     return {name: getattr(attempt, name) for name in SIGNED_FIELDS}
 
 
-def test_no_later_step_changes_a_signed_attempt(trial_in, team, neurologist, nurse):
-    trial = trial_in("follow_up_decided_nonresponder")
+def test_no_later_step_changes_a_signed_attempt(module_trial_in, team, neurologist, nurse):
+    trial = module_trial_in("follow_up_decided_nonresponder")
     first = trial.attempts.get()
     before = signed_fields(first)
 

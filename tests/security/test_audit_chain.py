@@ -16,15 +16,22 @@ from django.db.migrations.loader import MigrationLoader
 from audit.chain import GENESIS, row_hash
 from audit.models import AuditEvent
 from audit.services import audit_record
+from tests import module_data
+
+# The trial whose audit rows the tests read is built once for the module (tests/module_data.py):
+# what a test writes, alters or removes is rolled back after it. The named users of the module
+# are the people who built it.
+TRIAL_STATES = ["injection"]
+nurse, neurologist, admin_user = module_data.nurse, module_data.neurologist, module_data.admin_user
 
 CHAIN_MIGRATION = ("trials", "0003_audit_hash_chain")
 chain_migration = importlib.import_module("trials.migrations." + CHAIN_MIGRATION[1])
 
 
 @pytest.fixture
-def rows(trial_in, nurse):
+def rows(module_trial_in, nurse):
     """A trial's worth of audit rows (created, ticked, signed, ...), plus a few more."""
-    trial_in("injection")
+    module_trial_in("injection")
     for n in range(3):
         audit_record(actor=nurse, action="change", summary=f"Extra row {n}", new={"n": n})
     return list(AuditEvent.objects.order_by("pk"))

@@ -22,12 +22,18 @@ from django.utils import timezone
 from audit.chain import canonical
 from audit.models import AuditEvent
 from audit.services import audit_record
-from tests import factories
+from tests import factories, module_data
 from trials import scenarios
 from trials.models import Amendment, PainMedication, Signature, VitalSigns
 from trials.services.amendments import record_amend
 
 from .test_audit_chain import _execute, verify, verify_fails
+
+# The trial whose audit rows the tests read is built once for the module (tests/module_data.py):
+# what a test writes, alters or removes is rolled back after it. The named users of the module
+# are the people who built it.
+TRIAL_STATES = ["observation"]
+nurse, neurologist, admin_user = module_data.nurse, module_data.neurologist, module_data.admin_user
 
 KEYED_MIGRATION = ("trials", "0011_audit_keyed_chain_always_triggers")
 keyed_migration = importlib.import_module("trials.migrations." + KEYED_MIGRATION[1])
@@ -38,8 +44,8 @@ on_postgresql = pytest.mark.skipif(
 
 
 @pytest.fixture
-def rows(trial_in, nurse):
-    trial_in("observation")
+def rows(module_trial_in, nurse):
+    module_trial_in("observation")
     for n in range(3):
         audit_record(actor=nurse, action="change", summary=f"Extra row {n}", new={"n": n})
     return list(AuditEvent.objects.order_by("pk"))
@@ -262,8 +268,10 @@ def test_an_amendment_cannot_be_changed_or_removed_by_sql(rows, neurologist, sql
     ],
     ids=["vitals-update", "vitals-delete", "vitals-truncate", "pain-update", "pain-delete"],
 )
-def test_an_observation_cannot_be_changed_or_removed_by_sql(trial_in, team, table, sql, replica):
-    trial = trial_in("observation")
+def test_an_observation_cannot_be_changed_or_removed_by_sql(
+    module_trial_in, team, table, sql, replica
+):
+    trial = module_trial_in("observation")
     at = min(trial.attempts.get().given_at + timedelta(minutes=30), timezone.now())
     scenarios.vitals(trial, team, at=at, spo2=91, heart_rate=118)
     scenarios.pain_medication(trial, team, at=at)

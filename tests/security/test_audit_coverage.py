@@ -9,10 +9,15 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests import factories
+from tests import factories, module_data
 from trials.models import Trial
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
+
+# The trials are built once for the module (tests/module_data.py): the rows a test writes are
+# rolled back after it. The named users of the module are the people who built them.
+TRIAL_STATES = ["preparation", "preparation_ready", "observation", "observation", "completed"]
+nurse, neurologist, admin_user = module_data.nurse, module_data.neurologist, module_data.admin_user
 
 
 def one(rows, **expected):
@@ -65,9 +70,9 @@ def test_changing_a_patient_writes_one_row_with_old_and_new(
 
 
 def test_a_tick_writes_one_row_and_its_htmx_refresh_is_not_a_view(
-    client_for, nurse, trial_in, audit_mark
+    client_for, nurse, module_trial_in, audit_mark
 ):
-    trial = trial_in("preparation")
+    trial = module_trial_in("preparation")
     client = client_for(nurse)
     new_rows = audit_mark()
 
@@ -78,8 +83,10 @@ def test_a_tick_writes_one_row_and_its_htmx_refresh_is_not_a_view(
     assert (row.old, row.new["state"], row.new["note"]) == ({"state": None}, "done", "afebrile")
 
 
-def test_an_untick_writes_one_row_keeping_the_old_tick(client_for, nurse, trial_in, audit_mark):
-    trial = trial_in("preparation")
+def test_an_untick_writes_one_row_keeping_the_old_tick(
+    client_for, nurse, module_trial_in, audit_mark
+):
+    trial = module_trial_in("preparation")
     client = client_for(nurse)
     client.post(reverse("trials:tick", args=[trial.pk, "preparation", "no_infection"]), **HTMX)
     new_rows = audit_mark()
@@ -92,9 +99,9 @@ def test_an_untick_writes_one_row_keeping_the_old_tick(client_for, nurse, trial_
 
 
 def test_signing_writes_one_signature_row_and_one_transition_row(
-    client_for, neurologist, trial_in, audit_mark
+    client_for, neurologist, module_trial_in, audit_mark
 ):
-    trial = trial_in("preparation_ready")
+    trial = module_trial_in("preparation_ready")
     client = client_for(neurologist)
     new_rows = audit_mark()
 
@@ -136,9 +143,9 @@ def test_changing_a_site_setting_writes_one_row(client_for, admin_user, audit_ma
      ("trials:summary_pdf", True)],
 )  # fmt: skip
 def test_each_export_writes_one_export_row_and_no_view_row(
-    name, per_trial, client_for, neurologist, trial_in, audit_mark
+    name, per_trial, client_for, neurologist, module_trial_in, audit_mark
 ):
-    trial = trial_in("completed")
+    trial = module_trial_in("completed")
     client = client_for(neurologist)
     new_rows = audit_mark()
 
@@ -163,9 +170,9 @@ def test_each_export_writes_one_export_row_and_no_view_row(
     ],
 )
 def test_each_view_of_a_patient_record_writes_exactly_one_view_row(
-    name, what, client_for, nurse, trial_in, audit_mark
+    name, what, client_for, nurse, module_trial_in, audit_mark
 ):
-    trial = trial_in("completed")
+    trial = module_trial_in("completed")
     client = client_for(nurse)
     new_rows = audit_mark()
     pk = trial.patient_id if name.startswith("patients:") else trial.pk
@@ -179,8 +186,8 @@ def test_each_view_of_a_patient_record_writes_exactly_one_view_row(
         assert row.trial == trial
 
 
-def test_each_page_load_is_one_view_row(client_for, nurse, trial_in, audit_mark):
-    trial = trial_in("observation")
+def test_each_page_load_is_one_view_row(client_for, nurse, module_trial_in, audit_mark):
+    trial = module_trial_in("observation")
     client = client_for(nurse)
     new_rows = audit_mark()
 
@@ -191,8 +198,8 @@ def test_each_page_load_is_one_view_row(client_for, nurse, trial_in, audit_mark)
     assert len(new_rows()) == 3
 
 
-def test_views_stay_out_of_the_trial_pages_timeline(client_for, nurse, trial_in):
-    trial = trial_in("preparation")
+def test_views_stay_out_of_the_trial_pages_timeline(client_for, nurse, module_trial_in):
+    trial = module_trial_in("preparation")
     client = client_for(nurse)
     client.get(reverse("trials:detail", args=[trial.pk]))
 
@@ -202,8 +209,10 @@ def test_views_stay_out_of_the_trial_pages_timeline(client_for, nurse, trial_in)
     assert Trial.objects.get(pk=trial.pk).audit.filter(action="view").count() == 2
 
 
-def test_lists_and_the_ward_board_are_not_record_views(client_for, nurse, trial_in, audit_mark):
-    trial_in("observation")
+def test_lists_and_the_ward_board_are_not_record_views(
+    client_for, nurse, module_trial_in, audit_mark
+):
+    module_trial_in("observation")
     client = client_for(nurse)
     new_rows = audit_mark()
 
@@ -269,8 +278,8 @@ def test_a_403_writes_one_deny_row_with_the_path_and_the_reason(client_for, nurs
     assert row.reason == "This page is for the admin only."
 
 
-def test_a_refused_htmx_tick_writes_one_deny_row(client_for, nurse, trial_in, audit_mark):
-    trial = trial_in("preparation")
+def test_a_refused_htmx_tick_writes_one_deny_row(client_for, nurse, module_trial_in, audit_mark):
+    trial = module_trial_in("preparation")
     client = client_for(nurse)
     new_rows = audit_mark()
 
@@ -283,9 +292,9 @@ def test_a_refused_htmx_tick_writes_one_deny_row(client_for, nurse, trial_in, au
 
 
 def test_a_404_for_an_object_of_another_trial_writes_one_deny_row(
-    client_for, nurse, trial_in, adverse_event_of, audit_mark
+    client_for, nurse, module_trial_in, adverse_event_of, audit_mark
 ):
-    mine, other = trial_in("observation"), trial_in("observation")
+    mine, other = module_trial_in("observation"), module_trial_in("observation", 2)
     event = adverse_event_of(other)
     client = client_for(nurse)
     new_rows = audit_mark()

@@ -4,7 +4,14 @@ believed only from a proxy the deployment says is there (issue 9)."""
 import pytest
 from django.urls import reverse
 
+from tests import module_data
 from tests.security.test_deployment_settings import REAL_KEY, run
+
+# The trials are built once for the module (tests/module_data.py): what a test changes is rolled
+# back after it. The named users of the module are the people who built them.
+TRIAL_STATES = ["follow_up"]
+nurse, neurologist, admin_user = module_data.nurse, module_data.neurologist, module_data.admin_user
+
 
 PATIENT_DATA = [
     ("trials:detail", "pk"),
@@ -21,9 +28,9 @@ PATIENT_DATA = [
 
 @pytest.mark.parametrize("name, arg", PATIENT_DATA)
 def test_pages_and_exports_with_patient_data_are_not_stored(
-    trial_in, client_for, admin_user, name, arg
+    module_trial_in, client_for, admin_user, name, arg
 ):
-    trial = trial_in("follow_up")
+    trial = module_trial_in("follow_up")
     url = reverse(name, args=[trial.pk] if arg else [])
     response = client_for(admin_user).get(url)
     assert response.status_code == 200

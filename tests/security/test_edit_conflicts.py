@@ -10,20 +10,27 @@ from types import SimpleNamespace
 import pytest
 
 from core.concurrency import STALE_FORM
+from tests import module_data
 from tests.factories import PASSWORD
 from tests.security.edit_records import RECORDS, bound_values, page_values, person
 from trials.services import workflow
 
 REFUSED = "after you opened this form. Nothing of yours was saved."
 
+# One trial in each state an edited record needs, built once for the module (tests/module_data.py):
+# what a test saves is rolled back after it. The named users of the module built them.
+TRIAL_STATES = sorted({spec.state for spec in RECORDS.values() if spec.state})
+TRIAL_STATES += ["preparation_ready"]  # test_a_phase_change_does_not_make_the_trial_details_...
+nurse, neurologist, admin_user = module_data.nurse, module_data.neurologist, module_data.admin_user
+
 
 @pytest.fixture
-def editing(trial_in, make_patient, adverse_event_of, team, admin_user, client_for):
+def editing(module_trial_in, make_patient, adverse_event_of, team, admin_user, client_for):
     """editing(name) -> (spec, ctx, first client, second client, second user)."""
 
     def build(name: str):
         spec = RECORDS[name]
-        trial = trial_in(spec.state) if spec.state else None
+        trial = module_trial_in(spec.state) if spec.state else None
         event = adverse_event_of(trial) if name == "adverse-event resolution" else None
         ctx = SimpleNamespace(trial=trial, event=event, patient=make_patient(allergies="none"))
         second = person(spec.second, team, admin_user)
@@ -130,8 +137,10 @@ def test_a_stale_form_that_says_what_is_now_on_record_saves(editing, name, same)
     assert response.status_code == 302
 
 
-def test_a_phase_change_does_not_make_the_trial_details_form_stale(trial_in, team, client_for):
-    trial = trial_in("preparation_ready")
+def test_a_phase_change_does_not_make_the_trial_details_form_stale(
+    module_trial_in, team, client_for
+):
+    trial = module_trial_in("preparation_ready")
     client = client_for(team.neurologist)
     url = RECORDS["trial details"].url(SimpleNamespace(trial=trial))
     opened = page_values(client, url)

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests import factories
+from tests import factories, module_data
 from tests.views.support import injection_post, section
 from trials.models import Signature, SiteSettings
 
@@ -31,10 +31,16 @@ STEPS = {
               lambda team: {"outcome": "not_candidate", "note": ""}, "neurologist", "approved"),
 }  # fmt: skip
 
+# The trials are built once for the module (tests/module_data.py): what a test signs is rolled
+# back after it. The named users of the module are the people who built them.
+TRIAL_STATES = sorted({state for _name, state, *_rest in STEPS.values()})
+TRIAL_STATES += ["observation", "preparation", "completed"]
+nurse, neurologist, admin_user = module_data.nurse, module_data.neurologist, module_data.admin_user
 
-def sign(kind, trial_in, team, client_for, password):
+
+def sign(kind, module_trial_in, team, client_for, password):
     name, state, data, role, _meaning = STEPS[kind]
-    trial = trial_in(state)
+    trial = module_trial_in(state)
     signer = getattr(team, role)
     response = client_for(signer).post(
         reverse(name, args=[trial.pk]), data(team) | {"password": password}
@@ -43,8 +49,10 @@ def sign(kind, trial_in, team, client_for, password):
 
 
 @pytest.mark.parametrize("kind", STEPS)
-def test_signing_asks_for_the_password_again(kind, trial_in, team, client_for):
-    trial, _signer, response = sign(kind, trial_in, team, client_for, password="not-my-password")
+def test_signing_asks_for_the_password_again(kind, module_trial_in, team, client_for):
+    trial, _signer, response = sign(
+        kind, module_trial_in, team, client_for, password="not-my-password"
+    )
 
     assert response.status_code == 400
     assert "The password is not correct; nothing was signed." in response.content.decode()
@@ -54,9 +62,9 @@ def test_signing_asks_for_the_password_again(kind, trial_in, team, client_for):
 
 
 @pytest.mark.parametrize("kind", STEPS)
-def test_a_signature_records_printed_name_time_and_meaning(kind, trial_in, team, client_for):
+def test_a_signature_records_printed_name_time_and_meaning(kind, module_trial_in, team, client_for):
     started = timezone.now()
-    trial, signer, response = sign(kind, trial_in, team, client_for, password=PASSWORD)
+    trial, signer, response = sign(kind, module_trial_in, team, client_for, password=PASSWORD)
 
     assert response.status_code == 302
     signature = Signature.objects.filter(trial=trial, kind=kind).latest("signed_at")
@@ -67,11 +75,11 @@ def test_a_signature_records_printed_name_time_and_meaning(kind, trial_in, team,
 
 
 @pytest.mark.parametrize("name", ["trials:sign_preparation", "trials:discharge", "trials:close"])
-def test_the_signing_form_says_what_a_signature_records(name, trial_in, client_for, team):
+def test_the_signing_form_says_what_a_signature_records(name, module_trial_in, client_for, team):
     role = "nurse" if name == "trials:discharge" else "neurologist"
-    trial = trial_in("observation" if role == "nurse" else "follow_up_ready")
+    trial = module_trial_in("observation" if role == "nurse" else "follow_up_ready")
     if name == "trials:sign_preparation":
-        trial = trial_in("preparation")
+        trial = module_trial_in("preparation")
 
     page = client_for(getattr(team, role)).get(reverse(name, args=[trial.pk])).content.decode()
 
@@ -85,8 +93,8 @@ def shown_at(moment) -> str:
 
 
 @pytest.fixture
-def completed(trial_in):
-    return trial_in("completed")  # two attempts: every kind of signature, eight in all
+def completed(module_trial_in):
+    return module_trial_in("completed")  # two attempts: every kind of signature, eight in all
 
 
 def test_the_signatures_panel_shows_every_signature(completed, client_for, nurse):

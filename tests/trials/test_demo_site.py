@@ -14,6 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.demo import DEMO_TOTP_KEYS
 from audit.models import AuditEvent
+from tests.module_data import check_deferred
 from trials.demo.patients import DEMO_PATIENTS
 from trials.models import (
     AdverseEvent,
@@ -56,6 +57,7 @@ def module_demo(module_db, django_db_blocker) -> str:
     out = StringIO()
     with django_db_blocker.unblock(), override_settings(DEBUG=True):
         call_command("seed_demo", stdout=out)
+        check_deferred()
     return out.getvalue()
 
 

@@ -18,6 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.errors import ProtocolError
+from tests import module_data
 from tests.factories import PASSWORD
 from tests.trials.test_records import vitals_data as vitals
 from trials import presenters
@@ -30,6 +31,12 @@ RECORD_TABLES = __import__(
     "trials.migrations.0016_trial_revision", fromlist=["RECORD_TABLES"]
 ).RECORD_TABLES
 
+# The trials are built once for the module (tests/module_data.py): what a test changes is rolled
+# back after it, and with it the revision the change gave the trial. The named users of the module
+# are the people who built them.
+TRIAL_STATES = ["observation", "observation", "preparation"]
+nurse, neurologist, admin_user = module_data.nurse, module_data.neurologist, module_data.admin_user
+
 
 def revision(trial) -> str:
     return Trial.objects.values_list("revision", flat=True).get(pk=trial.pk)
@@ -41,8 +48,8 @@ def heart_rates(trial) -> list[int]:
 
 
 @pytest.fixture
-def observed(trial_in):
-    trial = trial_in("observation")
+def observed(module_trial_in):
+    trial = module_trial_in("observation")
     TrialSnapshot.load(trial.pk)  # a copy kept, as after the nurse's last look at the page
     return trial
 
@@ -129,8 +136,8 @@ def test_each_read_is_a_copy_of_its_own(observed):
     assert TrialSnapshot.load(observed.pk).attempts[-1].dose_mcg != 999
 
 
-def test_another_trial_never_shares_a_copy(trial_in, observed):
-    other = trial_in("observation")
+def test_another_trial_never_shares_a_copy(module_trial_in, observed):
+    other = module_trial_in("observation", 2)
     assert TrialSnapshot.load(other.pk).trial.patient_id == other.patient_id
     assert TrialSnapshot.load(observed.pk).trial.patient_id == observed.patient_id
 
@@ -210,11 +217,11 @@ def test_a_row_of_each_table_changed_in_the_database_changes_the_revision(full_r
     assert revision(observed) != before
 
 
-def test_an_unticked_item_leaves_the_record_at_once(trial_in, nurse):
+def test_an_unticked_item_leaves_the_record_at_once(module_trial_in, nurse):
     from trials import procedure
     from trials.services import checklist
 
-    trial = trial_in("preparation")
+    trial = module_trial_in("preparation")
     item = next(i for i in procedure.PREPARATION.items if procedure.NURSE in i.roles)
     checklist.checklist_tick(
         trial_id=trial.pk, checklist_key="preparation", item_key=item.key, actor=nurse

@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from audit.models import AuditEvent
 from patients.models import Patient
+from tests.module_data import check_deferred
 from trials import procedure
 from trials.demo.bulk import IN_OBSERVATION_TODAY, SyntheticData
 from trials.models import (
@@ -55,7 +56,9 @@ def history(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), transaction.atomic():
         nurse = User.objects.create_user(username="n", password="-", role=Role.NURSE)
         neurologist = User.objects.create_user(username="d", password="-", role=Role.NEUROLOGIST)
-        yield synthetic(nurse, neurologist, HISTORY_PATIENTS)
+        data = synthetic(nurse, neurologist, HISTORY_PATIENTS)
+        check_deferred()
+        yield data
         transaction.set_rollback(True)
 
 

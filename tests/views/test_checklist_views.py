@@ -4,14 +4,20 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
+from tests import module_data
 from trials.models import ChecklistEntry
 
 from .support import HTMX, ITEM, LABEL, element, html
 
+# The trials are built once for the module (tests/module_data.py): what a test changes is rolled
+# back after it. The named users of the module are the people who built them.
+TRIAL_STATES = ["preparation"]
+nurse, neurologist, admin_user = module_data.nurse, module_data.neurologist, module_data.admin_user
+
 
 @pytest.fixture
-def trial(trial_in):
-    return trial_in("preparation")
+def trial(module_trial_in):
+    return module_trial_in("preparation")
 
 
 def _url(action: str, trial, item: str = ITEM) -> str:

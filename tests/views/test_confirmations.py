@@ -6,9 +6,16 @@ import re
 import pytest
 from django.urls import reverse
 
+from tests import module_data
 from tests.conftest import PASSWORD
 
 from .support import html, vitals_post
+
+# The trials are built once for the module (tests/module_data.py): what a test changes is rolled
+# back after it. The named users of the module are the people who built them.
+TRIAL_STATES = ["preparation_ready", "observation", "observation_ready"]
+nurse, neurologist, admin_user = module_data.nurse, module_data.neurologist, module_data.admin_user
+
 
 STATUS = '<div class="alert alert-success flash-message" role="status">'
 
@@ -19,8 +26,8 @@ def _confirmation(page: str) -> str:
     return re.sub(r"<[^>]+>", "", page.split(STATUS, 1)[1].split("</div>", 1)[0]).strip()
 
 
-def test_signing_preparation_shows_a_confirmation(trial_in, as_neurologist):
-    trial = trial_in("preparation_ready")
+def test_signing_preparation_shows_a_confirmation(module_trial_in, as_neurologist):
+    trial = module_trial_in("preparation_ready")
     url = reverse("trials:sign_preparation", args=[trial.pk])
 
     response = as_neurologist.post(url, {"password": PASSWORD, "first_dose_mcg": 50}, follow=True)
@@ -29,8 +36,8 @@ def test_signing_preparation_shows_a_confirmation(trial_in, as_neurologist):
     assert "Preparation signed complete." in _confirmation(html(response))
 
 
-def test_a_refused_signature_shows_no_confirmation(trial_in, as_neurologist):
-    trial = trial_in("preparation_ready")
+def test_a_refused_signature_shows_no_confirmation(module_trial_in, as_neurologist):
+    trial = module_trial_in("preparation_ready")
     url = reverse("trials:sign_preparation", args=[trial.pk])
 
     response = as_neurologist.post(url, {"password": "not-my-password", "first_dose_mcg": 50})
@@ -39,8 +46,8 @@ def test_a_refused_signature_shows_no_confirmation(trial_in, as_neurologist):
     assert STATUS not in html(response)
 
 
-def test_saving_vital_signs_shows_a_confirmation(trial_in, as_nurse):
-    trial = trial_in("observation")
+def test_saving_vital_signs_shows_a_confirmation(module_trial_in, as_nurse):
+    trial = module_trial_in("observation")
 
     response = as_nurse.post(reverse("trials:vitals", args=[trial.pk]), vitals_post(), follow=True)
 
@@ -48,8 +55,8 @@ def test_saving_vital_signs_shows_a_confirmation(trial_in, as_nurse):
 
 
 @pytest.mark.parametrize("state", ["observation_ready"])
-def test_signing_the_discharge_shows_a_confirmation(trial_in, as_nurse, state):
-    trial = trial_in(state)
+def test_signing_the_discharge_shows_a_confirmation(module_trial_in, as_nurse, state):
+    trial = module_trial_in(state)
 
     response = as_nurse.post(
         reverse("trials:discharge", args=[trial.pk]),
@@ -60,8 +67,8 @@ def test_signing_the_discharge_shows_a_confirmation(trial_in, as_nurse, state):
     assert "Discharge signed." in _confirmation(html(response))
 
 
-def test_the_confirmation_is_shown_once(trial_in, as_nurse):
-    trial = trial_in("observation")
+def test_the_confirmation_is_shown_once(module_trial_in, as_nurse):
+    trial = module_trial_in("observation")
     as_nurse.post(reverse("trials:vitals", args=[trial.pk]), vitals_post())
 
     first = html(as_nurse.get(trial.get_absolute_url()))

@@ -11,18 +11,25 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from patients.models import Patient
+from tests import module_data
 from tests.conftest import PASSWORD
 from trials.models import Assessment, Signature, VitalSigns
 from trials.procedure import Phase
 
 from .support import html, injection_post, local, vitals_post
 
+# The trials are built once for the module (tests/module_data.py): what a test changes is rolled
+# back after it. The named users of the module are the people who built them.
+TRIAL_STATES = ["observation", "preparation", "injection_ready", "preparation_ready"]
+nurse, neurologist, admin_user = module_data.nurse, module_data.neurologist, module_data.admin_user
+
+
 # --- Vital signs ---------------------------------------------------------------------------------
 
 
 @pytest.fixture
-def observed(trial_in):
-    return trial_in("observation")
+def observed(module_trial_in):
+    return module_trial_in("observation")
 
 
 @pytest.mark.parametrize(
@@ -90,8 +97,8 @@ def test_the_vitals_form_carries_a_fresh_submission_id(observed, as_nurse):
 # --- Spasticity scores ---------------------------------------------------------------------------
 
 
-def test_baseline_with_penn_severity_but_no_spasms_is_refused(trial_in, as_neurologist):
-    trial = trial_in("preparation")
+def test_baseline_with_penn_severity_but_no_spasms_is_refused(module_trial_in, as_neurologist):
+    trial = module_trial_in("preparation")
 
     response = as_neurologist.post(
         reverse("trials:baseline", args=[trial.pk]),
@@ -110,9 +117,9 @@ def test_baseline_with_penn_severity_but_no_spasms_is_refused(trial_in, as_neuro
 
 
 def test_injection_with_a_dose_other_than_planned_names_the_planned_dose(
-    trial_in, as_neurologist, nurse
+    module_trial_in, as_neurologist, nurse
 ):
-    trial = trial_in("injection_ready")
+    trial = module_trial_in("injection_ready")
 
     response = as_neurologist.post(
         reverse("trials:injection", args=[trial.pk]),
@@ -129,8 +136,8 @@ def test_injection_with_a_dose_other_than_planned_names_the_planned_dose(
     assert not Signature.objects.filter(trial=trial, kind="injection").exists()
 
 
-def test_injection_with_the_planned_dose_starts_observation(trial_in, as_neurologist, nurse):
-    trial = trial_in("injection_ready")
+def test_injection_with_the_planned_dose_starts_observation(module_trial_in, as_neurologist, nurse):
+    trial = module_trial_in("injection_ready")
 
     response = as_neurologist.post(
         reverse("trials:injection", args=[trial.pk]),
@@ -143,8 +150,8 @@ def test_injection_with_the_planned_dose_starts_observation(trial_in, as_neurolo
 
 
 @pytest.fixture
-def ready_to_sign(trial_in):
-    return trial_in("preparation_ready")
+def ready_to_sign(module_trial_in):
+    return module_trial_in("preparation_ready")
 
 
 def _sign_preparation(client, trial, password=PASSWORD):

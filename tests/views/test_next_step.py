@@ -7,10 +7,16 @@ import uuid
 from django.urls import reverse
 from django.utils import timezone
 
+from tests import module_data
 from tests.conftest import PASSWORD
 from trials import scenarios
 
 from .support import html, local
+
+# The trials are built once for the module (tests/module_data.py): what a test changes is rolled
+# back after it. The named users of the module are the people who built them.
+TRIAL_STATES = ["preparation", "follow_up"]
+nurse, neurologist, admin_user = module_data.nurse, module_data.neurologist, module_data.admin_user
 
 
 def baseline_post(**overrides) -> dict:
@@ -22,9 +28,9 @@ def baseline_post(**overrides) -> dict:
 
 
 def test_the_baseline_that_completes_preparation_leads_to_its_signature(
-    trial_in, team, as_neurologist
+    module_trial_in, team, as_neurologist
 ):
-    trial = trial_in("preparation")
+    trial = module_trial_in("preparation")
     scenarios.tick_all(trial.pk, "preparation", team)
 
     response = as_neurologist.post(reverse("trials:baseline", args=[trial.pk]), baseline_post())
@@ -36,8 +42,8 @@ def test_the_baseline_that_completes_preparation_leads_to_its_signature(
     assert "Your password (to sign)" in page
 
 
-def test_a_baseline_with_items_still_open_leads_back_to_the_trial(trial_in, as_neurologist):
-    trial = trial_in("preparation")  # nothing ticked yet
+def test_a_baseline_with_items_still_open_leads_back_to_the_trial(module_trial_in, as_neurologist):
+    trial = module_trial_in("preparation")  # nothing ticked yet
 
     response = as_neurologist.post(reverse("trials:baseline", args=[trial.pk]), baseline_post())
 
@@ -45,8 +51,10 @@ def test_a_baseline_with_items_still_open_leads_back_to_the_trial(trial_in, as_n
     assert response.url == trial.get_absolute_url()
 
 
-def test_a_non_responder_decision_with_a_rung_left_leads_to_the_plan(trial_in, as_neurologist):
-    trial = trial_in("follow_up")  # 50 mcg, no change from baseline
+def test_a_non_responder_decision_with_a_rung_left_leads_to_the_plan(
+    module_trial_in, as_neurologist
+):
+    trial = module_trial_in("follow_up")  # 50 mcg, no change from baseline
 
     response = as_neurologist.post(
         reverse("trials:decide", args=[trial.pk]),
@@ -60,8 +68,8 @@ def test_a_non_responder_decision_with_a_rung_left_leads_to_the_plan(trial_in, a
     assert "Attempt 1 (50 mcg): Not a responder, decided by" in page
 
 
-def test_a_responder_decision_leads_back_to_the_trial(trial_in, as_neurologist):
-    trial = trial_in("follow_up")
+def test_a_responder_decision_leads_back_to_the_trial(module_trial_in, as_neurologist):
+    trial = module_trial_in("follow_up")
 
     response = as_neurologist.post(
         reverse("trials:decide", args=[trial.pk]),

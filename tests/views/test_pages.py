@@ -8,11 +8,21 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from tests import factories, module_data
+from tests.module_data import check_deferred
 from trials import scenarios
-from trials.models import SiteSettings
+from trials.models import SiteSettings, Trial
 from trials.services import records
 
+from .conftest import adverse_event, inject
 from .support import element, html, section
+
+# The board tests read one ward built for the module (module_ward); the module's named users are
+# the people who built it, and every other test of the module builds what it needs, as before.
+nurse, neurologist, admin_user = module_data.nurse, module_data.neurologist, module_data.admin_user
+# Made before any test starts: a test that asks for a user by name inside its body
+# (request.getfixturevalue) would otherwise make them inside its own transaction.
+pytestmark = pytest.mark.usefixtures("module_people")
 
 # --- Home ----------------------------------------------------------------------------------------
 
@@ -59,24 +69,36 @@ def _board_row(page: str, trial) -> str:
     return element(page, "tr", f'data-trial="{trial.pk}"')
 
 
-@pytest.fixture
-def ward(trial_in, injected, record_adverse_event):
+@pytest.fixture(scope="module")
+def module_ward(module_team, django_db_blocker) -> dict[str, int]:
     """Three trials in observation (one late with its vital signs, one that missed them, one with
-    a severe adverse event) and two trials that are not in observation."""
-    now = timezone.now()
-    # Vital signs are due at 15, 30, 45, 60, 90, 120 min...; each time owns the window from
-    # halfway after the previous time to halfway before the next one.
-    late = injected(now - timedelta(hours=2, minutes=10), vitals_at=[15], last_name="Late")
-    missed = injected(now - timedelta(hours=2, minutes=35), vitals_at=[15], last_name="Missed")
-    severe = injected(now - timedelta(minutes=10), last_name="Severe")
-    record_adverse_event(severe, severity="severe", kind="respiratory_depression")
-    return {
-        "late": late,
-        "missed": missed,
-        "severe": severe,
-        "preparing": trial_in("preparation"),
-        "followed_up": trial_in("follow_up"),
-    }
+    a severe adverse event) and two trials that are not in observation: built once for the board
+    tests, which only read them (ids by name)."""
+    team = module_team
+    with django_db_blocker.unblock():
+        now = timezone.now()
+        # Vital signs are due at 15, 30, 45, 60, 90, 120 min...; each time owns the window from
+        # halfway after the previous time to halfway before the next one.
+        late = inject(team, now - timedelta(hours=2, minutes=10), vitals_at=[15], last_name="Late")
+        missed = inject(
+            team, now - timedelta(hours=2, minutes=35), vitals_at=[15], last_name="Missed"
+        )
+        severe = inject(team, now - timedelta(minutes=10), last_name="Severe")
+        adverse_event(team, severe, severity="severe", kind="respiratory_depression")
+        made = {
+            "late": late,
+            "missed": missed,
+            "severe": severe,
+            "preparing": factories.build_trial("preparation", team, factories.make_patient()),
+            "followed_up": factories.build_trial("follow_up", team, factories.make_patient()),
+        }
+        check_deferred()
+    return {name: trial.pk for name, trial in made.items()}
+
+
+@pytest.fixture
+def ward(db, module_ward) -> dict[str, Trial]:
+    return {name: Trial.objects.get(pk=pk) for name, pk in module_ward.items()}
 
 
 def test_board_shows_only_trials_in_observation(ward, as_nurse):

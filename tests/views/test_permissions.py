@@ -9,12 +9,21 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from patients.models import Patient
+from tests import module_data
 from tests.conftest import PASSWORD
 from tests.factories import clinic_today
 from trials.models import ChecklistEntry, Signature, VitalSigns
 from trials.procedure import Phase
 
 from .support import html, injection_post, vitals_post
+
+# The trials are built once for the module (tests/module_data.py): what a test changes is rolled
+# back after it. The named users of the module are the people who built them.
+TRIAL_STATES = [
+    "injection_ready", "follow_up", "follow_up_decided_nonresponder", "preparation_ready",
+    "observation", "observation", "preparation",
+]  # fmt: skip
+nurse, neurologist, admin_user = module_data.nurse, module_data.neurologist, module_data.admin_user
 
 
 def _audit_count(trial) -> int:
@@ -24,8 +33,8 @@ def _audit_count(trial) -> int:
 # --- Role refusals: 403 and nothing written ------------------------------------------------------
 
 
-def test_nurse_cannot_sign_the_injection(trial_in, as_nurse, nurse):
-    trial = trial_in("injection_ready")
+def test_nurse_cannot_sign_the_injection(module_trial_in, as_nurse, nurse):
+    trial = module_trial_in("injection_ready")
     before = _audit_count(trial)
 
     response = as_nurse.post(
@@ -40,8 +49,8 @@ def test_nurse_cannot_sign_the_injection(trial_in, as_nurse, nurse):
     assert _audit_count(trial) == before
 
 
-def test_nurse_cannot_decide_the_response(trial_in, as_nurse):
-    trial = trial_in("follow_up")
+def test_nurse_cannot_decide_the_response(module_trial_in, as_nurse):
+    trial = module_trial_in("follow_up")
 
     response = as_nurse.post(
         reverse("trials:decide", args=[trial.pk]),
@@ -53,8 +62,8 @@ def test_nurse_cannot_decide_the_response(trial_in, as_nurse):
     assert not Signature.objects.filter(trial=trial, kind="decision").exists()
 
 
-def test_nurse_cannot_close_the_trial(trial_in, as_nurse):
-    trial = trial_in("follow_up_decided_nonresponder")
+def test_nurse_cannot_close_the_trial(module_trial_in, as_nurse):
+    trial = module_trial_in("follow_up_decided_nonresponder")
 
     response = as_nurse.post(
         reverse("trials:close", args=[trial.pk]),
@@ -66,8 +75,8 @@ def test_nurse_cannot_close_the_trial(trial_in, as_nurse):
     assert (trial.status, trial.outcome) == (Phase.FOLLOW_UP, "")
 
 
-def test_nurse_cannot_sign_preparation(trial_in, as_nurse):
-    trial = trial_in("preparation_ready")
+def test_nurse_cannot_sign_preparation(module_trial_in, as_nurse):
+    trial = module_trial_in("preparation_ready")
 
     response = as_nurse.post(
         reverse("trials:sign_preparation", args=[trial.pk]),
@@ -80,8 +89,8 @@ def test_nurse_cannot_sign_preparation(trial_in, as_nurse):
     assert not trial.attempts.exists()
 
 
-def test_admin_cannot_record_vital_signs(trial_in, as_admin):
-    trial = trial_in("observation")
+def test_admin_cannot_record_vital_signs(module_trial_in, as_admin):
+    trial = module_trial_in("observation")
     before = VitalSigns.objects.count()
 
     response = as_admin.post(reverse("trials:vitals", args=[trial.pk]), vitals_post())
@@ -90,8 +99,8 @@ def test_admin_cannot_record_vital_signs(trial_in, as_admin):
     assert VitalSigns.objects.count() == before
 
 
-def test_admin_cannot_tick_a_checklist_item(trial_in, as_admin):
-    trial = trial_in("preparation")
+def test_admin_cannot_tick_a_checklist_item(module_trial_in, as_admin):
+    trial = module_trial_in("preparation")
 
     response = as_admin.post(
         reverse("trials:tick", args=[trial.pk, "preparation", "no_infection"]),
@@ -117,8 +126,8 @@ def test_admin_cannot_register_a_patient(as_admin):
 
 
 @pytest.fixture
-def preparation(trial_in):
-    return trial_in("preparation")
+def preparation(module_trial_in):
+    return module_trial_in("preparation")
 
 
 def _tick_pregnancy(client, trial, **headers):
@@ -163,9 +172,9 @@ def test_unknown_checklist_item_is_404(preparation, as_neurologist, checklist_ke
 
 
 def test_resolving_an_adverse_event_of_another_trial_is_404(
-    trial_in, as_nurse, record_adverse_event
+    module_trial_in, as_nurse, record_adverse_event
 ):
-    mine, other = trial_in("observation"), trial_in("observation")
+    mine, other = module_trial_in("observation"), module_trial_in("observation", 2)
     event = record_adverse_event(other)
     url = reverse("trials:adverse_event_resolve", args=[mine.pk, event.pk])
     data = {"resolution": "Settled.", "resolved_at": timezone.now().strftime("%Y-%m-%dT%H:%M")}
@@ -177,8 +186,8 @@ def test_resolving_an_adverse_event_of_another_trial_is_404(
     assert (event.resolution, event.resolved_at) == ("", None)
 
 
-def test_a_missing_adverse_event_is_404(trial_in, as_nurse):
-    trial = trial_in("observation")
+def test_a_missing_adverse_event_is_404(module_trial_in, as_nurse):
+    trial = module_trial_in("observation")
     url = reverse("trials:adverse_event_resolve", args=[trial.pk, 999_999])
     assert as_nurse.get(url).status_code == 404
 

@@ -32,6 +32,7 @@ import trials.urls
 from accounts.models import Role, User
 from tests import factories
 from tests.conftest import PASSWORD, sign_in
+from tests.module_data import check_deferred
 from trials import scenarios
 from trials.models import AdverseEvent, SiteSettings, Trial
 from trials.services import amendments, records, workflow
@@ -243,6 +244,7 @@ def ward(django_db_setup, django_db_blocker) -> Iterator[Ward]:
                     text = _body(response).decode("utf-8", "replace")
                     shows = tuple(m for m in mrns if own and m in text)
                     pages.append(Page(role, url, shows))
+        check_deferred()
         yield Ward(users, pages)
         transaction.set_rollback(True)
 

@@ -7,12 +7,17 @@ import time_machine
 from django.utils import timezone
 
 from core.errors import ProtocolError
-from tests import factories
+from tests import factories, module_data
 from tests.ward.conftest import PASSWORD
 from trials import scenarios
 from trials.models import DoseAttempt, SiteSettings
 from trials.services import workflow
 from trials.services.timing import clinic_day
+
+# The trials are built once for the module (tests/module_data.py): what a test changes is rolled
+# back after it. The named users of the module are the people who built them.
+TRIAL_STATES = ["follow_up_decided_nonresponder", "injection_ready"]
+nurse, neurologist, admin_user = module_data.nurse, module_data.neurologist, module_data.admin_user
 
 
 def born(years: int, days: int = 0) -> date:
@@ -22,8 +27,8 @@ def born(years: int, days: int = 0) -> date:
 
 
 @pytest.fixture
-def decided(trial_in):
-    return trial_in("follow_up_decided_nonresponder")
+def decided(module_trial_in):
+    return module_trial_in("follow_up_decided_nonresponder")
 
 
 def test_the_next_dose_is_the_next_rung_without_a_reason(decided, team):
@@ -103,8 +108,8 @@ def test_a_child_one_day_short_of_four_cannot_be_signed(team, make_patient):
         )
 
 
-def test_the_dose_charted_before_preparation_was_signed_is_refused(trial_in, team):
-    trial = trial_in("injection_ready")
+def test_the_dose_charted_before_preparation_was_signed_is_refused(module_trial_in, team):
+    trial = module_trial_in("injection_ready")
     signed = trial.signatures.get(kind="preparation").signed_at
     with pytest.raises(ProtocolError, match="before attempt 1 was planned|before preparation"):
         factories.sign_injection(trial, team, dose_mcg=50, given_at=signed - timedelta(hours=30))

@@ -9,10 +9,16 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests import factories
+from tests import factories, module_data
 from tests.views.support import html, local
 from trials import procedure
 from trials.models import Assessment
+
+# The trials are built once for the module (tests/module_data.py): what a test changes is rolled
+# back after it. The named users of the module are the people who built them.
+TRIAL_STATES = ["observation", "preparation"]
+nurse, neurologist, admin_user = module_data.nurse, module_data.neurologist, module_data.admin_user
+
 
 GROUPS = [g.key for g in procedure.MUSCLE_GROUPS]
 LOWER = list(procedure.LOWER_LIMB_GROUPS)
@@ -20,8 +26,10 @@ UPPER = list(procedure.UPPER_LIMB_GROUPS)
 
 
 @pytest.fixture
-def dosed_trial(trial_in):
-    return trial_in("observation")  # baseline: every lower-limb group 3, upper limb not assessed
+def dosed_trial(module_trial_in):
+    return module_trial_in(
+        "observation"
+    )  # baseline: every lower-limb group 3, upper limb not assessed
 
 
 def scores_post(grades: dict[str, str], **overrides) -> dict:
@@ -44,9 +52,13 @@ def radios(page: str, name: str) -> list[str]:
     return re.findall(rf'<input type="radio" name="{name}" value="([^"]*)"', page)
 
 
-def test_every_row_is_a_set_of_buttons_with_not_assessed_chosen(trial_in, client_for, neurologist):
+def test_every_row_is_a_set_of_buttons_with_not_assessed_chosen(
+    module_trial_in, client_for, neurologist
+):
     page = html(
-        client_for(neurologist).get(reverse("trials:baseline", args=[trial_in("preparation").pk]))
+        client_for(neurologist).get(
+            reverse("trials:baseline", args=[module_trial_in("preparation").pk])
+        )
     )
 
     for group in GROUPS:
@@ -59,8 +71,10 @@ def test_every_row_is_a_set_of_buttons_with_not_assessed_chosen(trial_in, client
     assert "same as baseline" not in page.lower()  # nothing to be the same as yet
 
 
-def test_grades_tapped_on_the_baseline_form_are_saved_exactly(trial_in, client_for, neurologist):
-    trial = trial_in("preparation")
+def test_grades_tapped_on_the_baseline_form_are_saved_exactly(
+    module_trial_in, client_for, neurologist
+):
+    trial = module_trial_in("preparation")
     tapped = {
         "mas_hip_flexors_left": "1+", "mas_hip_flexors_right": "0",
         "mas_knee_extensors_left": "4", "mas_ankle_plantar_flexors_right": "2",
@@ -160,9 +174,9 @@ def test_a_penn_frequency_left_unchosen_is_refused_with_a_clinical_message(
 
 
 def test_penn_severity_with_no_spasms_is_still_refused_in_the_same_words(
-    trial_in, client_for, neurologist
+    module_trial_in, client_for, neurologist
 ):
-    trial = trial_in("preparation")
+    trial = module_trial_in("preparation")
 
     response = client_for(neurologist).post(
         reverse("trials:baseline", args=[trial.pk]),
@@ -232,9 +246,11 @@ def test_the_post_dose_form_offers_the_baseline_penn_scores_in_one_tap(
     assert not re.search(r'name="penn_frequency"[^>]*checked', page)
 
 
-def test_the_baseline_form_has_no_penn_same_as_baseline(trial_in, client_for, neurologist):
+def test_the_baseline_form_has_no_penn_same_as_baseline(module_trial_in, client_for, neurologist):
     page = html(
-        client_for(neurologist).get(reverse("trials:baseline", args=[trial_in("preparation").pk]))
+        client_for(neurologist).get(
+            reverse("trials:baseline", args=[module_trial_in("preparation").pk])
+        )
     )
 
     assert "data-penn-same" not in page
