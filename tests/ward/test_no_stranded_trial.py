@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 
 from core.errors import ProtocolError
+from tests.factories import clinic_today
 from tests.ward.conftest import PASSWORD, event, score
 from trials.procedure import Phase
 from trials.services import workflow
@@ -79,8 +80,8 @@ def test_every_open_phase_has_a_way_forward(trial_in, state):
     assert ways_forward(TrialSnapshot.load(trial.pk))
 
 
-def test_a_patient_too_young_is_told_to_cancel(trial_in, make_patient, clock):
-    trial = trial_in("preparation_ready", patient=make_patient(date_of_birth=clock.now().date()))
+def test_a_patient_too_young_is_told_to_cancel(trial_in, make_patient):
+    trial = trial_in("preparation_ready", patient=make_patient(date_of_birth=clinic_today()))
     snap = TrialSnapshot.load(trial.pk)
     assert ways_forward(snap) == []
     assert any("cancel it" in b for b in blockers(snap, "sign_preparation"))
