@@ -182,13 +182,23 @@ RECORDS_CACHE = {
     "TIMEOUT": 3600,
     "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("RECORDS_CACHE_ENTRIES", "300"))},
 }
+# "rows": the homes' rows (trials/services/kept_rows.py), kept the same way and as private: small
+# entries (a trial's line on the board, the worklist, the trials by phase), so many more of them.
+ROWS_CACHE = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "trial-rows",
+    "TIMEOUT": 3600,
+    "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("ROWS_CACHE_ENTRIES", "3000"))},
+}
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "records": RECORDS_CACHE,
+    "rows": ROWS_CACHE,
 }
 if REDIS_URL:
     CACHES = {
         "records": RECORDS_CACHE,
+        "rows": ROWS_CACHE,
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import (
     Case,
+    Count,
     Exists,
     F,
     OuterRef,
@@ -12,6 +13,7 @@ from django.db.models import (
     Subquery,
     Value,
     When,
+    Window,
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
@@ -86,12 +88,12 @@ class TrialQuerySet(models.QuerySet):
         (each read through its partial index, trial_open_recent / trial_closed_recent)."""
         return self.in_phase(phase).for_list().order_by(*_recent_order(phase))
 
-    def recent_of_each_phase(self, n: int) -> dict[str, list["Trial"]]:
-        """{phase: its n first trials as recent_in_phase orders them} for every phase, in two
-        queries however many phases and trials: the trials (with what for_list reads) whose
-        ids are the union of each phase's n first, read from its partial index, and their
-        attempts. The union is composed from each phase's compiled query because the ORM's
-        union() refuses sliced parts on SQLite."""
+    def recent_heads_of_each_phase(self, n: int) -> dict[str, list[tuple[int, str]]]:
+        """{phase: its n first trials as recent_in_phase orders them, as (id, revision)} for
+        every phase, in one query however many phases and trials: the trials whose ids are the
+        union of each phase's n first, read from its partial index. Each trial's row is read
+        apart (for_list; trials/services/kept_rows.py). The union is composed from each phase's
+        compiled query because the ORM's union() refuses sliced parts on SQLite."""
         parts = [
             self.in_phase(code).order_by(*_recent_order(code)).values(shown=F("pk"))[:n].query
             for code, _ in Phase.CHOICES
@@ -106,10 +108,12 @@ class TrialQuerySet(models.QuerySet):
         recency = Case(  # as _recent_order: closed ones by closing, open ones by start
             When(status__in=Phase.CLOSED, then=F("closed_at")), default=F("created_at")
         )
-        trials = self.filter(pk__in=RawSQL(sql, params)).for_list()  # noqa: S611 - as above
-        groups: dict[str, list[Trial]] = {code: [] for code, _ in Phase.CHOICES}
-        for trial in trials.order_by(recency.desc(), "-pk"):
-            groups[trial.status].append(trial)
+        heads = self.filter(pk__in=RawSQL(sql, params))  # noqa: S611 - as above
+        groups: dict[str, list[tuple[int, str]]] = {code: [] for code, _ in Phase.CHOICES}
+        for pk, revision, status in heads.order_by(recency.desc(), "-pk").values_list(
+            "pk", "revision", "status"
+        ):
+            groups[status].append((pk, revision))
         return groups
 
     # --- The homes: read the open work only, whatever the history -------------------------
@@ -130,26 +134,50 @@ class TrialQuerySet(models.QuerySet):
         latest = _attempts_where(given_at__isnull=False).order_by("-number").values("given_at")
         return self.annotate(dosed_at=Subquery(latest[:1]))
 
-    def for_ward_board(self, now) -> "TrialQuerySet":
-        """Trials in observation dosed in the last OBSERVED_HOURS, the longest observed first,
-        with what the board needs: the current attempt's vital signs."""
-        from .attempt import DoseAttempt
-        from .observation import VitalSigns
+    def heads(self, limit: int) -> tuple[list[tuple[int, str]], int]:
+        """The first `limit` trials as (id, revision), and how many more the query finds, in
+        one query (COUNT(*) OVER (), as first_with_more): which trials a home shows and at
+        which revision, its rows read apart (trials/services/kept_rows.py)."""
+        counted = self.annotate(**{paging.FOUND: Window(Count("pk"))})
+        found = list(counted.values_list("pk", "revision", paging.FOUND)[:limit])
+        return [(pk, revision) for pk, revision, _ in found], (
+            found[0][2] - len(found)
+        ) if found else 0
 
-        given = DoseAttempt.objects.filter(given_at__isnull=False).prefetch_related(
-            Prefetch("vitals", queryset=VitalSigns.objects.only("attempt_id", "recorded_at"))
-        )
+    def observed_now(self, now) -> "TrialQuerySet":
+        """Trials in observation dosed in the last OBSERVED_HOURS, the longest observed first:
+        the ward board's trials (each trial's row: with_board_row)."""
         return (
             self.in_phase(Phase.OBSERVATION)
             .filter(self._dosed_since(now - OBSERVED))
-            .with_patient()
-            .with_severe_flag()
             .with_dosed_at()
             .order_by("dosed_at", "pk")
+        )
+
+    def with_board_row(self) -> "TrialQuerySet":
+        """What the board shows of a trial: the patient, the severe flag and the attempts given
+        (`given_attempts`), each with the times of its vital signs (`vitals_rows`): plain lists,
+        which a process keeps cheaply (trials/services/kept_rows.py)."""
+        from .attempt import DoseAttempt
+        from .observation import VitalSigns
+
+        vitals = VitalSigns.objects.only("attempt_id", "recorded_at")
+        given = (
+            DoseAttempt.objects.filter(given_at__isnull=False)
+            .only("trial_id", "number", "dose_mcg", "given_at")
+            .prefetch_related(Prefetch("vitals", queryset=vitals, to_attr="vitals_rows"))
+        )
+        return (
+            self.with_patient()
+            .with_severe_flag()
             .prefetch_related(
                 Prefetch("attempts", queryset=given.order_by("number"), to_attr="given_attempts")
             )
         )
+
+    def for_ward_board(self, now) -> "TrialQuerySet":
+        """The board's trials (observed_now) with their rows (with_board_row), in one read."""
+        return self.observed_now(now).with_board_row()
 
     def discharge_not_recorded(self, now) -> "TrialQuerySet":
         """Trials still in observation more than OBSERVED_HOURS after their dose: the discharge
@@ -200,13 +228,10 @@ class TrialQuerySet(models.QuerySet):
             Prefetch("signatures", queryset=Signature.objects.select_related("signer")),
         )
 
-    def for_worklist(self, now) -> "TrialQuerySet":
+    def waiting_for_neurologist(self, now) -> "TrialQuerySet":
         """Open trials a neurologist may have to act on, in the order of the phases and then the
-        oldest first, with their attempts and assessments (what a TrialSnapshot reads for the
-        decision). A trial left in observation past OBSERVED_HOURS (discharge not recorded) waits
-        for a nurse instead."""
-        from .attempt import DoseAttempt
-
+        oldest first (each trial's row: with_worklist_row). A trial left in observation past
+        OBSERVED_HOURS (discharge not recorded) waits for a nurse instead."""
         rank = Case(
             *(When(status=phase, then=Value(i)) for i, phase in enumerate(Phase.OPEN)),
             output_field=models.IntegerField(),
@@ -214,15 +239,32 @@ class TrialQuerySet(models.QuerySet):
         return (
             self.open()
             .exclude(Q(status=Phase.OBSERVATION) & ~self._dosed_since(now - OBSERVED))
-            .with_patient()
-            .with_severe_flag()
             .alias(phase_rank=rank)
             .order_by("phase_rank", "created_at", "pk")
+        )
+
+    def with_worklist_row(self) -> "TrialQuerySet":
+        """What the worklist reads of a trial: the patient, the severe flag, and the attempts and
+        assessments (what a TrialSnapshot reads for the decision: TrialSnapshot.of_row) as plain
+        lists, `attempt_rows` and `assessment_rows`, which a process keeps cheaply."""
+        from .assessment import Assessment
+        from .attempt import DoseAttempt
+
+        attempts = DoseAttempt.objects.order_by("number")
+        return (
+            self.with_patient()
+            .with_severe_flag()
             .prefetch_related(
-                Prefetch("attempts", queryset=DoseAttempt.objects.order_by("number")),
-                "assessments",
+                Prefetch("attempts", queryset=attempts, to_attr="attempt_rows"),
+                Prefetch(
+                    "assessments", queryset=Assessment.objects.all(), to_attr="assessment_rows"
+                ),
             )
         )
+
+    def for_worklist(self, now) -> "TrialQuerySet":
+        """The worklist's trials (waiting_for_neurologist) with their rows, in one read."""
+        return self.waiting_for_neurologist(now).with_worklist_row()
 
     def for_tasks(self) -> "TrialQuerySet":
         """Open trials with what the "My tasks" home reads (trials/tasks.py), in a fixed number

@@ -39,6 +39,16 @@ class TrialSnapshot:
         snap.trial.has_severe_ae = snap.has_severe_ae  # type: ignore[attr-defined]
         return snap
 
+    @classmethod
+    def of_row(cls, trial: Trial, site: SiteSettings) -> "TrialSnapshot":
+        """A snapshot of a home's row (Trial.with_worklist_row): its attempts and assessments
+        read as plain lists (`attempt_rows`, `assessment_rows`), which a process keeps cheaply
+        (trials/services/kept_rows.py); no other part of the record."""
+        snap = cls(trial, site)
+        rows = trial.__dict__  # the lists with_worklist_row prefetched (to_attr)
+        snap.__dict__.update(attempts=rows["attempt_rows"], assessments=rows["assessment_rows"])
+        return snap
+
     def written(self, *changed: str) -> None:
         """This writer changed only those parts of the record (for_detail's prefetches): read
         them again, so the snapshot shows the record as the write left it, and keep that record

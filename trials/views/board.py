@@ -8,15 +8,19 @@ discharge neither hides the patients being observed nor grows the board.
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property, partial
 
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.roles import ANY_ROLE, roles_required
 from trials.models import DoseAttempt, Trial
 from trials.models.trial import OBSERVED_HOURS
+from trials.procedure import ACTION_ROLES
 from trials.schedule import Schedule, vitals_schedule
+from trials.services import kept_rows
 from trials.tasks import vitals_url
 
 BOARD_LIMIT = 40  # more patients in observation at once than any day unit has beds
@@ -29,8 +33,9 @@ class BoardRow:
     attempt: DoseAttempt
     since: timedelta
     vitals: Schedule
+    html: str = ""  # the row as shown (row_html)
 
-    @property
+    @cached_property
     def vitals_url(self) -> str | None:
         """The form for the next check, as My tasks opens it; None once the schedule is done."""
         slot = self.vitals.next_due
@@ -58,7 +63,7 @@ def board_rows(now, site, trials) -> list[BoardRow]:
         attempt = trial.given_attempts[-1] if trial.given_attempts else None
         if attempt is None:
             continue
-        recorded = [v.recorded_at for v in attempt.vitals.all()]
+        recorded = [v.recorded_at for v in attempt.vitals_rows]
         schedule = vitals_schedule(attempt.given_at, site.vitals_schedule, recorded, now)
         rows.append(BoardRow(trial, attempt, now - attempt.given_at, schedule))
     # Overdue first, then missed checks, then severe events, then the one due soonest.
@@ -74,18 +79,33 @@ def board_rows(now, site, trials) -> list[BoardRow]:
 
 
 def ward_board(now, site) -> Board:
-    """A fixed number of queries: the two bounded lists (each with its count) and the board's
-    prefetch."""
-    shown, more = Trial.objects.for_ward_board(now).first_with_more(BOARD_LIMIT)
+    """A fixed number of queries: the two bounded lists (each with its count), and the rows of
+    the trials observed whose revision this process keeps no copy of (kept_rows)."""
+    heads, more = Trial.objects.observed_now(now).heads(BOARD_LIMIT)
+    shown = kept_rows.rows("board", heads, Trial.objects.with_board_row())
     stale, stale_more = Trial.objects.discharge_not_recorded(now).first_with_more(STALE_LIMIT)
     return Board(rows=board_rows(now, site, shown), more=more, stale=stale, stale_more=stale_more)
+
+
+def row_html(row: BoardRow, may_record: bool) -> str:
+    """The row's HTML, kept by its trial's revision and by everything else it shows: the time
+    since the dose, the schedule of checks as of now, whether the viewer may record vital signs,
+    and the clinic's time zone (kept_rows)."""
+    context = {"row": row, "can": {"record_vitals": may_record}}
+    render = partial(render_to_string, "trials/_board_row.html", context)
+    zone = timezone.get_current_timezone_name()
+    return kept_rows.html("board", row.trial, render, row.since_label, row.vitals, may_record, zone)
 
 
 @require_GET
 @roles_required(*ANY_ROLE)
 def board(request):
     now = timezone.now()
-    context = {"board": ward_board(now, request.site_settings), "now": now}
+    shown = ward_board(now, request.site_settings)
+    may_record = request.user.role in ACTION_ROLES["record_vitals"]
+    for row in shown.rows:
+        row.html = row_html(row, may_record)
+    context = {"board": shown, "now": now}
     template = "trials/_board_rows.html" if request.htmx else "trials/board.html"
     return render(request, template, context)
 

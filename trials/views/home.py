@@ -1,8 +1,11 @@
 """Each role lands on its own home: nurses and neurologists → their tasks, admin → trials. The
 ward board and the neurologist's worklist stay one tap away in the navigation."""
 
+from functools import partial
+
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -10,6 +13,7 @@ from accounts.roles import roles_required
 from trials import procedure, tasks
 from trials.models import Trial
 from trials.procedure import Phase
+from trials.services import kept_rows
 from trials.services.phase import decision_blockers
 from trials.services.snapshot import TrialSnapshot
 
@@ -44,8 +48,8 @@ def my_tasks(request):
 def _neurologist_step(trial, site, now) -> str | None:
     """What this trial waits for from a neurologist, in words; None when it waits for no one.
     Whether the response can be decided is the protocol's own answer (decision_blockers), read
-    from the trial as the worklist loaded it (TrialSnapshot over the prefetched rows)."""
-    snap = TrialSnapshot(trial, site)
+    from the trial as the worklist loaded it (TrialSnapshot.of_row)."""
+    snap = TrialSnapshot.of_row(trial, site)
     attempt = snap.attempt
     if trial.status == Phase.PREPARATION:
         return "Eligibility, baseline scores and preparation sign-off"
@@ -76,9 +80,19 @@ def _neurologist_step(trial, site, now) -> str | None:
 @roles_required(*procedure.ACTION_ROLES["view_worklist"])
 def worklist(request):
     """The open trials in the order of the phases, the oldest first: at most WORKLIST_LIMIT,
-    then how many more open trials there are (a fixed number of queries, whatever the history)."""
+    then how many more open trials there are (a fixed number of queries, whatever the history).
+    Each trial's row is kept by its revision and the step it waits for (kept_rows)."""
     now = timezone.now()
     site = request.site_settings
-    shown, more = Trial.objects.for_worklist(now).first_with_more(WORKLIST_LIMIT)
-    rows = [(trial, step) for trial in shown if (step := _neurologist_step(trial, site, now))]
+    heads, more = Trial.objects.waiting_for_neurologist(now).heads(WORKLIST_LIMIT)
+    shown = kept_rows.rows("worklist", heads, Trial.objects.with_worklist_row())
+    rows = [
+        kept_rows.html("worklist", trial, partial(_worklist_row, trial, step), step)
+        for trial in shown
+        if (step := _neurologist_step(trial, site, now))
+    ]
     return render(request, "trials/worklist.html", {"rows": rows, "more": more})
+
+
+def _worklist_row(trial: Trial, step: str) -> str:
+    return render_to_string("trials/_worklist_row.html", {"trial": trial, "step": step})

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 
 from accounts.roles import ANY_ROLE, roles_required
@@ -15,7 +16,7 @@ from patients.models import Patient
 from trials import presenters, procedure
 from trials.forms import TrialEditForm, TrialForm
 from trials.models import Trial
-from trials.services import workflow
+from trials.services import kept_rows, workflow
 from trials.services.snapshot import TrialSnapshot
 
 from .access import get_trial
@@ -56,7 +57,8 @@ PAGE_SIZE = 50
 def trial_list(request):
     """The trials by phase (the admin's home): each open phase with its count and its newest
     GROUP_SIZE, each closed phase with its GROUP_SIZE most recently closed, so the page reads
-    the open work and not the history; ?phase= lists one phase in pages."""
+    the open work and not the history; ?phase= lists one phase in pages. Each trial's line is
+    kept by its revision (kept_rows)."""
     phase = request.GET.get("phase")
     if phase in procedure.Phase.LABELS:
         trials = Trial.objects.recent_in_phase(phase)
@@ -64,14 +66,25 @@ def trial_list(request):
         context = {"phase": phase, "phase_label": procedure.Phase.LABELS[phase], "page": page}
         return render(request, "trials/list_phase.html", context | {"count": page.paginator.count})
     counts = Trial.objects.open().phase_counts()
-    recent = Trial.objects.recent_of_each_phase(GROUP_SIZE)
+    recent = Trial.objects.recent_heads_of_each_phase(GROUP_SIZE)
+    every = [head for heads in recent.values() for head in heads]
+    rows = kept_rows.rendered("trial-item", every, Trial.objects.for_list(), _trial_item)
     groups = [
-        (code, label, counts[code] if code in procedure.Phase.OPEN else None, recent[code])
+        (
+            code,
+            label,
+            counts[code] if code in procedure.Phase.OPEN else None,
+            [rows[pk] for pk, _ in recent[code] if pk in rows],
+        )
         for code, label in procedure.Phase.CHOICES
     ]
     open_total = sum(counts[code] for code in procedure.Phase.OPEN)
     context = {"groups": groups, "open_total": open_total, "group_size": GROUP_SIZE}
     return render(request, "trials/list.html", context)
+
+
+def _trial_item(trial: Trial) -> str:
+    return render_to_string("trials/_trial_item.html", {"t": trial})
 
 
 @roles_required(*procedure.ACTION_ROLES["create_trial"])
