@@ -7,6 +7,7 @@ formatted as stored, in UTC, and any time outside the plausible years is flagged
 (core/moments.py). Every other value is formatted exactly as Django's filters do.
 """
 
+from datetime import date as Date
 from datetime import datetime
 
 from django import template
@@ -18,14 +19,41 @@ from core import moments
 register = template.Library()
 
 
+# The formats of the templates made of numbers only (no day or month names, which Django
+# translates): written here as Django writes them (`Y` is four digits, zero-padded, as in
+# django.utils.dateformat), without its lookup of the format and the language on every call,
+# which cost the lists most of their rendering. tests/trials/test_stored_times.py compares them.
+NUMERIC = {
+    "Y-m-d": "{0.year:04d}-{0.month:02d}-{0.day:02d}",
+    "H:i": "{0.hour:02d}:{0.minute:02d}",
+    "H:i:s": "{0.hour:02d}:{0.minute:02d}:{0.second:02d}",
+    "Y-m-d H:i": "{0.year:04d}-{0.month:02d}-{0.day:02d} {0.hour:02d}:{0.minute:02d}",
+    "Y-m-d H:i:s": (
+        "{0.year:04d}-{0.month:02d}-{0.day:02d} {0.hour:02d}:{0.minute:02d}:{0.second:02d}"
+    ),
+}
+TIME_ONLY = {"H:i", "H:i:s"}  # what the `time` filter also takes
+
+
+def _written(django_filter, value, arg):
+    """What `django_filter` writes for `value`; the numeric formats written here directly."""
+    numeric = NUMERIC.get(arg) if isinstance(arg, str) else None
+    if numeric is not None and isinstance(value, datetime):
+        if django_filter is defaultfilters.date or arg in TIME_ONLY:
+            return numeric.format(value)
+    elif arg == "Y-m-d" and isinstance(value, Date) and django_filter is defaultfilters.date:
+        return numeric.format(value)
+    return django_filter(value, arg)
+
+
 def _format(django_filter, value, arg):
     if not isinstance(value, datetime) or timezone.is_naive(value):
-        return django_filter(value, arg)
+        return _written(django_filter, value, arg)
     if getattr(value, "convert_to_local_time", True):  # not already moved by the `utc` filter
         local, utc = moments.on_clock(value)
     else:
         local, utc = value, False
-    return moments.flagged(django_filter(local, arg), local, utc=utc)
+    return moments.flagged(_written(django_filter, local, arg), local, utc=utc)
 
 
 @register.filter(is_safe=False)
