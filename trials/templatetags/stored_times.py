@@ -41,7 +41,12 @@ def _written(django_filter, value, arg):
     if numeric is not None and isinstance(value, datetime):
         if django_filter is defaultfilters.date or arg in TIME_ONLY:
             return numeric.format(value)
-    elif arg == "Y-m-d" and isinstance(value, Date) and django_filter is defaultfilters.date:
+    elif (
+        numeric
+        and arg == "Y-m-d"
+        and isinstance(value, Date)
+        and django_filter is defaultfilters.date
+    ):
         return numeric.format(value)
     return django_filter(value, arg)
 
