@@ -203,3 +203,33 @@ def test_a_kept_row_is_a_copy_that_a_page_cannot_change(observed):
     [again] = kept_rows.rows("board", heads, rows)
 
     assert again.patient.last_name == first.patient.last_name != "Changed in memory"
+
+
+# --- The patient list: each row kept by the values it shows -------------------------------
+
+
+def rows_written(response) -> int:
+    return sum(t.name == "patients/_row.html" for t in response.templates)
+
+
+def test_the_patient_list_seen_again_writes_no_row_and_shows_the_same_page(observed, as_nurse):
+    url = f"{reverse('patients:list')}?q={observed.patient.mrn}"
+    first = as_nurse.get(url)
+    again = as_nurse.get(url)
+
+    assert rows_written(first) == 1 and rows_written(again) == 0
+    assert section(html(again), "<main", "</main>") == section(html(first), "<main", "</main>")
+    assert observed.get_absolute_url() in html(again)
+
+
+def test_a_patient_changed_in_any_way_shows_at_once_on_the_patient_list(observed, as_nurse):
+    url = f"{reverse('patients:list')}?q={observed.patient.mrn}"
+    as_nurse.get(url)
+
+    Patient.objects.filter(pk=observed.patient_id).update(first_name="Renamed")
+    renamed = as_nurse.get(url)
+    Trial.objects.filter(pk=observed.pk).update(status="follow_up")
+    moved_on = as_nurse.get(url)
+
+    assert rows_written(renamed) == 1 and "Renamed" in html(renamed)
+    assert rows_written(moved_on) == 1 and "follow_up" in html(moved_on)

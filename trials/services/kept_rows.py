@@ -27,7 +27,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 
 from django.core.cache import caches
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.utils.safestring import SafeString, mark_safe
 
 from trials.models import Trial
@@ -81,6 +81,21 @@ def html(kind: str, trial: Trial, render: Callable[[], str], *also: object) -> S
     cache = caches[CACHE]
     digest = hashlib.sha256(repr(also).encode()).hexdigest()[:16]
     key = f"{_key(f'html:{kind}', trial.pk, trial.revision)}:{digest}"
+    part = cache.get(key)
+    if part is None:
+        part = render()
+        cache.set(key, part)
+    return mark_safe(part)  # noqa: S308 - the template's own escaped output
+
+
+def by_values(kind: str, row: Model, render: Callable[[], str]) -> SafeString:
+    """The HTML of a row that shows only `row`'s own values (its columns as read and its
+    annotations, nothing related, no clock, no viewer), as `render` writes it: kept by those
+    values themselves, so any change to one is a new row. The patient list's rows."""
+    values = sorted((k, v) for k, v in vars(row).items() if not k.startswith("_"))
+    digest = hashlib.sha256(repr((type(row).__name__, values)).encode()).hexdigest()
+    cache = caches[CACHE]
+    key = f"html:{kind}:{digest}"
     part = cache.get(key)
     if part is None:
         part = render()

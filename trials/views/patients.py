@@ -3,8 +3,11 @@ patient's trials (the open one in the list; "Save and start a trial"), so the tr
 the patients here, not the other way round. The register's forms are patients/views.py;
 trials/patient_urls.py names all four."""
 
+from functools import partial
+
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
@@ -15,8 +18,10 @@ from patients.models import Patient
 from patients.views import new_patient
 from trials import procedure
 from trials.models.trial import with_open_trial
+from trials.services import kept_rows
 
 PAGE_SIZE = 50
+ROW = "patients/_row.html"  # a patient's row, kept by its values (kept_rows.by_values)
 # A search lists at most this many patients (four pages), then asks for more of the name or the
 # MRN: a common name would otherwise match one patient in eighty of the whole register.
 SEARCH_LIMIT = 200
@@ -37,7 +42,10 @@ def patient_list(request):
     else:  # everyone, read in name order up to the page (patient_by_name)
         everyone = with_open_trial(Patient.objects.order_by(*BY_NAME))
         page = Paginator(everyone, PAGE_SIZE).get_page(number)
-    context = {"page": page, "query": query, "search_limit": SEARCH_LIMIT}
+    rows = [
+        kept_rows.by_values("patient", p, partial(render_to_string, ROW, {"p": p})) for p in page
+    ]
+    context = {"page": page, "rows": rows, "query": query, "search_limit": SEARCH_LIMIT}
     return render(request, "patients/list.html", context)
 
 
