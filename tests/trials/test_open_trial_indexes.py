@@ -30,7 +30,7 @@ def plan(db):
 # Each home's read of which trials it shows (the rows of those are read by their ids).
 HOMES = {
     "board": lambda now: Trial.objects.observed_now(now).heads(40),
-    "discharge not recorded": lambda now: Trial.objects.discharge_not_recorded(now)[:10],
+    "discharge not recorded": lambda now: Trial.objects.discharge_not_recorded(now).heads(10),
     "worklist": lambda now: Trial.objects.waiting_for_neurologist(now).heads(50),
 }
 

@@ -183,7 +183,7 @@ def test_a_row_read_newer_than_its_head_is_kept_by_the_revision_it_was_read_at(o
     stale_head = [(observed.pk, observed.revision)]
     Patient.objects.filter(pk=observed.patient_id).update(first_name="Newer")
     current = Trial.objects.values_list("revision", flat=True).get(pk=observed.pk)
-    rows = Trial.objects.with_board_row()
+    rows = Trial.objects.with_board_row
 
     [read] = kept_rows.rows("board", stale_head, rows)  # the trial changed after its head
     with CaptureQueriesContext(connection) as again:
@@ -195,7 +195,7 @@ def test_a_row_read_newer_than_its_head_is_kept_by_the_revision_it_was_read_at(o
 
 def test_a_kept_row_is_a_copy_that_a_page_cannot_change(observed):
     heads = [(observed.pk, observed.revision)]
-    rows = Trial.objects.with_board_row()
+    rows = Trial.objects.with_board_row
     [first] = kept_rows.rows("board", heads, rows)
     [kept] = kept_rows.rows("board", heads, rows)
 
@@ -233,3 +233,17 @@ def test_a_patient_changed_in_any_way_shows_at_once_on_the_patient_list(observed
 
     assert rows_written(renamed) == 1 and "Renamed" in html(renamed)
     assert rows_written(moved_on) == 1 and "follow_up" in html(moved_on)
+
+
+def test_a_discharge_not_recorded_is_kept_too_and_a_correction_shows_at_once(injected, as_nurse):
+    with time_machine.travel(timezone.now() - timedelta(hours=25), tick=False):
+        forgotten = injected(timezone.now())
+    first, cold = look(as_nurse, reverse("trials:board"))
+    again, warm = look(as_nurse, reverse("trials:board"))
+
+    Patient.objects.filter(pk=forgotten.patient_id).update(last_name="Corrected")
+    corrected, _ = look(as_nurse, reverse("trials:board"))
+
+    assert 'id="board-stale"' in first and forgotten.get_absolute_url() in first
+    assert rows_read(cold) == 1 and rows_read(warm) == 0
+    assert "Corrected," in section(corrected, 'id="board-stale"', "</section>")

@@ -181,14 +181,18 @@ class TrialQuerySet(models.QuerySet):
 
     def discharge_not_recorded(self, now) -> "TrialQuerySet":
         """Trials still in observation more than OBSERVED_HOURS after their dose: the discharge
-        was never signed. The most recent first; each with the time of its dose (`dosed_at`)."""
+        was never signed. The most recent first (each trial's row: with_stale_row)."""
         return (
             self.in_phase(Phase.OBSERVATION)
             .exclude(self._dosed_since(now - OBSERVED))
-            .with_patient()
             .with_dosed_at()
             .order_by("-dosed_at", "-pk")
         )
+
+    def with_stale_row(self) -> "TrialQuerySet":
+        """What the board shows of a discharge not recorded: the patient and the time of the
+        dose (`dosed_at`)."""
+        return self.with_patient().with_dosed_at()
 
     def for_detail(self) -> "TrialQuerySet":
         """Everything the trial page and the protocol checks read, in a fixed number of queries.

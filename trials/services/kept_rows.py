@@ -40,17 +40,18 @@ def _key(kind: str, pk: int, revision: str) -> str:
     return f"{kind}:{pk}:{revision}"
 
 
-def rows(kind: str, heads: Heads, read: QuerySet) -> list[Trial]:
-    """The trials of `heads` in their order, each as `read` reads it (a queryset of Trial with
-    the row's joins and prefetches): this process's copy of its revision, or, for the trials
-    without one, read in one query (plus `read`'s prefetches) and kept."""
+def rows(kind: str, heads: Heads, read: Callable[[], QuerySet]) -> list[Trial]:
+    """The trials of `heads` in their order, each as `read()` reads it (a queryset of Trial with
+    the row's joins and prefetches, built only when a row is missing): this process's copy of
+    its revision, or, for the trials without one, read in one query (plus the prefetches) and
+    kept."""
     cache = caches[CACHE]
     keys = {pk: _key(kind, pk, revision) for pk, revision in heads}
     kept = cache.get_many(keys.values()) if keys else {}
     missing = [pk for pk, key in keys.items() if key not in kept]
     fresh: dict[int, Trial] = {}
     if missing:
-        fresh = {trial.pk: trial for trial in read.filter(pk__in=missing)}
+        fresh = {trial.pk: trial for trial in read().filter(pk__in=missing)}
         cache.set_many({_key(kind, t.pk, t.revision): t for t in fresh.values()})
     # A trial gone between the two reads (none is ever deleted by the app) is left out.
     found = (kept.get(key) or fresh.get(pk) for pk, key in keys.items())
@@ -58,10 +59,10 @@ def rows(kind: str, heads: Heads, read: QuerySet) -> list[Trial]:
 
 
 def rendered(
-    kind: str, heads: Heads, read: QuerySet, render: Callable[[Trial], str]
+    kind: str, heads: Heads, read: Callable[[], QuerySet], render: Callable[[Trial], str]
 ) -> dict[int, SafeString]:
     """{trial id: its row} for the trials of `heads`, each row as `render` writes it from the
-    trial as `read` reads it: this process's copy of the row at that revision, or, for the
+    trial as `read()` reads it: this process's copy of the row at that revision, or, for the
     trials without one, read in one query (plus `read`'s prefetches), written and kept. For a
     row that depends on the trial's record only (no clock, no viewer)."""
     cache = caches[CACHE]
@@ -69,7 +70,7 @@ def rendered(
     kept = cache.get_many(keys.values()) if keys else {}
     missing = [pk for pk, key in keys.items() if key not in kept]
     if missing:
-        written = {t.pk: (t.revision, render(t)) for t in read.filter(pk__in=missing)}
+        written = {t.pk: (t.revision, render(t)) for t in read().filter(pk__in=missing)}
         cache.set_many({_key(f"html:{kind}", pk, rev): part for pk, (rev, part) in written.items()})
         kept |= {keys[pk]: part for pk, (_, part) in written.items()}
     return {pk: mark_safe(kept[key]) for pk, key in keys.items() if key in kept}  # noqa: S308

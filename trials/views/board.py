@@ -80,10 +80,11 @@ def board_rows(now, site, trials) -> list[BoardRow]:
 
 def ward_board(now, site) -> Board:
     """A fixed number of queries: the two bounded lists (each with its count), and the rows of
-    the trials observed whose revision this process keeps no copy of (kept_rows)."""
+    their trials whose revision this process keeps no copy of (kept_rows)."""
     heads, more = Trial.objects.observed_now(now).heads(BOARD_LIMIT)
-    shown = kept_rows.rows("board", heads, Trial.objects.with_board_row())
-    stale, stale_more = Trial.objects.discharge_not_recorded(now).first_with_more(STALE_LIMIT)
+    shown = kept_rows.rows("board", heads, Trial.objects.with_board_row)
+    stale_heads, stale_more = Trial.objects.discharge_not_recorded(now).heads(STALE_LIMIT)
+    stale = kept_rows.rows("stale", stale_heads, Trial.objects.with_stale_row)
     return Board(rows=board_rows(now, site, shown), more=more, stale=stale, stale_more=stale_more)
 
 

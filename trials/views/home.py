@@ -85,7 +85,7 @@ def worklist(request):
     now = timezone.now()
     site = request.site_settings
     heads, more = Trial.objects.waiting_for_neurologist(now).heads(WORKLIST_LIMIT)
-    shown = kept_rows.rows("worklist", heads, Trial.objects.with_worklist_row())
+    shown = kept_rows.rows("worklist", heads, Trial.objects.with_worklist_row)
     rows = [
         kept_rows.html("worklist", trial, partial(_worklist_row, trial, step), step)
         for trial in shown

@@ -68,7 +68,7 @@ def trial_list(request):
     counts = Trial.objects.open().phase_counts()
     recent = Trial.objects.recent_heads_of_each_phase(GROUP_SIZE)
     every = [head for heads in recent.values() for head in heads]
-    rows = kept_rows.rendered("trial-item", every, Trial.objects.for_list(), _trial_item)
+    rows = kept_rows.rendered("trial-item", every, Trial.objects.for_list, _trial_item)
     groups = [
         (
             code,
