@@ -254,15 +254,20 @@ class TrialQuerySet(models.QuerySet):
         from .assessment import Assessment
         from .attempt import DoseAttempt
 
-        attempts = DoseAttempt.objects.order_by("number")
+        # The columns the step reads (views/home.py: the attempt's dose, decision and schedule;
+        # which post-dose slots are assessed), not the forty of the record: a kept row is small.
+        attempts = DoseAttempt.objects.only(
+            "trial_id", "number", "dose_mcg", "responder", "given_at", "effect_worn_off_at"
+        ).order_by("number")
+        assessments = Assessment.objects.only(
+            "trial_id", "attempt_id", "minutes_after", "slot_minutes"
+        )
         return (
             self.with_patient()
             .with_severe_flag()
             .prefetch_related(
                 Prefetch("attempts", queryset=attempts, to_attr="attempt_rows"),
-                Prefetch(
-                    "assessments", queryset=Assessment.objects.all(), to_attr="assessment_rows"
-                ),
+                Prefetch("assessments", queryset=assessments, to_attr="assessment_rows"),
             )
         )
 
