@@ -79,14 +79,8 @@ def rendered(
 def html(kind: str, trial: Trial, render: Callable[[], str], *also: object) -> SafeString:
     """The HTML of a trial's row as `render` writes it, kept by the trial's revision and `also`
     (what else the row shows that its record does not hold: the step due now, say)."""
-    cache = caches[CACHE]
     digest = hashlib.sha256(repr(also).encode()).hexdigest()[:16]
-    key = f"{_key(f'html:{kind}', trial.pk, trial.revision)}:{digest}"
-    part = cache.get(key)
-    if part is None:
-        part = render()
-        cache.set(key, part)
-    return mark_safe(part)  # noqa: S308 - the template's own escaped output
+    return _kept(f"{_key(f'html:{kind}', trial.pk, trial.revision)}:{digest}", render)
 
 
 def by_values(kind: str, row: Model, render: Callable[[], str]) -> SafeString:
@@ -95,8 +89,11 @@ def by_values(kind: str, row: Model, render: Callable[[], str]) -> SafeString:
     values themselves, so any change to one is a new row. The patient list's rows."""
     values = sorted((k, v) for k, v in vars(row).items() if not k.startswith("_"))
     digest = hashlib.sha256(repr((type(row).__name__, values)).encode()).hexdigest()
+    return _kept(f"html:{kind}:{digest}", render)
+
+
+def _kept(key: str, render: Callable[[], str]) -> SafeString:
     cache = caches[CACHE]
-    key = f"html:{kind}:{digest}"
     part = cache.get(key)
     if part is None:
         part = render()
