@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import create_trial, make_patient
+from tests.factories import create_trial, each_step_committed, make_patient
 from tests.module_data import check_deferred
 from trials import presenters, scenarios
 from trials.models import Trial
@@ -45,7 +45,7 @@ def module_given(module_team, django_db_blocker) -> tuple[int, datetime]:
     """A trial with the five-group baseline and a dose given 5 h ago, built once for the module
     (tests/module_data.py; each test's scores are rolled back after it): (trial id, given_at)."""
     team = module_team
-    with django_db_blocker.unblock():
+    with django_db_blocker.unblock(), each_step_committed():
         trial = create_trial(make_patient(), team)
         given_at = timezone.now() - timedelta(hours=5)
         with scenarios.clock(given_at - timedelta(hours=1)) as now:

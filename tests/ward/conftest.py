@@ -78,9 +78,10 @@ def site(db):
 
 
 def build_dosed(team, now):
-    trial = factories.create_trial(factories.make_patient(), team)
-    scenarios.prepare(trial, team, at=now - timedelta(hours=2))
-    scenarios.inject(trial, team, given_at=now - timedelta(minutes=3))
+    with factories.each_step_committed():
+        trial = factories.create_trial(factories.make_patient(), team)
+        scenarios.prepare(trial, team, at=now - timedelta(hours=2))
+        scenarios.inject(trial, team, given_at=now - timedelta(minutes=3))
     return trial
 
 

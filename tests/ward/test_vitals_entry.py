@@ -24,10 +24,11 @@ nurse, neurologist, admin_user = module_data.nurse, module_data.neurologist, mod
 
 
 def build_dose(team, now, minutes_ago: int, **patient):
-    trial = factories.create_trial(factories.make_patient(**patient), team)
-    given_at = now - timedelta(minutes=minutes_ago)
-    scenarios.prepare(trial, team, at=given_at - timedelta(hours=2))
-    scenarios.inject(trial, team, given_at=given_at)
+    with factories.each_step_committed():
+        trial = factories.create_trial(factories.make_patient(**patient), team)
+        given_at = now - timedelta(minutes=minutes_ago)
+        scenarios.prepare(trial, team, at=given_at - timedelta(hours=2))
+        scenarios.inject(trial, team, given_at=given_at)
     return trial
 
 
