@@ -8,6 +8,8 @@ brought to a phase through trials/scenarios.py, i.e. with the same service calls
 a fixture can never reach a state the protocol forbids.
 """
 
+import gc
+
 import pytest
 from django.test import Client, override_settings
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -49,6 +51,21 @@ def _fast_password_hashing():
     # For the whole session, so users made once for a module (module_people) get it too.
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
         yield
+
+
+# Python's cyclic garbage collector runs after every 700 new container objects: building a trial
+# or reading a record makes hundreds of thousands of model instances, so the collector ran ~1,300
+# times in a file like tests/trials/test_workflow.py (~10 % of its CPU time), each young pass
+# walking what the last ones kept. Collected after every 50,000 instead (test processes only,
+# ~10 MB more each); what the imports and the collection made, which lives as long as the
+# process, is frozen out of the collector's walks. Only garbage in reference cycles waits longer
+# to be freed; no test looks at when (none uses gc or weak references).
+gc.set_threshold(50_000, 20, 100)
+
+
+def pytest_collection_finish(session):
+    gc.collect()
+    gc.freeze()
 
 
 # The files that take longest, started first. `make test` hands whole files to the workers in

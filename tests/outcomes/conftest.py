@@ -121,7 +121,7 @@ def build_cohort(team) -> list[int]:
 @pytest.fixture(scope="module")
 def module_cohort(module_team, django_db_blocker) -> list[int]:
     """The cohort's trial ids, built once for the module (see the module's docstring)."""
-    with django_db_blocker.unblock():
+    with django_db_blocker.unblock(), factories.each_step_committed():
         cohort = build_cohort(module_team)
         check_deferred()
         return cohort

@@ -3,15 +3,11 @@ seriousness, severity, onset, outcome and the attempt's Procedure as the suspect
 
 import json
 from datetime import timedelta
-from io import StringIO
 
-import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
 from trials import scenarios
-from trials.models import Trial
-from trials.outcomes.fhir import AE_RESOLVED_AT, trial_bundle
+from trials.outcomes.fhir import AE_RESOLVED_AT
 from trials.services import records
 
 from .test_fhir import of_type
@@ -111,18 +107,3 @@ def test_free_text_in_the_narrative_is_escaped(trial_in, team, client_for, nurse
 
     (event,) = of_type(bundle_of(client_for(nurse), trial), "AdverseEvent")
     assert "&lt;b&gt;fluids&lt;/b&gt; &amp; rest" in event.text.div
-
-
-@pytest.mark.django_db
-def test_the_demos_severe_event_is_exported(settings):
-    settings.DEBUG = True
-    call_command("seed_demo", stdout=StringIO())
-    trial = Trial.objects.for_fhir().get(patient__mrn="E2037462")  # the demo's severe patient
-
-    resources = [e["resource"] for e in trial_bundle(trial)["entry"]]
-    events = of_type({"entry": [{"resource": r} for r in resources]}, "AdverseEvent")
-    severe = [e for e in events if code(e.severity) == (SEVERITY, "severe")]
-    assert [(e.event.coding[0].code, code(e.outcome)[1]) for e in severe] == [
-        ("hypotension", "ongoing")
-    ]
-    assert code(severe[0].seriousness) == (SERIOUSNESS, "serious")

@@ -6,14 +6,16 @@ Each column's own mean reads 2.00 → 2.00 (no change); over the groups scored a
 mean falls 3.00 → 2.00, and the suggestion says "Responder, fall 1.00".
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import create_trial
+from tests.factories import create_trial, each_step_committed, make_patient
+from tests.module_data import check_deferred
 from trials import presenters, scenarios
+from trials.models import Trial
 from trials.outcomes import summary
 from trials.services import records, workflow
 from trials.services.snapshot import TrialSnapshot
@@ -38,19 +40,30 @@ def assess(trial, team, grades, *, at, baseline=False):
     )  # fmt: skip
 
 
+@pytest.fixture(scope="module")
+def module_given(module_team, django_db_blocker) -> tuple[int, datetime]:
+    """A trial with the five-group baseline and a dose given 5 h ago, built once for the module
+    (tests/module_data.py; each test's scores are rolled back after it): (trial id, given_at)."""
+    team = module_team
+    with django_db_blocker.unblock(), each_step_committed():
+        trial = create_trial(make_patient(), team)
+        given_at = timezone.now() - timedelta(hours=5)
+        with scenarios.clock(given_at - timedelta(hours=1)) as now:
+            scenarios.tick_all(trial.pk, "preparation", team)
+            assess(trial, team, both_sides(BASELINE), at=now, baseline=True)
+            workflow.preparation_sign(
+                trial_id=trial.pk, actor=team.neurologist, password=team.password, first_dose_mcg=50
+            )
+        scenarios.inject(trial, team, given_at=given_at)
+        check_deferred()
+    return trial.pk, given_at
+
+
 @pytest.fixture
-def given(team, patient):
-    """A trial with the five-group baseline and a dose given 5 h ago; returns (trial, given_at)."""
-    trial = create_trial(patient, team)
-    given_at = timezone.now() - timedelta(hours=5)
-    with scenarios.clock(given_at - timedelta(hours=1)) as now:
-        scenarios.tick_all(trial.pk, "preparation", team)
-        assess(trial, team, both_sides(BASELINE), at=now, baseline=True)
-        workflow.preparation_sign(
-            trial_id=trial.pk, actor=team.neurologist, password=team.password, first_dose_mcg=50
-        )
-    scenarios.inject(trial, team, given_at=given_at)
-    return trial, given_at
+def given(db, module_given):
+    """The module's trial as built (module_given); returns (trial, given_at)."""
+    pk, given_at = module_given
+    return Trial.objects.get(pk=pk), given_at
 
 
 def assess_after(trial, team, grades, given_at, minutes):

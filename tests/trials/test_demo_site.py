@@ -15,6 +15,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.demo import DEMO_TOTP_KEYS
 from audit.models import AuditEvent
 from tests.module_data import check_deferred
+from tests.outcomes.test_fhir import of_type
+from tests.outcomes.test_fhir_adverse_events import SERIOUSNESS, SEVERITY, code
 from trials.demo.patients import DEMO_PATIENTS
 from trials.models import (
     AdverseEvent,
@@ -25,6 +27,7 @@ from trials.models import (
     Trial,
     VitalSigns,
 )
+from trials.outcomes.fhir import trial_bundle
 
 A_FEW_MINUTES = timedelta(minutes=5)
 RECORDS = {  # model: its clinical time
@@ -89,3 +92,17 @@ def test_seed_demo_builds_the_demo_with_authenticators_and_says_how_to_sign_in(d
         assert base64.b32encode(device.bin_key).decode() == key
         assert key in module_demo
     assert "`make totp`" in module_demo
+
+
+# Here, not in tests/outcomes/test_fhir_adverse_events.py, so that it reads the demo this module
+# builds once: seed_demo is the longest build of the specification.
+def test_the_demos_severe_event_is_exported(db, module_demo):
+    trial = Trial.objects.for_fhir().get(patient__mrn="E2037462")  # the demo's severe patient
+
+    resources = [e["resource"] for e in trial_bundle(trial)["entry"]]
+    events = of_type({"entry": [{"resource": r} for r in resources]}, "AdverseEvent")
+    severe = [e for e in events if code(e.severity) == (SEVERITY, "severe")]
+    assert [(e.event.coding[0].code, code(e.outcome)[1]) for e in severe] == [
+        ("hypotension", "ongoing")
+    ]
+    assert code(severe[0].seriousness) == (SERIOUSNESS, "serious")

@@ -39,12 +39,13 @@ def record_adverse_event(team):
 
 
 def inject(team, given_at=None, *, vitals_at=(), **patient_fields):
-    trial = factories.create_trial(factories.make_patient(**patient_fields), team)
-    given_at = given_at or timezone.now() - timedelta(hours=1)
-    scenarios.prepare(trial, team, at=given_at - timedelta(hours=2))
-    scenarios.inject(trial, team, given_at=given_at)
-    for minutes in vitals_at:
-        scenarios.vitals(trial, team, at=given_at + timedelta(minutes=minutes))
+    with factories.each_step_committed():
+        trial = factories.create_trial(factories.make_patient(**patient_fields), team)
+        given_at = given_at or timezone.now() - timedelta(hours=1)
+        scenarios.prepare(trial, team, at=given_at - timedelta(hours=2))
+        scenarios.inject(trial, team, given_at=given_at)
+        for minutes in vitals_at:
+            scenarios.vitals(trial, team, at=given_at + timedelta(minutes=minutes))
     trial.refresh_from_db()
     return trial
 

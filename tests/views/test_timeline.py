@@ -13,15 +13,22 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from tests import module_data
 from trials.presenters import TIMELINE_LATEST
 from trials.views.pages import TIMELINE_PAGE
 
 from .support import element, html
 
+# The completed trial is built once for the module (tests/module_data.py): the changes and views
+# a test adds to its history are rolled back after it. The named users of the module are the
+# people who built it.
+TRIAL_STATES = ["completed"]
+nurse, neurologist, admin_user = module_data.nurse, module_data.neurologist, module_data.admin_user
+
 
 @pytest.fixture
-def completed(trial_in):
-    return trial_in("completed")
+def completed(module_trial_in):
+    return module_trial_in("completed")
 
 
 def add_changes(trial, user, count: int) -> None:

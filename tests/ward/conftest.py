@@ -1,7 +1,8 @@
 """Shared pieces for the ward-time specification (DOMAIN §2a, §3): a trial on the ward, the
 clock moved with time-machine, and the entries a nurse or a neurologist makes."""
 
-from datetime import timedelta
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -9,8 +10,9 @@ import time_machine
 from django.utils import timezone
 
 from tests import factories
+from tests.module_data import check_deferred
 from trials import scenarios
-from trials.models import SiteSettings
+from trials.models import SiteSettings, Trial
 from trials.services import records, workflow
 
 PASSWORD = factories.PASSWORD
@@ -45,10 +47,10 @@ def discharge(trial, team, **kw):
     return workflow.attempt_discharge(trial_id=trial.pk, actor=team.nurse, password=PASSWORD, **kw)
 
 
-@pytest.fixture
-def clock():
-    """The server's clock, moved forward by the test: clock.move(minutes=..)."""
-    with time_machine.travel(timezone.now(), tick=False) as traveller:
+@contextmanager
+def moved_clock(start):
+    """The server's clock standing at `start` (time-machine), moved forward by the test."""
+    with time_machine.travel(start, tick=False) as traveller:
 
         class Clock:
             @staticmethod
@@ -64,18 +66,62 @@ def clock():
 
 
 @pytest.fixture
+def clock():
+    """The server's clock, moved forward by the test: clock.move(minutes=..)."""
+    with moved_clock(timezone.now()) as clock:
+        yield clock
+
+
+@pytest.fixture
 def site(db):
     return SiteSettings.current()
+
+
+def build_dosed(team, now):
+    with factories.each_step_committed():
+        trial = factories.create_trial(factories.make_patient(), team)
+        scenarios.prepare(trial, team, at=now - timedelta(hours=2))
+        scenarios.inject(trial, team, given_at=now - timedelta(minutes=3))
+    return trial
 
 
 @pytest.fixture
 def dosed(team, make_patient, clock):
     """A trial whose 50 mcg dose was given just now (the clock stands at the dose)."""
-    trial = factories.create_trial(make_patient(), team)
-    scenarios.prepare(trial, team, at=clock.now() - timedelta(hours=2))
-    scenarios.inject(trial, team, given_at=clock.now() - timedelta(minutes=3))
+    trial = build_dosed(team, clock.now())
     trial.refresh_from_db()
     return trial
+
+
+# A module whose tests each take `dosed` and change it only in their own savepoint may have it
+# built once (tests/module_data.py): it names the module's people and takes these two fixtures
+# under the names `clock` and `dosed`:
+#     nurse, neurologist, admin_user = module_data.nurse, module_data.neurologist, ...
+#     clock, dosed = ward.clock_at_the_module_dose, ward.module_dosed_trial
+# Each test's clock then starts at the moment the trial was built at, not at the test's start:
+# every test meets the dose given 3 minutes before its clock starts, as with `dosed`.
+
+
+@pytest.fixture(scope="module")
+def module_dosed(module_team, django_db_blocker) -> tuple[int, datetime]:
+    """(the trial's id, the moment it was built at) of `dosed`'s trial, built once for the
+    module with the clock standing still."""
+    start = timezone.now()
+    with django_db_blocker.unblock(), moved_clock(start):
+        trial = build_dosed(module_team, start)
+        check_deferred()
+    return trial.pk, start
+
+
+@pytest.fixture
+def clock_at_the_module_dose(module_dosed):
+    with moved_clock(module_dosed[1]) as clock:
+        yield clock
+
+
+@pytest.fixture
+def module_dosed_trial(db, module_dosed, clock):
+    return Trial.objects.get(pk=module_dosed[0])
 
 
 def given_at(trial):

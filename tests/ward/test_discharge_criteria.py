@@ -7,11 +7,19 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from core.errors import ProtocolError
+from tests import module_data
+from tests.ward import conftest as ward
 from tests.ward.conftest import PASSWORD, discharge, event, given_at, score
 from trials import scenarios
 from trials.models import Signature, Trial
 from trials.procedure import Phase
 from trials.services import records, workflow
+
+# `dosed` is built once for the module (tests/ward/conftest.py, module_dosed): what a test adds
+# to it is rolled back after it, and its clock starts where the trial's stood. The named users of
+# the module are the people who built it.
+nurse, neurologist, admin_user = module_data.nurse, module_data.neurologist, module_data.admin_user
+clock, dosed = ward.clock_at_the_module_dose, ward.module_dosed_trial
 
 
 def _observe_to(trial, team, clock, minutes):

@@ -6,10 +6,18 @@ import pytest
 from django.utils import timezone
 
 from core.errors import ProtocolError
+from tests import module_data
+from tests.ward import conftest as ward
 from tests.ward.conftest import given_at, score, vitals_data
 from trials.late import entry_note
 from trials.models import PainMedication, SiteSettings, VitalSigns
 from trials.services import checklist, records
+
+# `dosed` is built once for the module (tests/ward/conftest.py, module_dosed): what a test adds
+# to it is rolled back after it, and its clock starts where the trial's stood. The named users of
+# the module are the people who built it.
+nurse, neurologist, admin_user = module_data.nurse, module_data.neurologist, module_data.admin_user
+clock, dosed = ward.clock_at_the_module_dose, ward.module_dosed_trial
 
 
 def test_an_entry_on_time_keeps_both_times_and_is_not_late(dosed, team, clock):

@@ -3,33 +3,60 @@ each number, numeric keypads, the plausible ranges the server checks on each num
 the page's warning, and "Save and next patient" in the ward board's order."""
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from tests import factories
+from tests import factories, module_data
+from tests.module_data import check_deferred
 from tests.views.support import html, local, vitals_post
 from trials import scenarios
-from trials.models import VitalSigns
+from trials.models import Trial, VitalSigns
 from trials.models.observation import VITAL_RANGES
 from trials.services import records
 
-from .conftest import vitals_data
+from .conftest import moved_clock, vitals_data
+
+# The named users of the module are the people who built its trial in observation (below).
+nurse, neurologist, admin_user = module_data.nurse, module_data.neurologist, module_data.admin_user
+
+
+def build_dose(team, now, minutes_ago: int, **patient):
+    with factories.each_step_committed():
+        trial = factories.create_trial(factories.make_patient(**patient), team)
+        given_at = now - timedelta(minutes=minutes_ago)
+        scenarios.prepare(trial, team, at=given_at - timedelta(hours=2))
+        scenarios.inject(trial, team, given_at=given_at)
+    return trial
 
 
 @pytest.fixture
-def dose(team, make_patient, clock):
+def dose(team, clock):
     """dose(minutes_ago) -> a trial in observation whose dose was given that long ago."""
+    return lambda minutes_ago, **patient: build_dose(team, clock.now(), minutes_ago, **patient)
 
-    def build(minutes_ago: int, **patient):
-        trial = factories.create_trial(make_patient(**patient), team)
-        given_at = clock.now() - timedelta(minutes=minutes_ago)
-        scenarios.prepare(trial, team, at=given_at - timedelta(hours=2))
-        scenarios.inject(trial, team, given_at=given_at)
-        return trial
 
-    return build
+@pytest.fixture(scope="module")
+def module_dosed_17(module_team, django_db_blocker) -> tuple[int, datetime]:
+    """(id, the moment it was built at) of a trial whose dose was given 17 minutes before that
+    moment, built once for the tests that only read its form or post to it (each post is rolled
+    back with its test); the tests that count the trials due build their own first."""
+    start = timezone.now()
+    with django_db_blocker.unblock(), moved_clock(start):
+        trial = build_dose(module_team, start, 17)
+        check_deferred()
+    return trial.pk, start
+
+
+@pytest.fixture
+def dosed_17_minutes_ago(db, module_dosed_17):
+    """The module's trial, with the clock standing at the moment it was built at: its 15 min
+    check is 2 minutes overdue, as with dose(17)."""
+    pk, start = module_dosed_17
+    with moved_clock(start):
+        yield Trial.objects.get(pk=pk)
 
 
 def vitals_url(trial) -> str:
@@ -83,9 +110,9 @@ def test_a_check_due_longer_ago_than_the_late_entry_threshold_opens_at_now(
 
 
 def test_every_number_opens_a_numeric_keypad_with_the_range_the_server_checks(
-    dose, client_for, nurse
+    dosed_17_minutes_ago, client_for, nurse
 ):
-    page = html(client_for(nurse).get(vitals_url(dose(17))))
+    page = html(client_for(nurse).get(vitals_url(dosed_17_minutes_ago)))
 
     for name, (low, high) in VITAL_RANGES.items():
         tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', page).group(0)
@@ -96,8 +123,10 @@ def test_every_number_opens_a_numeric_keypad_with_the_range_the_server_checks(
 
 
 @pytest.mark.parametrize("name", list(VITAL_RANGES))
-def test_a_value_just_past_the_page_s_range_is_refused_by_the_server(dose, client_for, nurse, name):
-    trial = dose(17)
+def test_a_value_just_past_the_page_s_range_is_refused_by_the_server(
+    dosed_17_minutes_ago, client_for, nurse, name
+):
+    trial = dosed_17_minutes_ago
     low, high = VITAL_RANGES[name]
     # The highest plausible set is saved; one step above a field's maximum is not.
     client = client_for(nurse)
