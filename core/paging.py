@@ -11,6 +11,9 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, QuerySet, Window
 
 FOUND = "rows_found"  # the annotation each row of the page carries: the list's length
+# A page number past any list: asked for, it shows the last page (as one past the end does)
+# rather than an OFFSET the database cannot hold (a bigint).
+PAST_ANY_LIST = 10**9
 
 
 def first_with_more(queryset: QuerySet, limit: int) -> tuple[list, int]:
@@ -25,7 +28,7 @@ def page_counted_in_passing(queryset: QuerySet, number: object, per_page: int) -
     """What Paginator(queryset, per_page).get_page(number) returns (a number that is not one
     shows the first page, one past the end the last), read in one query."""
     try:
-        wanted = max(1, int(str(number)))
+        wanted = min(max(1, int(str(number))), PAST_ANY_LIST)
     except ValueError:
         wanted = 1
     counted = queryset.annotate(**{FOUND: Window(Count("pk"))})
