@@ -273,6 +273,11 @@ DEFAULT_CLINIC_TIME_ZONE = "America/New_York"
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
+# whitenoise looks the files up on each request in development, as it does by default with DEBUG
+# on; said once here because a test run turns DEBUG off after reading the settings, and whitenoise
+# would then look for the collected files that development never makes (staticfiles/), warning
+# "No directory at" on every request of the suite. Production (DEBUG off) is unchanged.
+WHITENOISE_AUTOREFRESH = DEBUG
 # Production: `collectstatic` writes each file under a name holding a hash of its content, and
 # a gzip copy; whitenoise serves them with a year-long cache. Development serves the
 # files as they are in static/ (whitenoise looks them up on each request when DEBUG is on).
