@@ -78,7 +78,7 @@ def test_the_admin_menu_shows_to_admins_only(page_as, user):
 
 def worklist_step(trial) -> str | None:
     now = timezone.now()
-    trial = Trial.objects.for_worklist(now).get(pk=trial.pk)
+    trial = Trial.objects.waiting_for_neurologist(now).with_worklist_row().get(pk=trial.pk)
     return _neurologist_step(trial, SiteSettings.current(), now)
 
 

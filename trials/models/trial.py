@@ -271,10 +271,6 @@ class TrialQuerySet(models.QuerySet):
             )
         )
 
-    def for_worklist(self, now) -> "TrialQuerySet":
-        """The worklist's trials (waiting_for_neurologist) with their rows, in one read."""
-        return self.waiting_for_neurologist(now).with_worklist_row()
-
     def for_tasks(self) -> "TrialQuerySet":
         """Open trials with what the "My tasks" home reads (trials/tasks.py), in a fixed number
         of queries: attempts with their vital signs and adverse events, the checklist entries,

@@ -59,7 +59,7 @@ def _neurologist_step(trial, site, now) -> str | None:
         return None
     if trial.status == Phase.FOLLOW_UP and attempt.is_decided:
         return "Plan the next attempt or close the trial"
-    if trial.status == Phase.OBSERVATION:  # dosed in the last day (Trial.for_worklist)
+    if trial.status == Phase.OBSERVATION:  # dosed in the last day (waiting_for_neurologist)
         due = [s for s in snap.assessment_plan(attempt, now).slots if s.overdue]
         if due:
             return "Post-dose assessment due: " + ", ".join(s.label for s in due)
