@@ -40,7 +40,7 @@ from trials.models import site as site_settings
 
 MODULE_DATA = {
     "module_cohort", "module_late", "module_amended", "module_trials", "module_states",
-    "module_demo", "module_ward", "module_given", "module_dosed", "module_dosed_17",
+    "module_demo", "module_ward", "module_given", "module_dosed", "module_dosed_17", "module_homes",
 }  # fmt: skip
 
 

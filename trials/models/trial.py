@@ -50,8 +50,11 @@ class TrialQuerySet(models.QuerySet):
 
     def phase_counts(self) -> dict[str, int]:
         """{phase: number of trials} for every phase, zeros included, in one query."""
-        rows = self.order_by().values_list("status").annotate(n=models.Count("pk"))
-        return {code: 0 for code, _ in Phase.CHOICES} | dict(rows)
+        return counts_by_phase(list(self.phase_counts_query()))
+
+    def phase_counts_query(self) -> "models.QuerySet":
+        """The read of phase_counts: (phase, number of trials) of the phases that have any."""
+        return self.order_by().values_list("status").annotate(n=models.Count("pk"))
 
     def with_patient(self) -> "TrialQuerySet":
         return self.select_related("patient")
@@ -92,7 +95,12 @@ class TrialQuerySet(models.QuerySet):
         """{phase: its n first trials as recent_in_phase orders them, as (id, revision)} for
         every phase, in one query however many phases and trials: the trials whose ids are the
         union of each phase's n first, read from its partial index. Each trial's row is read
-        apart (for_list; trials/services/kept_rows.py). The union is composed from each phase's
+        apart (for_list; trials/services/kept_rows.py)."""
+        return heads_by_phase(list(self.recent_heads_query(n)))
+
+    def recent_heads_query(self, n: int) -> "models.QuerySet":
+        """The read of recent_heads_of_each_phase: (id, revision, phase), the newest first (the
+        trial list sends it baked, core/baked.py). The union is composed from each phase's
         compiled query because the ORM's union() refuses sliced parts on SQLite."""
         parts = [
             self.in_phase(code).order_by(*_recent_order(code)).values(shown=F("pk"))[:n].query
@@ -109,12 +117,7 @@ class TrialQuerySet(models.QuerySet):
             When(status__in=Phase.CLOSED, then=F("closed_at")), default=F("created_at")
         )
         heads = self.filter(pk__in=RawSQL(sql, params))  # noqa: S611 - as above
-        groups: dict[str, list[tuple[int, str]]] = {code: [] for code, _ in Phase.CHOICES}
-        for pk, revision, status in heads.order_by(recency.desc(), "-pk").values_list(
-            "pk", "revision", "status"
-        ):
-            groups[status].append((pk, revision))
-        return groups
+        return heads.order_by(recency.desc(), "-pk").values_list("pk", "revision", "status")
 
     # --- The homes: read the open work only, whatever the history -------------------------
 
@@ -138,11 +141,13 @@ class TrialQuerySet(models.QuerySet):
         """The first `limit` trials as (id, revision), and how many more the query finds, in
         one query (COUNT(*) OVER (), as first_with_more): which trials a home shows and at
         which revision, its rows read apart (trials/services/kept_rows.py)."""
+        return heads_of(list(self.heads_query(limit)))
+
+    def heads_query(self, limit: int) -> "models.QuerySet":
+        """The read of heads(): (id, revision, how many the query finds) of the first `limit`
+        (the homes send it baked, core/baked.py; heads_of turns its rows into heads)."""
         counted = self.annotate(**{paging.FOUND: Window(Count("pk"))})
-        found = list(counted.values_list("pk", "revision", paging.FOUND)[:limit])
-        return [(pk, revision) for pk, revision, _ in found], (
-            found[0][2] - len(found)
-        ) if found else 0
+        return counted.values_list("pk", "revision", paging.FOUND)[:limit]
 
     def observed_now(self, now) -> "TrialQuerySet":
         """Trials in observation dosed in the last OBSERVED_HOURS, the longest observed first:
@@ -541,6 +546,24 @@ class Trial(models.Model):
         """The newest attempt; uses prefetched attempts when present."""
         attempts = list(self.attempts.all())
         return attempts[-1] if attempts else None
+
+
+def heads_of(found: list[tuple[int, str, int]]) -> tuple[list[tuple[int, str]], int]:
+    """heads_query's rows as heads(): [(id, revision)] and how many more the query found."""
+    return [(pk, revision) for pk, revision, _ in found], (found[0][2] - len(found)) if found else 0
+
+
+def heads_by_phase(found: list[tuple[int, str, str]]) -> dict[str, list[tuple[int, str]]]:
+    """recent_heads_query's rows as recent_heads_of_each_phase(): {phase: [(id, revision)]}."""
+    groups: dict[str, list[tuple[int, str]]] = {code: [] for code, _ in Phase.CHOICES}
+    for pk, revision, status in found:
+        groups[status].append((pk, revision))
+    return groups
+
+
+def counts_by_phase(found: list[tuple[str, int]]) -> dict[str, int]:
+    """phase_counts_query's rows as phase_counts(): every phase, zeros included."""
+    return {code: 0 for code, _ in Phase.CHOICES} | dict(found)
 
 
 def with_open_trial(patients: models.QuerySet) -> models.QuerySet:

@@ -16,8 +16,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.roles import ANY_ROLE, roles_required
+from core.baked import Baked
 from trials.models import DoseAttempt, Trial
-from trials.models.trial import OBSERVED_HOURS
+from trials.models.trial import OBSERVED_HOURS, heads_of
 from trials.procedure import ACTION_ROLES
 from trials.schedule import Schedule, vitals_schedule
 from trials.services import kept_rows
@@ -25,6 +26,11 @@ from trials.tasks import vitals_url
 
 BOARD_LIMIT = 40  # more patients in observation at once than any day unit has beds
 STALE_LIMIT = 10
+# The two lists' heads, compiled once per process (core/baked.py): only the clock moves them.
+OBSERVED_NOW = Baked(lambda now, limit: Trial.objects.observed_now(now).heads_query(limit))
+NOT_RECORDED = Baked(
+    lambda now, limit: Trial.objects.discharge_not_recorded(now).heads_query(limit)
+)
 
 
 @dataclass
@@ -81,9 +87,9 @@ def board_rows(now, site, trials) -> list[BoardRow]:
 def ward_board(now, site) -> Board:
     """A fixed number of queries: the two bounded lists (each with its count), and the rows of
     their trials whose revision this process keeps no copy of (kept_rows)."""
-    heads, more = Trial.objects.observed_now(now).heads(BOARD_LIMIT)
+    heads, more = heads_of(OBSERVED_NOW.rows(now, BOARD_LIMIT))
     shown = kept_rows.rows("board", heads, Trial.objects.with_board_row)
-    stale_heads, stale_more = Trial.objects.discharge_not_recorded(now).heads(STALE_LIMIT)
+    stale_heads, stale_more = heads_of(NOT_RECORDED.rows(now, STALE_LIMIT))
     stale = kept_rows.rows("stale", stale_heads, Trial.objects.with_stale_row)
     return Board(rows=board_rows(now, site, shown), more=more, stale=stale, stale_more=stale_more)
 

@@ -10,14 +10,18 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.roles import roles_required
+from core.baked import Baked
 from trials import procedure, tasks
 from trials.models import Trial
+from trials.models.trial import heads_of
 from trials.procedure import Phase
 from trials.services import kept_rows
 from trials.services.phase import decision_blockers
 from trials.services.snapshot import TrialSnapshot
 
 WORKLIST_LIMIT = 50
+# The worklist's heads, compiled once per process (core/baked.py): only the clock moves them.
+WAITING = Baked(lambda now, limit: Trial.objects.waiting_for_neurologist(now).heads_query(limit))
 TASKS_LIMIT = 60  # open trials read for one page of tasks; more than a day unit runs at once
 
 
@@ -84,7 +88,7 @@ def worklist(request):
     Each trial's row is kept by its revision and the step it waits for (kept_rows)."""
     now = timezone.now()
     site = request.site_settings
-    heads, more = Trial.objects.waiting_for_neurologist(now).heads(WORKLIST_LIMIT)
+    heads, more = heads_of(WAITING.rows(now, WORKLIST_LIMIT))
     shown = kept_rows.rows("worklist", heads, Trial.objects.with_worklist_row)
     rows = [
         kept_rows.html("worklist", trial, partial(_worklist_row, trial, step), step)

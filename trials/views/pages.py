@@ -10,12 +10,14 @@ from django.views.decorators.http import require_GET
 from accounts.roles import ANY_ROLE, roles_required
 from audit.models import AuditEvent
 from audit.web import audit_view
+from core.baked import Baked
 from core.errors import ProtocolError
 from core.paging import page_counted_in_passing
 from patients.models import Patient
 from trials import presenters, procedure
 from trials.forms import TrialEditForm, TrialForm
 from trials.models import Trial
+from trials.models.trial import counts_by_phase, heads_by_phase
 from trials.services import kept_rows, workflow
 from trials.services.snapshot import TrialSnapshot
 
@@ -50,6 +52,9 @@ def trial_timeline(request, pk: int):
 
 GROUP_SIZE = 10
 PAGE_SIZE = 50
+# The trial list's two reads, compiled once per process (core/baked.py): neither has a moving part.
+OPEN_COUNTS = Baked(lambda now: Trial.objects.open().phase_counts_query())
+RECENT_HEADS = Baked(lambda now, size: Trial.objects.recent_heads_query(size))
 
 
 @require_GET
@@ -65,8 +70,8 @@ def trial_list(request):
         page = Paginator(trials, PAGE_SIZE).get_page(request.GET.get("page"))
         context = {"phase": phase, "phase_label": procedure.Phase.LABELS[phase], "page": page}
         return render(request, "trials/list_phase.html", context | {"count": page.paginator.count})
-    counts = Trial.objects.open().phase_counts()
-    recent = Trial.objects.recent_heads_of_each_phase(GROUP_SIZE)
+    counts = counts_by_phase(OPEN_COUNTS.rows())
+    recent = heads_by_phase(RECENT_HEADS.rows(None, GROUP_SIZE))
     every = [head for heads in recent.values() for head in heads]
     rows = kept_rows.rendered("trial-item", every, Trial.objects.for_list, _trial_item)
     groups = [
