@@ -25,6 +25,7 @@ from tests.views.support import html, section
 from trials import scenarios
 from trials.models import SiteSettings, Trial
 from trials.services import kept_rows
+from trials.views import board
 
 HOMES = {
     "board": ("trials:board", "as_nurse"),
@@ -203,6 +204,20 @@ def test_a_kept_row_is_a_copy_that_a_page_cannot_change(observed):
     [again] = kept_rows.rows("board", heads, rows)
 
     assert again.patient.last_name == first.patient.last_name != "Changed in memory"
+
+
+def test_the_board_keeps_of_a_trial_its_latest_dose_and_the_times_of_its_checks(observed):
+    heads = [(observed.pk, observed.revision)]
+    kept_rows.rows("board", heads, Trial.objects.with_board_row, board.slim)
+    [kept] = kept_rows.rows("board", heads, Trial.objects.with_board_row, board.slim)
+
+    [attempt] = kept.given_attempts
+    given = observed.attempts.order_by("-number").first()
+    assert attempt.pk == given.pk
+    assert attempt.vitals_times == list(
+        given.vitals.order_by("recorded_at").values_list("recorded_at", flat=True)
+    )
+    assert not hasattr(attempt, "vitals_rows")  # no model per check to unpickle on every view
 
 
 # --- The patient list: each row kept by the values it shows -------------------------------

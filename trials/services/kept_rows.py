@@ -40,11 +40,18 @@ def _key(kind: str, pk: int, revision: str) -> str:
     return f"{kind}:{pk}:{revision}"
 
 
-def rows(kind: str, heads: Heads, read: Callable[[], QuerySet]) -> list[Trial]:
+def rows(
+    kind: str,
+    heads: Heads,
+    read: Callable[[], QuerySet],
+    slim: Callable[[Trial], None] | None = None,
+) -> list[Trial]:
     """The trials of `heads` in their order, each as `read()` reads it (a queryset of Trial with
     the row's joins and prefetches, built only when a row is missing): this process's copy of
     its revision, or, for the trials without one, read in one query (plus the prefetches) and
-    kept."""
+    kept. `slim(trial)`, if given, makes a trial just read into what the home keeps of it (plain
+    values in place of related models that are only looked at: each model costs its unpickling
+    on every view)."""
     cache = caches[CACHE]
     keys = {pk: _key(kind, pk, revision) for pk, revision in heads}
     kept = cache.get_many(keys.values()) if keys else {}
@@ -52,6 +59,9 @@ def rows(kind: str, heads: Heads, read: Callable[[], QuerySet]) -> list[Trial]:
     fresh: dict[int, Trial] = {}
     if missing:
         fresh = {trial.pk: trial for trial in read().filter(pk__in=missing)}
+        if slim is not None:
+            for trial in fresh.values():
+                slim(trial)
         cache.set_many({_key(kind, t.pk, t.revision): t for t in fresh.values()})
     # A trial gone between the two reads (none is ever deleted by the app) is left out.
     found = (kept.get(key) or fresh.get(pk) for pk, key in keys.items())

@@ -63,13 +63,23 @@ class Board:
     observed_hours: int = OBSERVED_HOURS
 
 
+def slim(trial: Trial) -> None:
+    """What the board keeps of a trial it has read (with_board_row): its latest attempt given,
+    with the times of its vital signs as plain datetimes (`vitals_times`), not as models."""
+    trial.given_attempts = trial.given_attempts[-1:]
+    for attempt in trial.given_attempts:
+        attempt.vitals_times = [v.recorded_at for v in attempt.vitals_rows]
+        del attempt.vitals_rows
+
+
 def board_rows(now, site, trials) -> list[BoardRow]:
+    """The board's rows of `trials` as with_board_row reads them, slimmed (slim)."""
     rows = []
     for trial in trials:
         attempt = trial.given_attempts[-1] if trial.given_attempts else None
         if attempt is None:
             continue
-        recorded = [v.recorded_at for v in attempt.vitals_rows]
+        recorded = attempt.vitals_times
         schedule = vitals_schedule(attempt.given_at, site.vitals_schedule, recorded, now)
         rows.append(BoardRow(trial, attempt, now - attempt.given_at, schedule))
     # Overdue first, then missed checks, then severe events, then the one due soonest.
@@ -88,7 +98,7 @@ def ward_board(now, site) -> Board:
     """A fixed number of queries: the two bounded lists (each with its count), and the rows of
     their trials whose revision this process keeps no copy of (kept_rows)."""
     heads, more = heads_of(OBSERVED_NOW.rows(now, BOARD_LIMIT))
-    shown = kept_rows.rows("board", heads, Trial.objects.with_board_row)
+    shown = kept_rows.rows("board", heads, Trial.objects.with_board_row, slim)
     stale_heads, stale_more = heads_of(NOT_RECORDED.rows(now, STALE_LIMIT))
     stale = kept_rows.rows("stale", stale_heads, Trial.objects.with_stale_row)
     return Board(rows=board_rows(now, site, shown), more=more, stale=stale, stale_more=stale_more)
@@ -120,5 +130,8 @@ def board(request):
 def next_vitals_due(now, site, *, leaving: int) -> Trial | None:
     """The next patient whose vital signs are due now (the time has come, the window is open),
     in the board's order, other than the one whose set was just saved."""
-    rows = board_rows(now, site, list(Trial.objects.for_ward_board(now)[:BOARD_LIMIT]))
+    trials = list(Trial.objects.for_ward_board(now)[:BOARD_LIMIT])
+    for trial in trials:
+        slim(trial)
+    rows = board_rows(now, site, trials)
     return next((r.trial for r in rows if r.trial.pk != leaving and r.vitals.overdue), None)
