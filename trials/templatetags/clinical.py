@@ -85,3 +85,17 @@ def checklist_record(rows) -> SafeString:
         by = escape(entry.by.printed_name if entry.by_id else "")
         items.append(f"<li>{mark} {label} – {by}, {when(entry.at)} {late(entry)}</li>")
     return mark_safe("".join(items))  # noqa: S308 - every value escaped above
+
+
+@register.simple_tag
+def timeline_rows(events) -> SafeString:
+    """The items of a trial's timeline (the trial page shows the latest 20, the timeline page 50
+    a page; the trial page sends them again after every tick)."""
+    items = []
+    for ev in events:
+        reason = f"<br><em>Reason: {escape(ev.reason)}</em>" if ev.reason else ""
+        items.append(
+            f'<li class="mb-2"><span class="text-muted">{when(ev.at)}</span> · '
+            f"<strong>{escape(ev.actor_name)}</strong><br>{escape(ev.summary)}{reason}</li>"
+        )
+    return mark_safe("".join(items))  # noqa: S308 - every value escaped above
