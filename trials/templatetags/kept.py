@@ -1,11 +1,18 @@
 """`{% kept key "name" %}…{% endkept %}`: a part of a page rendered once per key, in the "records"
 cache of this process (trials/services/record_cache.py).
 
-The key is the trial's record key (presenters.record_key): the trial, its revision, the viewer's
-role, the clinic's time zone and the names of the people on the record, everything the part
-shows. Without a key (a page rendered from a writer's read, inside its transaction) the part is
-rendered and not kept: a write that is rolled back must leave nothing behind.
+The key is what the part shows: the trial's record key (presenters.record_key: the trial, its
+revision, the viewer's role, the clinic's time zone and the names of the people on the record),
+and for a part that also shows the clock, what the clock decides in it (presenters.panel_key).
+Without a key (a page rendered from a writer's read, inside its transaction) the part is rendered
+and not kept: a write that is rolled back must leave nothing behind.
+
+A kept part may hold forms: it is rendered with a stand-in for the CSRF token, and each request
+puts its own token in its place. The stand-in is drawn at random by each process, whose memory
+alone holds the parts, so no text entered by a user can contain it.
 """
+
+import secrets
 
 from django import template
 from django.core.cache import caches
@@ -14,6 +21,7 @@ from trials.services.record_cache import CACHE
 
 register = template.Library()
 TIMEOUT = 3600
+CSRF_STAND_IN = f"kept-csrf-{secrets.token_hex(16)}"
 
 
 class KeptNode(template.Node):
@@ -28,8 +36,12 @@ class KeptNode(template.Node):
         full_key = f"kept:{self.name.resolve(context)}:{key}"
         part = cache.get(full_key)
         if part is None:
-            part = self.nodelist.render(context)
+            with context.push(csrf_token=CSRF_STAND_IN):
+                part = self.nodelist.render(context)
             cache.set(full_key, part, TIMEOUT)
+        if CSRF_STAND_IN in part:
+            # The request's own token (reading it is what makes the response set the cookie).
+            part = part.replace(CSRF_STAND_IN, str(context.get("csrf_token", "")))
         return part
 
 

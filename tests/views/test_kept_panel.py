@@ -1,0 +1,151 @@
+"""The trial page's phase panel is rendered once per key, and every change still shows at once.
+
+The panel (the current phase's checklists with their forms, the observation schedule, what
+blocks the next step) is kept by presenters.panel_key: the record's revision, the viewer's role,
+and what the clock decides in it now; each request puts its own CSRF token into the kept forms
+(templatetags/kept.py). These tests look at the page once (the panel kept), then after a change
+by someone else, after the clock moved on, as the other role, and post the kept forms.
+"""
+
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.conftest import sign_in
+from tests.views.support import HTMX, html, section
+from trials import procedure
+from trials.models import SiteSettings
+from trials.services import checklist
+from trials.templatetags.kept import CSRF_STAND_IN
+
+
+@pytest.fixture(autouse=True)
+def idle_limit_of_two_hours(db):
+    """The clock moves up to 20 minutes between two looks here: the session outlasts it."""
+    site = SiteSettings.current()
+    site.session_idle_minutes = 120
+    site.save()
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        yield traveller
+
+
+def panel(client, trial) -> str:
+    page = html(client.get(trial.get_absolute_url()))
+    return section(page, '<div id="phase-panel">', '<div class="col-lg-4">')
+
+
+def tick_labels(part: str) -> set[str]:
+    return set(re.findall(r'aria-label="Tick: ([^"]+)"', part))
+
+
+def labels(role: str) -> set[str]:
+    return {i.label for i in procedure.PREPARATION.items if role in i.roles}
+
+
+def ticked(part: str) -> list[str]:
+    return re.findall(r"✓</span>\s*<span[^>]*>([^<]+)", part)
+
+
+# "imaging" is optional: its tick changes nothing the clock or the blockers decide, and the
+# neurologist is already named on the record (the first tick): only the revision tells.
+@pytest.mark.parametrize("item", ["imaging", "indication"])
+def test_a_tick_by_another_user_shows_at_once_on_a_kept_panel(trial_in, client_for, team, item):
+    trial = trial_in("preparation")
+    first = "goals" if item == "imaging" else "imaging"
+    checklist.checklist_tick(
+        trial_id=trial.pk, checklist_key="preparation", item_key=first, actor=team.neurologist
+    )
+    label = procedure.PREPARATION.item(item).label
+    nurse = client_for(team.nurse)
+    assert label not in ticked(panel(nurse, trial))  # kept for the nurse
+
+    checklist.checklist_tick(
+        trial_id=trial.pk, checklist_key="preparation", item_key=item, actor=team.neurologist
+    )
+
+    after = panel(nurse, trial)
+    assert label in ticked(after)
+    assert team.neurologist.printed_name in after
+
+
+def test_the_clock_moving_on_marks_a_vital_sign_overdue_on_a_kept_panel(injected, as_nurse, frozen):
+    trial = injected(timezone.now() - timedelta(minutes=10))  # the 15 min set is not due yet
+    assert "15 min overdue" not in panel(as_nurse, trial)  # kept
+
+    frozen.shift(timedelta(minutes=10))
+
+    assert "15 min overdue" in panel(as_nurse, trial)
+
+
+def test_the_clock_moving_on_marks_a_slot_missed_on_a_kept_panel(injected, as_nurse, frozen):
+    trial = injected(timezone.now() - timedelta(minutes=20))
+    first = panel(as_nurse, trial)
+    assert "15 min overdue" in first and "15 min missed" not in first
+
+    frozen.shift(timedelta(minutes=15))  # the 15 min window closed empty
+
+    assert "15 min missed" in panel(as_nurse, trial)
+
+
+@pytest.mark.parametrize("first, then", [("nurse", "neurologist"), ("neurologist", "nurse")])
+def test_a_panel_kept_for_one_role_never_shows_the_other_roles_buttons(
+    trial_in, client_for, team, first, then
+):
+    trial = trial_in("preparation")
+    assert tick_labels(panel(client_for(getattr(team, first)), trial)) == labels(first)
+
+    shown = panel(client_for(getattr(team, then)), trial)
+
+    assert tick_labels(shown) == labels(then)
+    sign = 'href="{}"'.format(reverse("trials:sign_preparation", args=[trial.pk]))
+    assert (sign in shown) == (then == "neurologist")
+
+
+def test_the_csrf_token_of_a_kept_panel_is_the_requests_own_and_a_post_with_it_works(
+    trial_in, team
+):
+    trial = trial_in("preparation")
+    nurse = sign_in(Client(enforce_csrf_checks=True), team.nurse)
+    tokens = []
+    for _ in range(2):  # the second look takes the kept panel
+        page = html(nurse.get(trial.get_absolute_url()))
+        assert CSRF_STAND_IN not in page
+        header = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+        part = section(page, '<div id="phase-panel">', '<div class="col-lg-4">')
+        in_forms = set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', part))
+        assert in_forms == {header}  # the request's own token, as the page's header has it
+        tokens.append(header)
+    assert tokens[0] != tokens[1]  # masked afresh for each request, not kept with the panel
+
+    url = reverse("trials:tick", args=[trial.pk, "preparation", "no_infection"])
+    response = nurse.post(url, {"csrfmiddlewaretoken": tokens[1], "note": ""})
+
+    assert response.status_code == 302
+    assert "no_infection" in {e.item for e in trial.entries.all()}
+
+
+def test_a_post_without_the_token_is_still_refused(trial_in, team):
+    trial = trial_in("preparation")
+    nurse = sign_in(Client(enforce_csrf_checks=True), team.nurse)
+    panel(nurse, trial)
+    url = reverse("trials:tick", args=[trial.pk, "preparation", "no_infection"])
+
+    assert nurse.post(url, {"csrfmiddlewaretoken": CSRF_STAND_IN}).status_code == 403
+
+
+def test_a_refused_ticks_message_is_not_kept_with_the_panel(trial_in, as_nurse):
+    trial = trial_in("preparation")
+    url = reverse("trials:tick", args=[trial.pk, "preparation", "no_infection"])
+    refused = as_nurse.post(url, {"not_applicable": "on", "na_reason": " "}, **HTMX)
+    assert 'class="alert alert-danger"' in html(refused)
+
+    assert 'class="alert alert-danger"' not in panel(as_nurse, trial)
