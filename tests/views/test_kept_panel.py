@@ -12,15 +12,18 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core.cache import caches
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from tests.conftest import sign_in
+from tests.trials.test_record_cache import page_without_tokens
 from tests.views.support import HTMX, html, section
 from trials import procedure
 from trials.models import SiteSettings
 from trials.services import checklist
+from trials.services.record_cache import CACHE
 from trials.templatetags.kept import CSRF_STAND_IN
 
 
@@ -149,3 +152,26 @@ def test_a_refused_ticks_message_is_not_kept_with_the_panel(trial_in, as_nurse):
     assert 'class="alert alert-danger"' in html(refused)
 
     assert 'class="alert alert-danger"' not in panel(as_nurse, trial)
+
+
+# A tick keeps the record as it left it, its entries those read under the lock plus the one it
+# stored (record_cache.keep_after_write, `known`): the next page is the page read cold.
+@pytest.mark.parametrize("verb", ["tick", "untick"])
+def test_the_page_after_a_tick_through_the_page_is_the_page_read_cold(
+    trial_in, client_for, team, clock_stands_still, django_capture_on_commit_callbacks, verb
+):
+    trial = trial_in("preparation")
+    neurologist = client_for(team.neurologist)
+    args = [trial.pk, "preparation", "indication"]
+    if verb == "untick":
+        neurologist.post(reverse("trials:tick", args=args), **HTMX)
+    neurologist.get(trial.get_absolute_url())  # the page kept before the change
+    with django_capture_on_commit_callbacks(execute=True):
+        neurologist.post(reverse(f"trials:{verb}", args=args), {"note": "By the page."}, **HTMX)
+
+    kept = page_without_tokens(neurologist, trial.get_absolute_url())
+    caches[CACHE].clear()
+    cold = page_without_tokens(neurologist, trial.get_absolute_url())
+
+    assert kept == cold
+    assert ("Indication documented" in ticked(kept)) == (verb == "tick")

@@ -253,10 +253,11 @@ TRIAL_PAGE_KEPT_QUERIES = {db: PAGE_START + 1 + 1 + n for db, n in AUDIT_ROW.ite
 # The tick: the session and its user (2), then one transaction (SAVEPOINT ... RELEASE here, 2): the
 # trial's revision read under its lock (1), the record kept for that revision (the trial page
 # was just read; it names no one yet, so no people are read), the entry's INSERT (1), its audit
-# row (3 on PostgreSQL, 2 on SQLite), the checklist entries read again with the revision the
-# tick gave the trial (2: the record as the tick left it, kept for the next read); then the
-# panel rendered from it, with the timeline beside it (1). In production: 13 on PostgreSQL.
-TICK_QUERIES = {db: 2 + 2 + 1 + 1 + n + 2 + 1 for db, n in AUDIT_ROW.items()}
+# row (3 on PostgreSQL, 2 on SQLite), the revision the tick gave the trial (1: the entries are
+# those read under the lock and the one stored, not read again; the record as the tick left it,
+# kept for the next read); then the panel rendered from it, with the timeline beside it (1).
+# In production: 12 on PostgreSQL.
+TICK_QUERIES = {db: 2 + 2 + 1 + 1 + n + 1 + 1 for db, n in AUDIT_ROW.items()}
 
 
 def captured_sql(client, method: str, url: str, **headers) -> list[str]:

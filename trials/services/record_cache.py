@@ -66,16 +66,24 @@ def load_record(trial_id: int, *, lock: bool = False) -> Trial:
     return trial
 
 
-def keep_after_write(trial: Trial, *changed: str) -> None:
+def keep_after_write(trial: Trial, *changed: str, known: dict[str, list] | None = None) -> None:
     """After a write under the trial's lock that changed only the parts `changed` of the record
     (names of for_detail's prefetches, e.g. "entries"): read those parts again, as for_detail
     reads them, and the revision the write gave the trial; keep the record for that revision
-    when the transaction commits."""
+    when the transaction commits. `known`: {part: its rows} for a part the writer holds as the
+    database now has it, in for_detail's order and with its joins (a tick adds the entry it
+    created to those it read under the lock): set, not read again."""
+    known = known or {}
     reads = Trial.objects.for_detail()._prefetch_related_lookups  # type: ignore[attr-defined]
     lookups = {p.prefetch_to: p for p in reads}
     for name in changed:
         trial._prefetched_objects_cache.pop(name, None)  # type: ignore[attr-defined]
-    prefetch_related_objects([trial], *(lookups[name] for name in changed))
+    prefetch_related_objects([trial], *(lookups[name] for name in changed if name not in known))
+    for name, rows in known.items():
+        # As prefetch_related_objects leaves a part: a queryset whose rows are already read.
+        part = getattr(trial, name).all()
+        part._result_cache, part._prefetch_done = list(rows), True
+        trial._prefetched_objects_cache[name] = part  # type: ignore[attr-defined]
     trial.revision = Trial.objects.filter(pk=trial.pk).values_list("revision", flat=True).get()
     key = _key(trial.pk, trial.revision)
     transaction.on_commit(lambda: caches[CACHE].set(key, trial))
