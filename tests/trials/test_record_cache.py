@@ -341,3 +341,21 @@ def test_a_write_after_a_tick_in_the_same_transaction_is_not_hidden_by_its_copy(
     snap = TrialSnapshot.load(observed.pk)
     assert "rest_today" in snap.entries_for("observation", snap.attempt)
     assert 97 in [v.heart_rate for v in snap.attempt.vitals.all()]
+
+
+def test_a_kept_copy_holds_no_user_and_the_read_of_it_names_everyone(full_record):
+    from accounts.models import User
+    from trials.services.record_cache import _key, _people_links, _rows
+
+    caches[CACHE].clear()
+    cold = TrialSnapshot.load(full_record.pk)  # read and kept
+    kept = caches[CACHE].get(_key(full_record.pk, cold.trial.revision))
+    rows = list(_rows(kept))
+    cached = [value for row in rows for value in row._state.fields_cache.values()]
+    assert not any(isinstance(value, User) for value in cached)
+    assert not any(field.is_cached(row) for row, field in _people_links(kept))
+
+    again = TrialSnapshot.load(full_record.pk)
+    named = _people_links(again.trial)
+    assert named and all(field.is_cached(row) for row, field in named)
+    assert again.trial.people_named == cold.trial.people_named
