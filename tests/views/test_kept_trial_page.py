@@ -1,10 +1,12 @@
-"""The trial page's phase panel is rendered once per key, and every change still shows at once.
+"""The trial page is rendered once per key, part by part, and every change still shows at once.
 
 The panel (the current phase's checklists with their forms, the observation schedule, what
 blocks the next step) is kept by presenters.panel_key: the record's revision, the viewer's role,
 and what the clock decides in it now; each request puts its own CSRF token into the kept forms
-(templatetags/kept.py). These tests look at the page once (the panel kept), then after a change
-by someone else, after the clock moved on, as the other role, and post the kept forms.
+(templatetags/kept.py). The parts around it (the trial's head, its details, the record) show the
+record only, and are kept by presenters.record_key. These tests look at the page once (its parts
+kept), then after a change by someone else, after the clock moved on, as the other role, and
+post the kept forms.
 """
 
 import re
@@ -175,3 +177,42 @@ def test_the_page_after_a_tick_through_the_page_is_the_page_read_cold(
 
     assert kept == cold
     assert ("Indication documented" in ticked(kept)) == (verb == "tick")
+
+
+# --- The record's parts around the panel: kept by the record key alone -------------------------
+
+
+def test_a_severe_adverse_event_shows_at_once_above_a_kept_page(
+    injected, as_nurse, record_adverse_event
+):
+    trial = injected()
+    assert 'id="severe-ae-banner"' not in html(as_nurse.get(trial.get_absolute_url()))  # kept
+
+    record_adverse_event(trial, severity="severe")
+
+    page = html(as_nurse.get(trial.get_absolute_url()))
+    assert 'id="severe-ae-banner"' in page and 'id="severe-events"' in page
+
+
+def test_a_corrected_patient_name_shows_at_once_on_a_kept_page(trial_in, as_nurse):
+    trial = trial_in("preparation")
+    as_nurse.get(trial.get_absolute_url())  # kept
+
+    trial.patient.last_name = "Corrected-Name"
+    trial.patient.save()
+
+    head = section(html(as_nurse.get(trial.get_absolute_url())), "<h1", "</h1>")
+    assert "Corrected-Name" in head
+
+
+@pytest.mark.parametrize("first, then", [("nurse", "neurologist"), ("neurologist", "nurse")])
+def test_kept_trial_details_offer_the_edit_button_to_the_roles_that_may_edit(
+    trial_in, client_for, team, first, then
+):
+    trial = trial_in("preparation")
+    edit = 'href="{}"'.format(reverse("trials:edit", args=[trial.pk]))
+    html(client_for(getattr(team, first)).get(trial.get_absolute_url()))  # kept for `first`
+
+    page = html(client_for(getattr(team, then)).get(trial.get_absolute_url()))
+
+    assert (edit in page) == (then in procedure.ACTION_ROLES["edit_trial"])
