@@ -216,3 +216,17 @@ def test_kept_trial_details_offer_the_edit_button_to_the_roles_that_may_edit(
     page = html(client_for(getattr(team, then)).get(trial.get_absolute_url()))
 
     assert (edit in page) == (then in procedure.ACTION_ROLES["edit_trial"])
+
+
+def test_a_kept_part_rendered_without_a_request_has_no_token_input(db):
+    from django.template import engines
+
+    part = engines["django"].from_string(
+        '{% load kept %}{% kept key "test-forms" %}<form>{% csrf_token %}</form>{% endkept %}'
+    )
+    key = f"test:{CSRF_STAND_IN[-8:]}"
+    assert part.render({"key": key}) == part.render({"key": key}) == "<form></form>"
+    with_token = part.render({"key": key, "csrf_token": "t0ken"})
+    assert (
+        with_token == '<form><input type="hidden" name="csrfmiddlewaretoken" value="t0ken"></form>'
+    )

@@ -22,6 +22,7 @@ from trials.services.record_cache import CACHE
 register = template.Library()
 TIMEOUT = 3600
 CSRF_STAND_IN = f"kept-csrf-{secrets.token_hex(16)}"
+_INPUT = f'<input type="hidden" name="csrfmiddlewaretoken" value="{CSRF_STAND_IN}">'
 
 
 class KeptNode(template.Node):
@@ -40,8 +41,12 @@ class KeptNode(template.Node):
                 part = self.nodelist.render(context)
             cache.set(full_key, part, TIMEOUT)
         if CSRF_STAND_IN in part:
-            # The request's own token (reading it is what makes the response set the cookie).
-            part = part.replace(CSRF_STAND_IN, str(context.get("csrf_token", "")))
+            # The request's own token (reading it is what makes the response set the cookie);
+            # without one, no token input at all, as {% csrf_token %} writes then.
+            token = context.get("csrf_token")
+            if token and token != "NOTPROVIDED":  # noqa: S105 - Django's "no token" marker
+                return part.replace(CSRF_STAND_IN, str(token))
+            return part.replace(_INPUT, "").replace(CSRF_STAND_IN, "")
         return part
 
 
