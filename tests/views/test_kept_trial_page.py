@@ -14,18 +14,16 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.core.cache import caches
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from tests.conftest import sign_in
-from tests.trials.test_record_cache import page_without_tokens
+from tests.trials.test_record_cache import forget_everything_kept, page_without_tokens
 from tests.views.support import HTMX, html, section
 from trials import procedure
 from trials.models import SiteSettings
 from trials.services import checklist
-from trials.services.record_cache import CACHE
 from trials.templatetags.kept import CSRF_STAND_IN
 
 
@@ -172,7 +170,7 @@ def test_the_page_after_a_tick_through_the_page_is_the_page_read_cold(
         neurologist.post(reverse(f"trials:{verb}", args=args), {"note": "By the page."}, **HTMX)
 
     kept = page_without_tokens(neurologist, trial.get_absolute_url())
-    caches[CACHE].clear()
+    forget_everything_kept()
     cold = page_without_tokens(neurologist, trial.get_absolute_url())
 
     assert kept == cold
@@ -230,3 +228,21 @@ def test_a_kept_part_rendered_without_a_request_has_no_token_input(db):
     assert (
         with_token == '<form><input type="hidden" name="csrfmiddlewaretoken" value="t0ken"></form>'
     )
+
+
+def test_the_pages_parts_are_kept_apart_from_the_records(trial_in, as_nurse):
+    from django.core.cache import caches
+
+    from trials.templatetags.kept import CACHE as PARTS
+
+    trial = trial_in("preparation")
+    forget_everything_kept()
+
+    as_nurse.get(trial.get_absolute_url())
+
+    records = [key for key in caches["records"]._cache if f":{trial.pk}:" in key]
+    parts = [key for key in caches[PARTS]._cache if f":{trial.pk}:" in key]
+    assert len(records) == 1 and "trial-record:" in records[0]
+    assert {key.split(":")[3] for key in parts} == {
+        "trial-head", "phase-panel", "trial-record", "trial-details", "trial-signatures"
+    }  # fmt: skip

@@ -26,6 +26,7 @@ from tests.views.conftest import adverse_event, inject
 from trials import scenarios
 from trials.models import SiteSettings
 from trials.services.record_cache import CACHE as RECORDS
+from trials.templatetags.kept import CACHE as PARTS
 from trials.views import board as board_view
 
 CEILING = 25
@@ -48,6 +49,7 @@ def count_queries(client, url: str, **headers) -> int:
     (trials/services/record_cache.py), the case a page's fixed count must hold in."""
     client.get(url, **headers)  # a session due its refresh for activity refreshes it here
     caches[RECORDS].clear()
+    caches[PARTS].clear()
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url, **headers)
     assert response.status_code == 200
@@ -273,6 +275,7 @@ def test_trial_page_reads_in_a_fixed_number_of_queries(trial_in, as_nurse, recor
     as_nurse.get(trial.get_absolute_url())  # the site settings, read once per process
 
     caches[RECORDS].clear()
+    caches[PARTS].clear()
     cold = captured_sql(as_nurse, "get", trial.get_absolute_url())
     kept = captured_sql(as_nurse, "get", trial.get_absolute_url())
 

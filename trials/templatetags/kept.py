@@ -1,5 +1,5 @@
-"""`{% kept key "name" %}…{% endkept %}`: a part of a page rendered once per key, in the "records"
-cache of this process (trials/services/record_cache.py).
+"""`{% kept key "name" %}…{% endkept %}`: a part of a page rendered once per key, in the "parts"
+cache of this process (config/settings.py; as private as the records of record_cache.py).
 
 The key is what the part shows: the trial's record key (presenters.record_key: the trial, its
 revision, the viewer's role, the clinic's time zone and the names of the people on the record),
@@ -17,9 +17,8 @@ import secrets
 from django import template
 from django.core.cache import caches
 
-from trials.services.record_cache import CACHE
-
 register = template.Library()
+CACHE = "parts"
 TIMEOUT = 3600
 CSRF_STAND_IN = f"kept-csrf-{secrets.token_hex(16)}"
 _INPUT = f'<input type="hidden" name="csrfmiddlewaretoken" value="{CSRF_STAND_IN}">'
