@@ -234,6 +234,7 @@ def prepare_here() -> None:
             if key in COLD:
                 cache.clear()
                 caches["records"].clear()
+                caches["parts"].clear()
             runs.append(once(clients[role], method, paths[i % len(paths)]))
         runs = runs[1:] or runs
         single[key] = {

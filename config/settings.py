@@ -182,6 +182,15 @@ RECORDS_CACHE = {
     "TIMEOUT": 3600,
     "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("RECORDS_CACHE_ENTRIES", "300"))},
 }
+# "parts": the parts of trial pages (HTML) kept by the record's revision and what else each shows
+# (trials/templatetags/kept.py), as private as the records and kept apart from them: a trial
+# viewed by two roles keeps a dozen small parts, which must not push the records out.
+PARTS_CACHE = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "trial-parts",
+    "TIMEOUT": 3600,
+    "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("PARTS_CACHE_ENTRIES", "3000"))},
+}
 # "rows": the homes' rows (trials/services/kept_rows.py), kept the same way and as private: small
 # entries (a trial's line on the board, the worklist, the trials by phase), so many more of them.
 ROWS_CACHE = {
@@ -193,11 +202,13 @@ ROWS_CACHE = {
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "records": RECORDS_CACHE,
+    "parts": PARTS_CACHE,
     "rows": ROWS_CACHE,
 }
 if REDIS_URL:
     CACHES = {
         "records": RECORDS_CACHE,
+        "parts": PARTS_CACHE,
         "rows": ROWS_CACHE,
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",

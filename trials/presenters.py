@@ -197,22 +197,25 @@ def panel_context(snap: TrialSnapshot, user) -> dict:
     """What the phase panel and the record beside it show (trials/_phase_panel.html, also
     re-rendered alone after a tick)."""
     attempt = snap.attempt
+    moves = moves_for(snap, user)
+    blockers = decision_blockers(snap) if attempt else []
+    shown = observation(snap) if snap.trial.status == procedure.Phase.OBSERVATION else None
     return {
         "trial": snap.trial,
         "snap": snap,
         "patient": snap.trial.patient,
         "attempt": attempt,
-        "moves": moves_for(snap, user),
-        "decision_blockers": decision_blockers(snap) if attempt else [],
+        "moves": moves,
+        "decision_blockers": blockers,
         "vitals_compare": vitals_baseline(snap, attempt),
-        "checklists": checklists(snap, user),
-        "observation": observation(snap)
-        if snap.trial.status == procedure.Phase.OBSERVATION
-        else None,
+        # Built only when the panel is rendered: a panel kept for its key shows them without.
+        "checklists": SimpleLazyObject(lambda: checklists(snap, user)),
+        "observation": shown,
         "suggestion": snap.suggestion(attempt) if attempt and attempt.is_given else None,
         # Evaluated only by templates that show it: changes, not page views or sign-ins.
         "timeline": timeline(snap.trial),
         "record_key": record_key(snap, user),
+        "panel_key": panel_key(snap, user, moves, blockers, shown),
     }
 
 
@@ -229,6 +232,25 @@ def record_key(snap: TrialSnapshot, user) -> str:
     settings = repr([getattr(site, f.attname) for f in site._meta.concrete_fields])
     parts = f"{user.role}:{zone}:{settings}:{trial.people_named}"
     return f"{trial.pk}:{trial.revision}:{hashlib.sha256(parts.encode()).hexdigest()[:24]}"
+
+
+def panel_key(
+    snap: TrialSnapshot,
+    user,
+    moves: list[NextMove],
+    blockers: list[str],
+    shown: ObservationView | None,
+) -> str:
+    """What the phase panel depends on: the record (record_key) and what the clock decides in it
+    now, as worked out for this view: the observation schedule (which slots are due, overdue or
+    missed), what blocks each move (a discharge waits for the assessments due by now; the age
+    checked on today's date) and the decision. "" for a writer's read."""
+    key = record_key(snap, user)
+    if not key:
+        return ""
+    slots = (shown.vitals.slots, shown.assessments.slots) if shown else None
+    clock = repr((slots, [(m.move.action, m.blockers, m.can) for m in moves], blockers))
+    return f"{key}:{hashlib.sha256(clock.encode()).hexdigest()[:24]}"
 
 
 def trial_context(snap: TrialSnapshot, user) -> dict:
@@ -250,6 +272,7 @@ def trial_context(snap: TrialSnapshot, user) -> dict:
 
 # The changes the trial page shows; the trial's timeline page lists them all, in pages.
 TIMELINE_LATEST = 20
+TIMELINE_FIELDS = ("at", "actor_name", "summary", "reason")
 
 
 @dataclass
@@ -265,8 +288,11 @@ class Timeline:
 def timeline(trial) -> Timeline:
     """The trial's latest TIMELINE_LATEST changes, newest first, and how many older ones there
     are: one query, run when rendered (a bounded read however long the trial's history)."""
+    # Only what the timeline shows (templatetags/clinical.py, timeline_rows): not each row's
+    # old and new values, JSON the page would decode for nothing.
+    changes = AuditEvent.objects.timeline(trial.pk).only(*TIMELINE_FIELDS)
     return SimpleLazyObject(  # type: ignore[return-value]
-        lambda: Timeline(*first_with_more(AuditEvent.objects.timeline(trial.pk), TIMELINE_LATEST))
+        lambda: Timeline(*first_with_more(changes, TIMELINE_LATEST))
     )
 
 

@@ -26,6 +26,7 @@ from trials.models import Trial
 from trials.services import amendments, checklist, records
 from trials.services.record_cache import CACHE
 from trials.services.snapshot import TrialSnapshot
+from trials.templatetags.kept import CACHE as PARTS
 
 RECORD_TABLES = __import__(
     "trials.migrations.0016_trial_revision", fromlist=["RECORD_TABLES"]
@@ -236,6 +237,12 @@ def test_an_unticked_item_leaves_the_record_at_once(module_trial_in, nurse):
 # --- The page from a kept copy is the page read cold ----------------------------------------
 
 
+def forget_everything_kept() -> None:
+    """This process's copies of records and the parts of pages rendered from them."""
+    caches[CACHE].clear()
+    caches[PARTS].clear()
+
+
 def page_without_tokens(client, url: str) -> str:
     html = client.get(url).content.decode()
     return re.sub(r'(csrfmiddlewaretoken" value="|X-CSRFToken": ")[^"]+"', "", html)
@@ -247,7 +254,7 @@ def test_the_trial_page_from_kept_copies_is_the_page_read_cold(
 ):
     client = client_for(getattr(team, role))
     url = full_record.get_absolute_url()
-    caches[CACHE].clear()
+    forget_everything_kept()
     cold = page_without_tokens(client, url)
     kept = page_without_tokens(client, url)
     assert "Paracetamol" in cold and "LOT-2292" in cold  # the record's parts are on the page
@@ -288,7 +295,7 @@ def test_the_record_kept_after_a_tick_is_the_record_read_cold(
     assert len(read) == 2
     assert TICKS[change]["item_key"] in snap.entries_for("observation", snap.attempt)
     kept = page_without_tokens(client, url)
-    caches[CACHE].clear()
+    forget_everything_kept()
     cold = page_without_tokens(client, url)
 
     assert kept == cold
@@ -308,7 +315,7 @@ def test_the_record_kept_after_an_untick_is_the_record_read_cold(
 
     snap = TrialSnapshot.load(full_record.pk)
     kept = page_without_tokens(client, url)
-    caches[CACHE].clear()
+    forget_everything_kept()
 
     assert "rest_today" not in snap.entries_for("observation", snap.attempt)
     assert kept == page_without_tokens(client, url)
@@ -341,3 +348,21 @@ def test_a_write_after_a_tick_in_the_same_transaction_is_not_hidden_by_its_copy(
     snap = TrialSnapshot.load(observed.pk)
     assert "rest_today" in snap.entries_for("observation", snap.attempt)
     assert 97 in [v.heart_rate for v in snap.attempt.vitals.all()]
+
+
+def test_a_kept_copy_holds_no_user_and_the_read_of_it_names_everyone(full_record):
+    from accounts.models import User
+    from trials.services.record_cache import _key, _people_links, _rows
+
+    caches[CACHE].clear()
+    cold = TrialSnapshot.load(full_record.pk)  # read and kept
+    kept = caches[CACHE].get(_key(full_record.pk, cold.trial.revision))
+    rows = list(_rows(kept))
+    cached = [value for row in rows for value in row._state.fields_cache.values()]
+    assert not any(isinstance(value, User) for value in cached)
+    assert not any(field.is_cached(row) for row, field in _people_links(kept))
+
+    again = TrialSnapshot.load(full_record.pk)
+    named = _people_links(again.trial)
+    assert named and all(field.is_cached(row) for row, field in named)
+    assert again.trial.people_named == cold.trial.people_named

@@ -101,7 +101,8 @@ def checklist_tick(
         new={"state": entry.state, "note": entry.note, "na_reason": entry.na_reason, "at": at},
         reason=" · ".join(r for r in (entry.na_reason, reason) if r),
     )
-    snap.written("entries")
+    # The entries read under the lock and the one just stored are the entries now: not read again.
+    snap.written("entries", known={"entries": snap.entries_with(entry)})
     return ChecklistChange(entry, snap)
 
 
@@ -128,6 +129,7 @@ def checklist_untick(
         new={"state": None},
         reason=reason,
     )
+    left = snap.entries_without(entry)
     entry.delete()
-    snap.written("entries")
+    snap.written("entries", known={"entries": left})
     return ChecklistChange(None, snap)

@@ -16,8 +16,8 @@ Why this cannot show a stale record:
 - A copy may be newer than its key (a write committed between the revision's read and the
   record's), never older.
 What the copy does not keep: the people named on the record (a user's name may be corrected
-without touching any trial) are read again on every use, in one query; the timeline is read
-fresh by whoever shows it.
+without touching any trial) are read again on every use, in one query, so the copy is kept
+without them; the timeline is read fresh by whoever shows it.
 
 A writer's read is never kept as it was read: its own write is about to give the trial a new
 revision. A writer that changed one part of the record only (a tick adds or removes one
@@ -36,7 +36,7 @@ from itertools import chain
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
 from django.db import models, transaction
-from django.db.models import prefetch_related_objects
+from django.db.models import Prefetch, prefetch_related_objects
 
 from trials.models import Trial
 
@@ -61,24 +61,33 @@ def load_record(trial_id: int, *, lock: bool = False) -> Trial:
     trial.revision = revision  # the key: the record read after it is as new, or newer
     if not lock:
         # A writer's read is not kept: its own write is about to give the trial a new revision.
-        cache.set(key, trial)
+        _keep(key, trial)
     trial.people_named = people_named(trial)
     return trial
 
 
-def keep_after_write(trial: Trial, *changed: str) -> None:
+def keep_after_write(trial: Trial, *changed: str, known: dict[str, list] | None = None) -> None:
     """After a write under the trial's lock that changed only the parts `changed` of the record
     (names of for_detail's prefetches, e.g. "entries"): read those parts again, as for_detail
     reads them, and the revision the write gave the trial; keep the record for that revision
-    when the transaction commits."""
-    reads = Trial.objects.for_detail()._prefetch_related_lookups  # type: ignore[attr-defined]
-    lookups = {p.prefetch_to: p for p in reads}
+    when the transaction commits. `known`: {part: its rows} for a part the writer holds as the
+    database now has it, in for_detail's order and with its joins (a tick adds the entry it
+    created to those it read under the lock): set, not read again."""
+    known = known or {}
     for name in changed:
         trial._prefetched_objects_cache.pop(name, None)  # type: ignore[attr-defined]
-    prefetch_related_objects([trial], *(lookups[name] for name in changed))
+    if unknown := [name for name in changed if name not in known]:
+        reads = Trial.objects.for_detail()._prefetch_related_lookups  # type: ignore[attr-defined]
+        lookups = {p.prefetch_to: p for p in reads}
+        prefetch_related_objects([trial], *(lookups[name] for name in unknown))
+    for name, rows in known.items():
+        # As prefetch_related_objects leaves a part: a queryset whose rows are already read.
+        part = getattr(trial, name).all()
+        part._result_cache, part._prefetch_done = list(rows), True
+        trial._prefetched_objects_cache[name] = part  # type: ignore[attr-defined]
     trial.revision = Trial.objects.filter(pk=trial.pk).values_list("revision", flat=True).get()
     key = _key(trial.pk, trial.revision)
-    transaction.on_commit(lambda: caches[CACHE].set(key, trial))
+    transaction.on_commit(lambda: _keep(key, trial))
 
 
 def _key(trial_id: int, revision: str) -> str:
@@ -102,14 +111,48 @@ def _user_fields(model: type[models.Model]) -> tuple:
     )
 
 
+@functools.cache
+def _people_joins() -> dict[type[models.Model], tuple]:
+    """{model: its foreign keys to a user that for_detail joins (select_related)}, read from
+    for_detail's own prefetches, at any depth: where the record names people."""
+    joins: dict[type[models.Model], tuple] = {}
+
+    def walk(queryset) -> None:
+        selected = queryset.query.select_related
+        names = set(selected) if isinstance(selected, dict) else set()
+        joins[queryset.model] = tuple(f for f in _user_fields(queryset.model) if f.name in names)
+        for lookup in queryset._prefetch_related_lookups:
+            if isinstance(lookup, Prefetch) and lookup.queryset is not None:
+                walk(lookup.queryset)
+
+    walk(Trial.objects.for_detail())
+    return joins
+
+
 def _people_links(trial: Trial) -> list:
     """(row, field) for each user the record names (a select_related join of for_detail)."""
+    joins = _people_joins()
     return [
         (row, field)
         for row in chain(_rows(trial), [trial.patient])
-        for field in _user_fields(row.__class__)
-        if field.is_cached(row)
+        for field in joins.get(row.__class__, ())
     ]
+
+
+def _keep(key: str, trial: Trial) -> None:
+    """Keep a copy of the record without the people it names: they are read again on every use
+    (_read_people_again), so a copy need not hold them (a third of its size, and of the time to
+    unpickle it, on a trial in observation)."""
+    held = [
+        (row, f, f.get_cached_value(row)) for row, f in _people_links(trial) if f.is_cached(row)
+    ]
+    for row, field, _ in held:
+        field.delete_cached_value(row)
+    try:
+        caches[CACHE].set(key, trial)
+    finally:
+        for row, field, person in held:
+            field.set_cached_value(row, person)
 
 
 def people_named(trial: Trial, links: list | None = None) -> str:

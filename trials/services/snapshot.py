@@ -49,11 +49,12 @@ class TrialSnapshot:
         snap.__dict__.update(attempts=rows["attempt_rows"], assessments=rows["assessment_rows"])
         return snap
 
-    def written(self, *changed: str) -> None:
+    def written(self, *changed: str, known: dict[str, list] | None = None) -> None:
         """This writer changed only those parts of the record (for_detail's prefetches): read
-        them again, so the snapshot shows the record as the write left it, and keep that record
-        for the revision the write gave it (record_cache.keep_after_write)."""
-        keep_after_write(self.trial, *changed)
+        them again (or take them from `known`, as the writer holds them), so the snapshot shows
+        the record as the write left it, and keep that record for the revision the write gave
+        it (record_cache.keep_after_write)."""
+        keep_after_write(self.trial, *changed, known=known)
         for name in changed:
             self.__dict__.pop(name, None)  # the cached_property of the same name
 
@@ -76,6 +77,13 @@ class TrialSnapshot:
     @cached_property
     def entries(self) -> list[ChecklistEntry]:
         return list(self.trial.entries.all())
+
+    def entries_with(self, added: ChecklistEntry) -> list[ChecklistEntry]:
+        """The entries once `added` is stored, in for_detail's order (ChecklistEntry.Meta)."""
+        return sorted([*self.entries, added], key=lambda e: e.at)
+
+    def entries_without(self, removed: ChecklistEntry) -> list[ChecklistEntry]:
+        return [e for e in self.entries if e.pk != removed.pk]
 
     def entries_for(self, checklist: str, attempt: DoseAttempt | None) -> dict[str, ChecklistEntry]:
         attempt_id = attempt.pk if attempt is not None else None

@@ -4,6 +4,7 @@ from datetime import datetime
 from html import escape
 
 from django import template
+from django.template.defaulttags import CsrfTokenNode
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
@@ -85,3 +86,121 @@ def checklist_record(rows) -> SafeString:
         by = escape(entry.by.printed_name if entry.by_id else "")
         items.append(f"<li>{mark} {label} – {by}, {when(entry.at)} {late(entry)}</li>")
     return mark_safe("".join(items))  # noqa: S308 - every value escaped above
+
+
+@register.simple_tag
+def timeline_rows(events) -> SafeString:
+    """The items of a trial's timeline (the trial page shows the latest 20, the timeline page 50
+    a page; the trial page sends them again after every tick)."""
+    items = []
+    for ev in events:
+        reason = f"<br><em>Reason: {escape(ev.reason)}</em>" if ev.reason else ""
+        items.append(
+            f'<li class="mb-2"><span class="text-muted">{when(ev.at)}</span> · '
+            f"<strong>{escape(ev.actor_name)}</strong><br>{escape(ev.summary)}{reason}</li>"
+        )
+    return mark_safe("".join(items))  # noqa: S308 - every value escaped above
+
+
+# The rows of a checklist of the current phase (trials/_checklist.html): each with its forms,
+# rendered for every tick's reply. Same markup as the template loop they replace.
+
+_FORM = (
+    '<form method="post" class="{cls}" action="{url}" hx-post="{url}" hx-target="#phase-panel" '
+    'hx-swap="outerHTML" hx-disabled-elt="find button">{csrf}'
+)
+
+
+@register.simple_tag(takes_context=True)
+def checklist_rows(context, cl, vitals_compare) -> SafeString:
+    """The items of `cl` (presenters.ChecklistView): who ticked each, and the forms to tick,
+    untick or mark it not applicable where this user may. `vitals_compare` is shown under
+    "vital signs stable" (presenters.vitals_baseline)."""
+    csrf = CsrfTokenNode().render(context)  # what {% csrf_token %} writes
+    key = escape(cl.checklist.key)
+    rows = "".join(_checklist_row(key, cl.editable, r, vitals_compare, csrf) for r in cl.rows)
+    return mark_safe(rows)  # noqa: S308 - every value escaped in _checklist_row
+
+
+def _checklist_row(key: str, editable: bool, row, vitals_compare, csrf: str) -> str:
+    item, entry = row.item, row.entry
+    label, item_key = escape(item.label), escape(item.key)
+    parts = [
+        f'<li class="list-group-item checklist-item" id="item-{key}-{item_key}" '
+        f'data-item="{item_key}"><div class="checklist-row"><div class="checklist-label"> '
+    ]
+    if entry:
+        parts.append(
+            '<span class="badge text-bg-light border">N/A</span> '
+            if entry.state == "na"
+            else '<span class="text-success fw-bold" aria-label="done">✓</span> '
+        )
+    parts.append(
+        f'<span class="{"text-body" if entry else ""}">{label}</span> '
+        f'<span class="badge rounded-pill text-bg-light border">{escape(item.roles_label)}</span> '
+    )
+    if not item.required:
+        parts.append('<span class="badge rounded-pill text-bg-light border">optional</span> ')
+    if item.help:
+        parts.append(f'<div class="small text-muted">{escape(item.help)}</div> ')
+    if entry:
+        na = f"Not applicable: {escape(entry.na_reason)} · " if entry.state == "na" else ""
+        note = f" · “{escape(entry.note)}”" if entry.note else ""
+        by = escape(entry.by.printed_name)
+        parts.append(
+            f'<div class="small text-muted">{na}{by}, {when(entry.at)}{note} {late(entry)}</div> '
+        )
+    if item.key == "vitals_stable":
+        parts.append(_vitals_compare(vitals_compare))
+    parts.append("</div> ")
+    can = editable and row.can_tick
+    url = escape(row.url)
+    if can and entry:
+        parts.append(
+            _FORM.format(cls="checklist-action d-flex justify-content-end", url=url, csrf=csrf)
+            + ' <button class="btn btn-outline-secondary btn-sm btn-tick" type="submit" '
+            f'aria-label="Untick: {label}">Untick</button> </form> '
+        )
+    elif can:
+        parts.append(
+            _FORM.format(cls="checklist-action d-flex gap-2 align-items-start", url=url, csrf=csrf)
+            + ' <input class="form-control form-control-sm" type="text" name="note" '
+            f'maxlength="500" placeholder="Note (optional)" aria-label="Note for {label}"> '
+            '<button class="btn btn-success btn-tick" type="submit" '
+            f'aria-label="Tick: {label}">Tick</button> </form> '
+        )
+    parts.append("</div> ")
+    if can and not entry:
+        parts.append(
+            '<details class="mt-1 small"> <summary class="text-muted">Not applicable…</summary> '
+            + _FORM.format(cls="d-flex gap-2 mt-1", url=url, csrf=csrf)
+            + ' <input type="hidden" name="not_applicable" value="on"> '
+            '<input class="form-control form-control-sm" type="text" name="na_reason" '
+            'maxlength="500" required placeholder="Reason (required)" '
+            f'aria-label="Reason {label} is not applicable"> '
+            '<button class="btn btn-outline-secondary btn-sm" type="submit" '
+            f'aria-label="Mark not applicable: {label}">Mark N/A</button> </form> </details> '
+        )
+    parts.append("</li> ")
+    return "".join(parts)
+
+
+def _vitals_compare(compare: dict) -> str:
+    last, base = compare.get("last"), compare.get("baseline")
+    shown = (
+        f"HR {escape(str(last.heart_rate))}, BP {escape(last.blood_pressure)}, "
+        f"RR {escape(str(last.respiratory_rate))}, SpO₂ {escape(str(last.spo2))}%, "
+        f"sedation {escape(str(last.sedation))} at {when(last.recorded_at)}"
+        if last
+        else "none since the dose"
+    )
+    pre = (
+        f"HR {escape(str(base.heart_rate))}, BP {escape(base.blood_pressure)}, "
+        f"RR {escape(str(base.respiratory_rate))}, SpO₂ {escape(str(base.spo2))}%, "
+        f"sedation {escape(str(base.sedation))}"
+        if base
+        else "not recorded"
+    )
+    return (
+        f'<div class="small vitals-compare">Last set: {shown} · Baseline (pre-dose): {pre}</div> '
+    )
