@@ -30,6 +30,9 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.cached_db import SessionStore as CachedDatabaseStore
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.core.cache import caches
+from django.utils import timezone
+
+from core.baked import Baked
 
 if TYPE_CHECKING:
     from accounts.models import UserSession
@@ -43,12 +46,43 @@ AUTOMATIC_REFRESH_TRIGGERS = frozenset({"board", "tasks"})
 ACTIVITY_RESOLUTION = 30  # seconds
 
 
+def _session_model():
+    from accounts.models import UserSession
+
+    return UserSession
+
+
+def _columns() -> list[str]:
+    """Every column of a session, in the model's order (as Model.from_db takes them)."""
+    return [f.attname for f in _session_model()._meta.concrete_fields]
+
+
+# Every request's read of its session (Django's _get_session_from_db), compiled once per process
+# (core/baked.py): the session's key and the clock put in.
+SESSION = Baked(
+    lambda now, key: (
+        _session_model()
+        .objects.filter(session_key=key, expire_date__gt=now)
+        .values_list(*_columns())
+    ),
+    values=(str,),
+)
+
+
 class SessionStore(DatabaseSessionStore):
     @classmethod
     def get_model_class(cls):
-        from accounts.models import UserSession
+        return _session_model()
 
-        return UserSession
+    def _get_session_from_db(self):
+        """As Django's: the unexpired session of this key, or None (and no key any more)."""
+        key = self.session_key
+        rows = SESSION.rows(timezone.now(), values=(key,)) if isinstance(key, str) else []
+        if not rows:
+            self._session_key = None
+            return None
+        model = self.model
+        return model.from_db(model.objects.db, _columns(), rows[0])
 
     def create_model_instance(self, data):
         obj = cast("UserSession", super().create_model_instance(data))

@@ -228,7 +228,8 @@ LOGOUT_REDIRECT_URL = "login"
 # django-axes first: it refuses a locked-out username before any password is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, its per-request read of the user compiled once (accounts/backends.py).
+    "accounts.backends.ModelBackend",
 ]
 
 # Sign-in throttling (django-axes): 5 failed sign-ins for one username within 30 minutes lock

@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.baked import Baked, BakeError
+from patients.models import Patient
 from tests import module_data
 from tests.views.conftest import inject
 from trials.models import Trial
@@ -163,3 +164,46 @@ def test_a_read_whose_sql_changes_with_the_moment_is_refused(db):
 def test_a_read_that_moves_with_the_clock_needs_the_moment(db):
     with pytest.raises(BakeError, match="give it the moment"):
         board.OBSERVED_NOW.rows(None, 40)
+
+
+# --- Values put in: a text searched for, an id --------------------------------------------
+
+
+def by_name(moment, text):
+    return Patient.objects.filter(last_name__icontains=text).order_by("pk").values_list("pk")
+
+
+@pytest.mark.parametrize("text", ["", "a", "%", "_", "\\", "50%_off", "O'Brien", "ö"])
+def test_a_text_put_in_matches_as_the_queryset_matches_it(ward, text):
+    Patient.objects.filter(pk=ward[2][0].patient_id).update(last_name="50%_off O'Brien ö")
+    read = Baked(by_name, values=(str,))
+
+    assert read.rows(None, values=(text,)) == expected(by_name, None, text)
+
+
+def test_a_wildcard_typed_is_searched_for_not_obeyed(ward):
+    read = Baked(by_name, values=(str,))
+    assert read.rows(None, values=("%",)) == []  # no name holds a %
+    assert read.rows(None, values=("_",)) == []
+
+
+def test_an_id_put_in_reads_that_row(ward):
+    trial = ward[1][1]
+    read = Baked(
+        lambda moment, pk: Trial.objects.filter(pk=pk).values_list("revision"), values=(int,)
+    )
+    assert read.rows(None, values=(trial.pk,)) == [(trial.revision,)]
+    assert read.rows(None, values=(-1,)) == []
+
+
+@pytest.mark.parametrize("values", [("text",), (1.5,), (True,), ()], ids=repr)
+def test_a_value_of_another_type_is_refused(db, values):
+    read = Baked(lambda moment, pk: Trial.objects.filter(pk=pk), values=(int,))
+    with pytest.raises(BakeError, match="takes values"):
+        read.rows(None, values=values)
+
+
+def test_a_value_the_read_does_not_use_is_refused(db):
+    read = Baked(lambda moment, pk: Trial.objects.all(), values=(int,))
+    with pytest.raises(BakeError, match="not one of its parameters"):
+        read.rows(None, values=(1,))
