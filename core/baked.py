@@ -138,8 +138,8 @@ class Baked:
                     if value in before + after or escaped in before + after:
                         raise BakeError("a parameter holds a value twice: it cannot be baked")
                     return Slot(index, before, after, like)
-            if "\ue000" in param:
-                raise BakeError(f"a value was written in an unknown way: {param!r}")
+        if isinstance(param, str) and "\ue000" in param:
+            raise BakeError(f"a value was written in an unknown way: {param!r}")
         return None
 
     @staticmethod

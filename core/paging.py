@@ -24,13 +24,26 @@ def first_with_more(queryset: QuerySet, limit: int) -> tuple[list, int]:
     return shown, (getattr(shown[0], FOUND) - len(shown)) if shown else 0
 
 
+def page_number(number: object) -> int:
+    """The page asked for: a number that is not one is the first, one past any list the last."""
+    try:
+        return min(max(1, int(str(number))), PAST_ANY_LIST)
+    except ValueError:
+        return 1
+
+
+def page_of(rows: list, number: int, per_page: int) -> Page:
+    """The page `number` of a list whose rows carry the list's length (FOUND, counted before
+    the page's OFFSET and LIMIT)."""
+    paginator = Paginator(rows, per_page)
+    paginator.count = getattr(rows[0], FOUND) if rows else 0
+    return Page(rows, number, paginator)
+
+
 def page_counted_in_passing(queryset: QuerySet, number: object, per_page: int) -> Page:
     """What Paginator(queryset, per_page).get_page(number) returns (a number that is not one
     shows the first page, one past the end the last), read in one query."""
-    try:
-        wanted = min(max(1, int(str(number))), PAST_ANY_LIST)
-    except ValueError:
-        wanted = 1
+    wanted = page_number(number)
     counted = queryset.annotate(**{FOUND: Window(Count("pk"))})
     paginator = Paginator(counted, per_page)
     rows = list(counted[(wanted - 1) * per_page : wanted * per_page])

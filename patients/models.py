@@ -26,12 +26,13 @@ class PatientQuerySet(models.QuerySet):
     def search(self, text: str) -> "PatientQuerySet":
         """Patients whose MRN starts with the text, or whose first or last name contains every
         word of it: "maren holl" finds Maren Holloway, and each word added narrows the search."""
-        # NUL cannot be stored or searched in PostgreSQL text; it is never part of a name.
-        text = (text or "").replace("\x00", "").strip()
-        if not text:
-            return self
+        text = search_text(text)
+        return self.matching(text, text.split()) if text else self
+
+    def matching(self, text: str, words: "list[str] | tuple[str, ...]") -> "PatientQuerySet":
+        """search() of a text already cleaned (search_text) and of its words."""
         named = Q()
-        for word in text.split():
+        for word in words:
             named &= Q(last_name__icontains=word) | Q(first_name__icontains=word)
         return self.filter(Q(mrn__istartswith=text) | named)
 
@@ -39,7 +40,16 @@ class PatientQuerySet(models.QuerySet):
         """At most `limit` of the patients the search finds, to order and page: the search
         stops reading there, so a common name costs the same in a register of any size (in
         no particular order: the database reads its matches in the order of the table)."""
-        return self.filter(pk__in=self.search(text).order_by().values("pk")[:limit])
+        return self.first_matching(self.search(text), limit)
+
+    def first_matching(self, found: "PatientQuerySet", limit: int) -> "PatientQuerySet":
+        return self.filter(pk__in=found.order_by().values("pk")[:limit])
+
+
+def search_text(text: str | None) -> str:
+    """What a search looks for: the text without NUL (which PostgreSQL text can neither store nor
+    search, and no name holds) and the spaces around it."""
+    return (text or "").replace("\x00", "").strip()
 
 
 class Patient(models.Model):

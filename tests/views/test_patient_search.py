@@ -98,3 +98,49 @@ def test_each_word_added_narrows_the_search(holloways, as_nurse):
     assert "Holloway, Cara" in page
     assert page.count("Holloway, ") == 1
     assert 'id="search-limit"' not in page
+
+
+# --- The search sent compiled once per process (trials/views/patients.py, core/baked.py) ------
+
+
+def orm_page(query: str, number):
+    """The page as the ORM reads it, each time compiled (the way every search went before)."""
+    found = patient_views.with_open_trial(
+        Patient.objects.first_found(query, patient_views.SEARCH_LIMIT)
+    )
+    return page_counted_in_passing(found.order_by(*patient_views.BY_NAME), number, 2)
+
+
+def shown(page) -> tuple:
+    rows = [
+        (p.pk, p.mrn, p.last_name, p.first_name, p.open_trial_id, p.open_trial_status) for p in page
+    ]
+    return page.number, page.paginator.count, page.paginator.num_pages, rows
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["holloway", "HOLL", "h-", "ann holloway", "a o", "a b c d e", "%", "_", "H-_", "\\", "\x00"],
+)
+@pytest.mark.parametrize("number", ["1", "2", "3", "4", "x", "9" * 25])
+def test_a_search_sent_compiled_shows_what_the_orm_reads(
+    holloways, monkeypatch, trial_in, query, number
+):
+    trial_in("injection", patient=holloways[1])
+    monkeypatch.setattr(patient_views, "PAGE_SIZE", 2)
+
+    assert shown(patient_views._search_page(query, number)) == shown(orm_page(query, number))
+
+
+def test_a_search_seen_again_is_sent_without_compiling_it(holloways, as_nurse, monkeypatch):
+    from unittest import mock
+
+    from django.db.models.sql.compiler import SQLCompiler
+
+    search(as_nurse, "ann holloway")
+    with mock.patch.object(SQLCompiler, "as_sql", autospec=True, side_effect=SQLCompiler.as_sql):
+        compiled = SQLCompiler.as_sql
+        page = search(as_nurse, "ben holloway")
+    assert "Holloway, Ben<" in page and "Holloway, Ann<" not in page
+    tables = [call.args[0].query.model._meta.db_table for call in compiled.call_args_list]
+    assert "patients_patient" not in tables

@@ -3,9 +3,10 @@ patient's trials (the open one in the list; "Save and start a trial"), so the tr
 the patients here, not the other way round. The register's forms are patients/views.py;
 trials/patient_urls.py names all four."""
 
-from functools import partial
+from functools import cache, partial
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Window
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -13,8 +14,9 @@ from django.views.decorators.http import require_GET
 
 from accounts.roles import ANY_ROLE, EDIT_PATIENT, roles_required
 from audit.web import audit_view
-from core.paging import page_counted_in_passing
-from patients.models import Patient
+from core import paging
+from core.baked import Baked
+from patients.models import Patient, search_text
 from patients.views import new_patient
 from trials import procedure
 from trials.models.trial import with_open_trial
@@ -26,6 +28,9 @@ ROW = "patients/_row.html"  # a patient's row, kept by its values (kept_rows.by_
 # MRN: a common name would otherwise match one patient in eighty of the whole register.
 SEARCH_LIMIT = 200
 BY_NAME = ("last_name", "first_name", "pk")
+# A search of up to this many words is sent compiled once per process for each number of words
+# and each of its pages (core/baked.py); one of more words is compiled on each request.
+BAKED_WORDS = 4
 # The new-patient form's second button: a patient is registered here to start an ITB trial, so
 # the save can lead straight to the trial's form (the patient is saved either way).
 START_TRIAL = "start_trial"
@@ -37,8 +42,7 @@ def patient_list(request):
     query = request.GET.get("q", "").strip()
     number = request.GET.get("page")
     if query:  # at most SEARCH_LIMIT matches, sorted by name and counted in one query
-        found = with_open_trial(Patient.objects.first_found(query, SEARCH_LIMIT))
-        page = page_counted_in_passing(found.order_by(*BY_NAME), number, PAGE_SIZE)
+        page = _search_page(query, number)
     else:  # everyone, read in name order up to the page (patient_by_name)
         everyone = with_open_trial(Patient.objects.order_by(*BY_NAME))
         page = Paginator(everyone, PAGE_SIZE).get_page(number)
@@ -47,6 +51,58 @@ def patient_list(request):
     ]
     context = {"page": page, "rows": rows, "query": query, "search_limit": SEARCH_LIMIT}
     return render(request, "patients/list.html", context)
+
+
+def _found(text: str, words, offset: int, size: int, limit: int):
+    """A page of the patients the search finds (at most `limit`), by name, with their open
+    trial and how many were found in all: the columns Patient.from_db takes, then those."""
+    found = Patient.objects.first_matching(Patient.objects.matching(text, words), limit)
+    counted = (
+        with_open_trial(found).order_by(*BY_NAME).annotate(**{paging.FOUND: Window(Count("pk"))})
+    )
+    return counted.values_list(*_columns(), *ANNOTATIONS)[offset : offset + size]
+
+
+ANNOTATIONS = ("open_trial_id", "open_trial_status", paging.FOUND)
+
+
+@cache
+def _columns() -> tuple[str, ...]:
+    return tuple(f.attname for f in Patient._meta.concrete_fields)
+
+
+@cache
+def _search_read(words: int) -> Baked:
+    """_found for a search of `words` words, compiled once per process for each page (and page
+    size and limit)."""
+    return Baked(
+        lambda now, offset, size, limit, text, *words: _found(text, words, offset, size, limit),
+        values=(str,) * (words + 1),
+    )
+
+
+def _search_page(query: str, number) -> Page:
+    """The page `number` of what the search finds, as page_counted_in_passing reads it: sent
+    compiled when it can be (BAKED_WORDS, a page within SEARCH_LIMIT), else built as before."""
+    text = search_text(query)
+    words = text.split()
+    wanted = paging.page_number(number)
+    if text and len(words) <= BAKED_WORDS and (wanted - 1) * PAGE_SIZE < SEARCH_LIMIT:
+        offset = (wanted - 1) * PAGE_SIZE
+        read = _search_read(len(words))
+        rows = read.rows(None, offset, PAGE_SIZE, SEARCH_LIMIT, values=(text, *words))
+        if rows or wanted == 1:
+            return paging.page_of([_patient(row) for row in rows], wanted, PAGE_SIZE)
+    found = with_open_trial(Patient.objects.first_found(query, SEARCH_LIMIT))
+    return paging.page_counted_in_passing(found.order_by(*BY_NAME), number, PAGE_SIZE)
+
+
+def _patient(row: tuple) -> Patient:
+    columns = _columns()
+    patient = Patient.from_db(Patient.objects.db, list(columns), row[: len(columns)])
+    for name, value in zip(ANNOTATIONS, row[len(columns) :], strict=True):
+        setattr(patient, name, value)
+    return patient
 
 
 @require_GET
