@@ -3,12 +3,14 @@
 import hashlib
 from dataclasses import dataclass
 
+from django.db.models import Count, Window
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
 from audit.models import AuditEvent
-from core.paging import first_with_more
+from core import paging
+from core.baked import Baked
 from trials import procedure
 from trials.models import Assessment, ChecklistEntry, DoseAttempt
 from trials.outcomes import curves
@@ -290,10 +292,33 @@ def timeline(trial) -> Timeline:
     are: one query, run when rendered (a bounded read however long the trial's history)."""
     # Only what the timeline shows (templatetags/clinical.py, timeline_rows): not each row's
     # old and new values, JSON the page would decode for nothing.
-    changes = AuditEvent.objects.timeline(trial.pk).only(*TIMELINE_FIELDS)
-    return SimpleLazyObject(  # type: ignore[return-value]
-        lambda: Timeline(*first_with_more(changes, TIMELINE_LATEST))
-    )
+    pk = trial.pk
+
+    def read() -> Timeline:
+        rows = TIMELINE.rows(None, TIMELINE_LATEST, values=(pk,))
+        columns = _timeline_columns()
+        latest = [AuditEvent.from_db(AuditEvent.objects.db, columns, row[:-1]) for row in rows]
+        return Timeline(latest, rows[0][-1] - len(rows) if rows else 0)
+
+    return SimpleLazyObject(read)  # type: ignore[return-value]
+
+
+def _timeline_columns() -> list[str]:
+    """The id and TIMELINE_FIELDS, in the model's order (as AuditEvent.from_db takes them)."""
+    shown = {"id", *TIMELINE_FIELDS}
+    return [f.attname for f in AuditEvent._meta.concrete_fields if f.attname in shown]
+
+
+# The timeline's read (first_with_more of the latest changes) on every trial page and tick,
+# compiled once per process (core/baked.py), the trial's id put in.
+TIMELINE = Baked(
+    lambda now, limit, pk: (
+        AuditEvent.objects.timeline(pk)
+        .annotate(**{paging.FOUND: Window(Count("pk"))})
+        .values_list(*_timeline_columns(), paging.FOUND)[:limit]
+    ),
+    values=(int,),
+)
 
 
 def stepper(status: str) -> list[dict]:

@@ -186,3 +186,19 @@ def test_the_latest_changes_are_read_through_their_index_not_the_trials_page_vie
     # views (rows of the same trial) are not in it to be read and thrown away.
     assert "audit_trial_changes" in plan
     assert "Sort" not in plan
+
+
+def test_the_timeline_sent_compiled_reads_what_the_orm_reads(completed, nurse):
+    from core.paging import first_with_more
+    from trials import presenters
+
+    add_changes(completed, nurse, TIMELINE_LATEST + 3)
+    orm = AuditEvent.objects.timeline(completed.pk).only(*presenters.TIMELINE_FIELDS)
+    latest, older = first_with_more(orm, TIMELINE_LATEST)
+
+    for _ in range(2):  # compiled, then sent as compiled
+        shown = presenters.timeline(completed)
+        assert [(e.pk, e.at, e.actor_name, e.summary, e.reason) for e in shown.latest] == [
+            (e.pk, e.at, e.actor_name, e.summary, e.reason) for e in latest
+        ]
+        assert shown.older == older > 0

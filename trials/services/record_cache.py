@@ -38,19 +38,33 @@ from django.core.cache import caches
 from django.db import models, transaction
 from django.db.models import Prefetch, prefetch_related_objects
 
+from core.baked import Baked
 from trials.models import Trial
 
 CACHE = "records"
+
+
+# The read of a trial's revision that begins every view and every write of a trial, compiled once
+# per process (core/baked.py), the trial's id put in; a writer's locks the trial's row.
+REVISION = Baked(lambda now, pk: Trial.objects.filter(pk=pk).values_list("revision"), values=(int,))
+LOCKED_REVISION = Baked(
+    lambda now, pk: (
+        Trial.objects.filter(pk=pk)
+        .select_for_update(of=("self",), no_key=True)
+        .values_list("revision")
+    ),
+    values=(int,),
+)
 
 
 def load_record(trial_id: int, *, lock: bool = False) -> Trial:
     """The trial with everything for_detail reads (without its audit trail). `lock`: the trial's
     row is locked for this transaction (FOR NO KEY UPDATE, as the writers lock it) by the read of
     its revision. Raises Trial.DoesNotExist."""
-    head = Trial.objects.filter(pk=trial_id)
-    if lock:
-        head = head.select_for_update(of=("self",), no_key=True)
-    revision = head.values_list("revision", flat=True).get()
+    found = (LOCKED_REVISION if lock else REVISION).rows(None, values=(int(trial_id),))
+    if not found:
+        raise Trial.DoesNotExist(f"No trial {trial_id}.")
+    [(revision,)] = found
     key = _key(trial_id, revision)
     cache = caches[CACHE]
     kept = cache.get(key)  # a copy of its own (the cache keeps it pickled)
