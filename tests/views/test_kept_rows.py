@@ -206,6 +206,24 @@ def test_a_kept_row_is_a_copy_that_a_page_cannot_change(observed):
     assert again.patient.last_name == first.patient.last_name != "Changed in memory"
 
 
+def test_the_worklist_keeps_the_row_of_a_trial_waiting_on_its_record_alone(
+    trial_in, team, as_neurologist
+):
+    trial = trial_in("follow_up")  # discharged, its response not decided
+    first, cold = look(as_neurologist, reverse("trials:worklist"))
+    again, warm = look(as_neurologist, reverse("trials:worklist"))
+
+    assert "Decide the response to attempt 1" in first
+    assert rows_read(cold) == 1 and rows_read(warm) == 0 and again == first
+
+    scenarios.decide(trial, team, responder=False)
+    page, queries = look(as_neurologist, reverse("trials:worklist"))
+
+    assert "Decide the response to attempt 1" not in page
+    assert "Plan the next attempt or close the trial" in page
+    assert rows_read(queries) == 1
+
+
 def test_the_board_keeps_of_a_trial_its_latest_dose_and_the_times_of_its_checks(observed):
     heads = [(observed.pk, observed.revision)]
     kept_rows.rows("board", heads, Trial.objects.with_board_row, board.slim)

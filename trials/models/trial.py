@@ -143,11 +143,12 @@ class TrialQuerySet(models.QuerySet):
         which revision, its rows read apart (trials/services/kept_rows.py)."""
         return heads_of(list(self.heads_query(limit)))
 
-    def heads_query(self, limit: int) -> "models.QuerySet":
-        """The read of heads(): (id, revision, how many the query finds) of the first `limit`
-        (the homes send it baked, core/baked.py; heads_of turns its rows into heads)."""
+    def heads_query(self, limit: int, *also: str) -> "models.QuerySet":
+        """The read of heads(): (id, revision, the columns `also`, how many the query finds) of
+        the first `limit` (the homes send it baked, core/baked.py; heads_of turns its rows into
+        heads)."""
         counted = self.annotate(**{paging.FOUND: Window(Count("pk"))})
-        return counted.values_list("pk", "revision", paging.FOUND)[:limit]
+        return counted.values_list("pk", "revision", *also, paging.FOUND)[:limit]
 
     def observed_now(self, now) -> "TrialQuerySet":
         """Trials in observation dosed in the last OBSERVED_HOURS, the longest observed first:
@@ -548,9 +549,9 @@ class Trial(models.Model):
         return attempts[-1] if attempts else None
 
 
-def heads_of(found: list[tuple[int, str, int]]) -> tuple[list[tuple[int, str]], int]:
+def heads_of(found: list[tuple]) -> tuple[list[tuple[int, str]], int]:
     """heads_query's rows as heads(): [(id, revision)] and how many more the query found."""
-    return [(pk, revision) for pk, revision, _ in found], (found[0][2] - len(found)) if found else 0
+    return [(row[0], row[1]) for row in found], (found[0][-1] - len(found)) if found else 0
 
 
 def heads_by_phase(found: list[tuple[int, str, str]]) -> dict[str, list[tuple[int, str]]]:

@@ -21,7 +21,9 @@ from trials.services.snapshot import TrialSnapshot
 
 WORKLIST_LIMIT = 50
 # The worklist's heads, compiled once per process (core/baked.py): only the clock moves them.
-WAITING = Baked(lambda now, limit: Trial.objects.waiting_for_neurologist(now).heads_query(limit))
+WAITING = Baked(
+    lambda now, limit: Trial.objects.waiting_for_neurologist(now).heads_query(limit, "status")
+)
 TASKS_LIMIT = 60  # open trials read for one page of tasks; more than a day unit runs at once
 
 
@@ -85,17 +87,32 @@ def _neurologist_step(trial, site, now) -> str | None:
 def worklist(request):
     """The open trials in the order of the phases, the oldest first: at most WORKLIST_LIMIT,
     then how many more open trials there are (a fixed number of queries, whatever the history).
-    Each trial's row is kept by its revision and the step it waits for (kept_rows)."""
+    A trial in observation is waiting on the clock (its assessments due): its row is kept by its
+    revision and the step it waits for now. Any other trial's step follows from its record alone:
+    its row is kept as HTML by its revision, and the trial is not read at all (kept_rows)."""
     now = timezone.now()
     site = request.site_settings
-    heads, more = heads_of(WAITING.rows(now, WORKLIST_LIMIT))
-    shown = kept_rows.rows("worklist", heads, Trial.objects.with_worklist_row)
-    rows = [
-        kept_rows.html("worklist", trial, partial(_worklist_row, trial, step), step)
-        for trial in shown
+    found = WAITING.rows(now, WORKLIST_LIMIT)
+    heads, more = heads_of(found)
+    observed = [(pk, rev) for pk, rev, status, _ in found if status == Phase.OBSERVATION]
+    settled = [(pk, rev) for pk, rev, status, _ in found if status != Phase.OBSERVATION]
+    by_record = kept_rows.rendered(
+        "worklist-settled", settled, Trial.objects.with_worklist_row, partial(_row, site, now)
+    )
+    by_clock = {
+        trial.pk: kept_rows.html("worklist", trial, partial(_worklist_row, trial, step), step)
+        for trial in kept_rows.rows("worklist", observed, Trial.objects.with_worklist_row)
         if (step := _neurologist_step(trial, site, now))
-    ]
+    }
+    rows = [row for pk, _ in heads if (row := by_record.get(pk) or by_clock.get(pk))]
     return render(request, "trials/worklist.html", {"rows": rows, "more": more})
+
+
+def _row(site, now, trial: Trial) -> str:
+    """The row of a trial not in observation, or "" when it waits for no neurologist: its step
+    does not depend on `now` (only an observed trial's assessments do)."""
+    step = _neurologist_step(trial, site, now)
+    return _worklist_row(trial, step) if step else ""
 
 
 def _worklist_row(trial: Trial, step: str) -> str:
