@@ -366,3 +366,23 @@ def test_a_kept_copy_holds_no_user_and_the_read_of_it_names_everyone(full_record
     named = _people_links(again.trial)
     assert named and all(field.is_cached(row) for row, field in named)
     assert again.trial.people_named == cold.trial.people_named
+
+
+@pytest.mark.parametrize("count", [1, 3, 7, 8, 12])  # 7: eight ids with the unknown one
+def test_the_people_named_are_read_as_in_bulk_reads_them_however_many(db, count):
+    from accounts.models import Role, User
+    from trials.services.record_cache import _people
+
+    users = [
+        User.objects.create_user(username=f"person{n}", password=PASSWORD, role=Role.NURSE)
+        for n in range(count)
+    ]
+    ids = {u.pk for u in users} | {10**9}  # one id of no one
+
+    read = _people(ids)
+    expected = User.objects.in_bulk(ids)
+    assert sorted(read) == sorted(expected) == sorted(u.pk for u in users)
+    assert all(
+        read[pk].username == expected[pk].username and read[pk].role == expected[pk].role
+        for pk in read
+    )

@@ -180,11 +180,37 @@ def people_named(trial: Trial, links: list | None = None) -> str:
     return hashlib.sha256(repr(names).encode()).hexdigest()[:16]
 
 
+PEOPLE_BAKED = 8  # a record names a handful of people; more are read by in_bulk
+
+
+def _user_columns() -> list[str]:
+    return [f.attname for f in get_user_model()._meta.concrete_fields]
+
+
+# The people a record names, read on every view of a trial: up to PEOPLE_BAKED of them by a
+# query compiled once per process (core/baked.py), their ids put in (the last repeated).
+PEOPLE = Baked(
+    lambda now, *ids: get_user_model().objects.filter(pk__in=ids).values_list(*_user_columns()),
+    values=(int,) * PEOPLE_BAKED,
+)
+
+
+def _people(ids: set[int]) -> dict:
+    """{id: user} of these users, as in_bulk reads them."""
+    model = get_user_model()
+    if len(ids) > PEOPLE_BAKED:
+        return model.objects.in_bulk(ids)
+    wanted = sorted(int(pk) for pk in ids)
+    rows = PEOPLE.rows(None, values=(*wanted, *[wanted[-1]] * (PEOPLE_BAKED - len(wanted))))
+    users = [model.from_db(model.objects.db, _user_columns(), row) for row in rows]
+    return {user.pk: user for user in users}
+
+
 def _read_people_again(trial: Trial) -> list:
     """Each user the copy names as stored now; the links, for people_named."""
     links = _people_links(trial)
     ids = {getattr(row, field.attname) for row, field in links} - {None}
-    people = get_user_model().objects.in_bulk(ids) if ids else {}
+    people = _people(ids) if ids else {}
     for row, field in links:
         field.set_cached_value(row, people.get(getattr(row, field.attname)))
     return links
