@@ -12,8 +12,8 @@ ROOT_URLCONF = "bench.urls"
 
 # The dashboard "computed" (bench/bench.py runs it on a second server with BENCH_CACHE=dummy): no
 # cache at all, so each request computes its figures, as the first one after a change does.
-# Nor are the records kept (trials/services/record_cache.py): each trial page and PDF is made
-# from the database, as the first after a change is.
+# Nor are the records, the pages' parts or the homes' rows kept (every cache of the settings):
+# each trial page and PDF is made from the database, as the first after a change is.
 if os.environ.get("BENCH_CACHE") == "dummy":
     DUMMY = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
-    CACHES = {"default": DUMMY, "records": DUMMY}
+    CACHES = dict.fromkeys(CACHES, DUMMY)  # noqa: F405
