@@ -4,11 +4,28 @@ tests/conftest.py; what only the pages need lives here."""
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from tests import factories
 from trials import scenarios
-from trials.models import AdverseEvent
+from trials.models import AdverseEvent, SiteSettings
+
+
+@pytest.fixture
+def long_idle_limit(db):
+    """Sessions outlast a test that moves the clock up to an hour between two looks (an idle
+    limit of two hours)."""
+    site = SiteSettings.current()
+    site.session_idle_minutes = 120
+    site.save()
+
+
+@pytest.fixture
+def frozen():
+    """The clock stands still (pages print the time of their read); `frozen.shift(delta)`."""
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from tests import factories
 from tests.views.conftest import adverse_event
 from tests.views.support import html, section
 from trials import scenarios
-from trials.models import SiteSettings, Trial
+from trials.models import Trial
 from trials.services import kept_rows
 from trials.views import board
 
@@ -34,19 +34,8 @@ HOMES = {
 }
 
 
-@pytest.fixture(autouse=True)
-def idle_limit_of_two_hours(db):
-    """The clock moves up to 50 minutes between two looks here: the session outlasts it."""
-    site = SiteSettings.current()
-    site.session_idle_minutes = 120
-    site.save()
-
-
-@pytest.fixture
-def frozen():
-    """The clock stands still (the board prints the time of its read); `frozen.shift(delta)`."""
-    with time_machine.travel(timezone.now(), tick=False) as traveller:
-        yield traveller
+# The clock moves up to 50 minutes between two looks here: the session outlasts it.
+pytestmark = pytest.mark.usefixtures("long_idle_limit")
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import re
 from datetime import timedelta
 
 import pytest
-import time_machine
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -22,23 +21,11 @@ from tests.conftest import sign_in
 from tests.trials.test_record_cache import forget_everything_kept, page_without_tokens
 from tests.views.support import HTMX, html, section
 from trials import procedure
-from trials.models import SiteSettings
 from trials.services import checklist
 from trials.templatetags.kept import CSRF_STAND_IN
 
-
-@pytest.fixture(autouse=True)
-def idle_limit_of_two_hours(db):
-    """The clock moves up to 20 minutes between two looks here: the session outlasts it."""
-    site = SiteSettings.current()
-    site.session_idle_minutes = 120
-    site.save()
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(timezone.now(), tick=False) as traveller:
-        yield traveller
+# The clock moves up to 20 minutes between two looks here: the session outlasts it.
+pytestmark = pytest.mark.usefixtures("long_idle_limit")
 
 
 def panel(client, trial) -> str:
