@@ -69,9 +69,16 @@ def requests_for(key: str, runs: int):
     return [(client, method, paths[i % len(paths)]) for i in range(runs)]
 
 
+COLD = False  # --cold: each request finds no kept record, as the other worker after a write
+
+
 def once(client, method: str, path: str) -> tuple[int, float, float]:
+    from django.core.cache import caches
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
+
+    if COLD:
+        caches["records"].clear()
 
     headers = {"HTTP_HX_REQUEST": "true"} if method == "POST" else {}
     started, cpu = time.perf_counter(), time.process_time()
@@ -136,9 +143,12 @@ def main() -> None:
     parser.add_argument("--sql", action="store_true", help="print the queries of one request")
     parser.add_argument("--cprofile", default="", help="cProfile sorted by this (tottime...)")
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--cold", action="store_true", help="no kept record for any request")
     parser.add_argument("pages", nargs="*", choices=[[], *PAGES], help="measure only these")
     args = parser.parse_args()
     setup()
+    global COLD
+    COLD = args.cold
     if args.profile:
         profile(args.profile, args.runs, args.sql, args.cprofile)
     else:

@@ -23,7 +23,7 @@ from tests.factories import PASSWORD
 from tests.trials.test_records import vitals_data as vitals
 from trials import presenters
 from trials.models import Trial
-from trials.services import amendments, checklist, records
+from trials.services import checklist, records
 from trials.services.record_cache import CACHE
 from trials.services.snapshot import TrialSnapshot
 from trials.templatetags.kept import CACHE as PARTS
@@ -46,13 +46,6 @@ def revision(trial) -> str:
 def heart_rates(trial) -> list[int]:
     snap = TrialSnapshot.load(trial.pk)
     return [v.heart_rate for v in snap.attempts[-1].vitals.all()]
-
-
-@pytest.fixture
-def observed(module_trial_in):
-    trial = module_trial_in("observation")
-    TrialSnapshot.load(trial.pk)  # a copy kept, as after the nurse's last look at the page
-    return trial
 
 
 def test_a_second_read_of_an_unchanged_record_takes_the_kept_copy(observed):
@@ -185,23 +178,6 @@ def updates_allowed(cursor, table: str) -> None:
         )
         for (name,) in cursor.fetchall():
             cursor.execute(f'ALTER TABLE {table} DISABLE TRIGGER "{name}"')
-
-
-@pytest.fixture
-def full_record(observed, team):
-    """The observed trial with a row in every table of the record."""
-    attempt = observed.attempts.get()
-    onset = max(attempt.given_at, timezone.now() - timedelta(minutes=10))
-    event = {"kind": "headache", "severity": "mild", "onset_at": onset, "action_taken": "",
-             "resolution": "", "resolved_at": None}  # fmt: skip
-    records.adverse_event_record(trial_id=observed.pk, actor=team.nurse, data=event)
-    pain = {"drug": "Paracetamol", "dose": "1 g", "route": "oral", "given_at": timezone.now()}
-    records.pain_medication_record(trial_id=observed.pk, actor=team.nurse, data=pain)
-    amendments.record_amend(
-        trial_id=observed.pk, attempt_id=attempt.pk, record="injection", actor=team.neurologist,
-        password=PASSWORD, values={"lot": "LOT-2292"}, reason="Misread.",
-    )  # fmt: skip
-    return observed
 
 
 @pytest.mark.parametrize("table", sorted(RECORD_TABLES))

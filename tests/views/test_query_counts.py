@@ -293,12 +293,15 @@ def test_a_tick_is_one_short_transaction_of_a_few_queries(trial_in, as_neurologi
 
     assert len(sql) == TICK_QUERIES[connection.vendor], "\n".join(sql)
     # The trial's row is read twice: its revision under the lock (the record is the copy kept
-    # for it), and the revision the tick gave it; the panel is rendered from that record.
-    trial_reads = [q for q in sql if q.startswith('SELECT "trials_trial".')]
-    assert len(trial_reads) == 2 and all('"revision"' in q for q in trial_reads)
+    # for it), and the revision the tick gave it, by the statement that writes the tick's record
+    # step (record_cache._write_step); the panel is rendered from that record.
+    [locked] = [q for q in sql if q.startswith('SELECT "trials_trial".')]
+    assert '"revision"' in locked
     if connection.vendor == "postgresql":  # SQLite locks the whole database for a writer
-        assert "FOR NO KEY UPDATE" in trial_reads[0]
-    assert sum(q.startswith("INSERT") for q in sql) == 2  # the tick and its audit row
+        assert "FOR NO KEY UPDATE" in locked
+    inserts = [q.split()[2] for q in sql if q.startswith("INSERT")]
+    # the tick, its audit row, its record step
+    assert inserts == ['"trials_checklistentry"', '"trials_auditevent"', "trials_recordsteps"]
 
 
 def test_the_next_tick_reads_the_record_the_last_one_left(

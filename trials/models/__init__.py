@@ -4,6 +4,7 @@ from .attempt import DoseAttempt
 from .checklist import ChecklistEntry
 from .figures import TrialFigures
 from .observation import AdverseEvent, PainMedication, VitalSigns
+from .record_steps import RecordSteps
 from .signature import Signature
 from .site import SiteSettings
 from .trial import Trial
@@ -16,6 +17,7 @@ __all__ = [
     "DoseAttempt",
     "MasScore",
     "PainMedication",
+    "RecordSteps",
     "Signature",
     "SiteSettings",
     "Trial",

@@ -27,6 +27,19 @@ transaction commits. Nothing else of the record can have changed in between (the
 copy is the record at that revision exactly, and the next read (the next tick, the nurse's next
 look at the page) need not read it all again. A transaction that rolls back keeps nothing; one
 that writes again after it moves the revision on, and the copy's key is never current.
+
+The other processes learn what such a write changed from the trial's record steps (RecordSteps,
+written in the writer's transaction, under the lock): a line "revision revision-before parts"
+for each of the last STEPS_KEPT changes. A process that holds no copy of the current revision
+but one of an earlier revision on the chain takes that copy and reads again only the parts
+changed since (`_from_earlier_copy`): a tick served by the other worker reads one part, not the
+whole record. The chain holds only while every change on it wrote its step: it must end at the
+current revision and run back unbroken (each step's revision the one before of the step after
+it), or the record is read whole. A change that writes no step (anything but a tick or an
+untick, an edit made in the database directly) gives a revision the chain does not end at, and
+the next step starts a new chain. The copy taken is as new as its key or newer and nothing but
+the parts read again changed since (the steps say so), so the record made is as new as the
+revision read, or newer: the same promise as a whole read.
 """
 
 import functools
@@ -35,23 +48,28 @@ from itertools import chain
 
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Prefetch, prefetch_related_objects
 
 from core.baked import Baked
-from trials.models import Trial
+from trials.models import RecordSteps, Trial
 
 CACHE = "records"
+STEPS_KEPT = 8  # the changes of a record a copy may lag behind and still be brought up to date
 
 
-# The read of a trial's revision that begins every view and every write of a trial, compiled once
-# per process (core/baked.py), the trial's id put in; a writer's locks the trial's row.
-REVISION = Baked(lambda now, pk: Trial.objects.filter(pk=pk).values_list("revision"), values=(int,))
+# The read of a trial's revision and its record steps that begins every view and every write of a
+# trial, compiled once per process (core/baked.py), the trial's id put in; a writer's locks the
+# trial's row.
+REVISION = Baked(
+    lambda now, pk: Trial.objects.filter(pk=pk).values_list("revision", "record_steps__steps"),
+    values=(int,),
+)
 LOCKED_REVISION = Baked(
     lambda now, pk: (
         Trial.objects.filter(pk=pk)
         .select_for_update(of=("self",), no_key=True)
-        .values_list("revision")
+        .values_list("revision", "record_steps__steps")
     ),
     values=(int,),
 )
@@ -64,12 +82,16 @@ def load_record(trial_id: int, *, lock: bool = False) -> Trial:
     found = (LOCKED_REVISION if lock else REVISION).rows(None, values=(int(trial_id),))
     if not found:
         raise Trial.DoesNotExist(f"No trial {trial_id}.")
-    [(revision,)] = found
+    [(revision, steps)] = found
     key = _key(trial_id, revision)
-    cache = caches[CACHE]
-    kept = cache.get(key)  # a copy of its own (the cache keeps it pickled)
+    kept = caches[CACHE].get(key)  # a copy of its own (the cache keeps it pickled)
+    if kept is None:
+        kept = _from_earlier_copy(trial_id, revision, steps or "")
+        if kept is not None and not lock:
+            _keep(key, kept)  # a writer's read is not kept (below)
     if kept is not None:
         kept.people_named = people_named(kept, _read_people_again(kept))
+        kept.record_steps_read = steps or ""
         return kept
     trial = Trial.objects.for_detail().get(pk=trial_id)
     trial.revision = revision  # the key: the record read after it is as new, or newer
@@ -77,7 +99,53 @@ def load_record(trial_id: int, *, lock: bool = False) -> Trial:
         # A writer's read is not kept: its own write is about to give the trial a new revision.
         _keep(key, trial)
     trial.people_named = people_named(trial)
+    trial.record_steps_read = steps or ""
     return trial
+
+
+def _from_earlier_copy(trial_id: int, revision: str, steps: str) -> Trial | None:
+    """The record at `revision` made from this process's copy of an earlier revision on the
+    chain of record steps, its parts changed since read again; None when the chain does not end
+    at `revision`, breaks, or reaches no copy kept."""
+    changed: set[str] = set()
+    reached = revision
+    for after, before, parts in _steps(steps):
+        if after != reached or not parts <= _part_lookups().keys():
+            return None
+        changed.update(parts)
+        earlier = caches[CACHE].get(_key(trial_id, before))
+        if earlier is not None:
+            _read_parts_again(earlier, changed)
+            earlier.revision = revision
+            return earlier
+        reached = before
+    return None
+
+
+def _steps(text: str):
+    """The record steps' lines as (revision, revision before, {parts}), newest first; a line
+    not of that form ends them."""
+    for line in text.splitlines():
+        words = line.split(" ")
+        if len(words) != 3:
+            return
+        yield words[0], words[1], set(words[2].split(","))
+
+
+def _read_parts_again(trial: Trial, names) -> None:
+    """Read these parts of the record (names of for_detail's prefetches) again, as for_detail
+    reads them."""
+    for name in names:
+        trial._prefetched_objects_cache.pop(name, None)  # type: ignore[attr-defined]
+    if names:
+        prefetch_related_objects([trial], *(_part_lookups()[name] for name in names))
+
+
+@functools.cache
+def _part_lookups() -> dict[str, Prefetch]:
+    """{name: its prefetch} of the parts of the record for_detail reads (fixed per process)."""
+    reads = Trial.objects.for_detail()._prefetch_related_lookups  # type: ignore[attr-defined]
+    return {p.prefetch_to: p for p in reads}
 
 
 def keep_after_write(trial: Trial, *changed: str, known: dict[str, list] | None = None) -> None:
@@ -88,20 +156,38 @@ def keep_after_write(trial: Trial, *changed: str, known: dict[str, list] | None 
     database now has it, in for_detail's order and with its joins (a tick adds the entry it
     created to those it read under the lock): set, not read again."""
     known = known or {}
-    for name in changed:
-        trial._prefetched_objects_cache.pop(name, None)  # type: ignore[attr-defined]
-    if unknown := [name for name in changed if name not in known]:
-        reads = Trial.objects.for_detail()._prefetch_related_lookups  # type: ignore[attr-defined]
-        lookups = {p.prefetch_to: p for p in reads}
-        prefetch_related_objects([trial], *(lookups[name] for name in unknown))
+    _read_parts_again(trial, [name for name in changed if name not in known])
     for name, rows in known.items():
         # As prefetch_related_objects leaves a part: a queryset whose rows are already read.
         part = getattr(trial, name).all()
         part._result_cache, part._prefetch_done = list(rows), True
         trial._prefetched_objects_cache[name] = part  # type: ignore[attr-defined]
-    trial.revision = Trial.objects.filter(pk=trial.pk).values_list("revision", flat=True).get()
+    before = trial.revision
+    trial.revision = _write_step(trial, before, sorted(changed))
     key = _key(trial.pk, trial.revision)
     transaction.on_commit(lambda: _keep(key, trial))
+
+
+# The step's line put at the head of the trial's record steps by the database, which has just
+# given the trial its new revision: the revision is read and the step written in one statement.
+STEP_SQL = (
+    f"INSERT INTO {RecordSteps._meta.db_table} (trial_id, steps) "  # noqa: S608 - no input
+    f"SELECT id, revision || %s FROM {Trial._meta.db_table} WHERE id = %s "
+    "ON CONFLICT (trial_id) DO UPDATE SET steps = excluded.steps RETURNING steps"
+)
+
+
+def _write_step(trial: Trial, before: str, parts: list[str]) -> str:
+    """Put the step from `before` (the revision read under the lock) to the trial's revision at
+    the head of its record steps: on the chain read with the lock if that chain ended at
+    `before`, else as the start of a new chain. Returns the trial's revision."""
+    read = getattr(trial, "record_steps_read", "").splitlines()
+    chain = read[: STEPS_KEPT - 1] if read and read[0].split(" ")[0] == before else []
+    tail = "\n".join([f" {before} {','.join(parts)}", *chain])
+    with connection.cursor() as cursor:
+        cursor.execute(STEP_SQL, [tail, trial.pk])
+        [steps] = cursor.fetchone()
+    return steps.split(" ", 1)[0]
 
 
 def _key(trial_id: int, revision: str) -> str:
