@@ -163,7 +163,9 @@ def keep_after_write(trial: Trial, *changed: str, known: dict[str, list] | None 
         part._result_cache, part._prefetch_done = list(rows), True
         trial._prefetched_objects_cache[name] = part  # type: ignore[attr-defined]
     before = trial.revision
-    trial.revision = _write_step(trial, before, sorted(changed))
+    steps = _write_step(trial, before, sorted(changed))
+    trial.revision = steps.split(" ", 1)[0]
+    trial.record_steps_read = steps  # type: ignore[attr-defined]  # as a read under the lock
     key = _key(trial.pk, trial.revision)
     transaction.on_commit(lambda: _keep(key, trial))
 
@@ -180,14 +182,15 @@ STEP_SQL = (
 def _write_step(trial: Trial, before: str, parts: list[str]) -> str:
     """Put the step from `before` (the revision read under the lock) to the trial's revision at
     the head of its record steps: on the chain read with the lock if that chain ended at
-    `before`, else as the start of a new chain. Returns the trial's revision."""
+    `before`, else as the start of a new chain. Returns the steps as written, the trial's
+    revision first."""
     read = getattr(trial, "record_steps_read", "").splitlines()
     chain = read[: STEPS_KEPT - 1] if read and read[0].split(" ")[0] == before else []
     tail = "\n".join([f" {before} {','.join(parts)}", *chain])
     with connection.cursor() as cursor:
         cursor.execute(STEP_SQL, [tail, trial.pk])
         [steps] = cursor.fetchone()
-    return steps.split(" ", 1)[0]
+    return steps
 
 
 def _key(trial_id: int, revision: str) -> str:
