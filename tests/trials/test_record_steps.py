@@ -217,3 +217,20 @@ def test_the_page_from_a_copy_brought_up_to_date_is_the_page_read_cold(
 
     assert "Paracetamol" in cold and "LOT-2292" in cold
     assert stepped == cold
+
+
+def test_two_ticks_in_one_transaction_leave_an_unbroken_chain(observed, nurse):
+    held = held_copy(observed)
+
+    def two_ticks() -> None:
+        observation_tick(observed, nurse, "rest_today")
+        observation_tick(observed, nurse, "warning_signs")
+
+    committed(two_ticks)
+    holding_only(observed, held)
+
+    with CaptureQueriesContext(connection) as read:
+        snap = TrialSnapshot.load(observed.pk)
+
+    assert len(read) == 3
+    assert ticked(snap) == {"rest_today", "warning_signs"}
