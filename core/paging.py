@@ -32,11 +32,13 @@ def page_number(number: object) -> int:
         return 1
 
 
-def page_of(rows: list, number: int, per_page: int) -> Page:
+def page_of(rows: list, number: int, per_page: int, found: int | None = None) -> Page:
     """The page `number` of a list whose rows carry the list's length (FOUND, counted before
-    the page's OFFSET and LIMIT)."""
+    the page's OFFSET and LIMIT), or of length `found`."""
     paginator = Paginator(rows, per_page)
-    paginator.count = getattr(rows[0], FOUND) if rows else 0
+    if found is None:
+        found = getattr(rows[0], FOUND) if rows else 0
+    paginator.count = found
     return Page(rows, number, paginator)
 
 

@@ -112,9 +112,8 @@ def orm_page(query: str, number):
 
 
 def shown(page) -> tuple:
-    rows = [
-        (p.pk, p.mrn, p.last_name, p.first_name, p.open_trial_id, p.open_trial_status) for p in page
-    ]
+    """The page's place and its patients, each as the values its row shows."""
+    rows = [p if isinstance(p, tuple) else patient_views._values(p) for p in page]
     return page.number, page.paginator.count, page.paginator.num_pages, rows
 
 

@@ -27,7 +27,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 
 from django.core.cache import caches
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 from django.utils.safestring import SafeString, mark_safe
 
 from trials.models import Trial
@@ -93,13 +93,20 @@ def html(kind: str, trial: Trial, render: Callable[[], str], *also: object) -> S
     return _kept(f"{_key(f'html:{kind}', trial.pk, trial.revision)}:{digest}", render)
 
 
-def by_values(kind: str, row: Model, render: Callable[[], str]) -> SafeString:
-    """The HTML of a row that shows only `row`'s own values (its columns as read and its
-    annotations, nothing related, no clock, no viewer), as `render` writes it: kept by those
-    values themselves, so any change to one is a new row. The patient list's rows."""
-    values = sorted((k, v) for k, v in vars(row).items() if not k.startswith("_"))
-    digest = hashlib.sha256(repr((type(row).__name__, values)).encode()).hexdigest()
-    return _kept(f"html:{kind}:{digest}", render)
+def by_values(kind: str, rows: Sequence[tuple], render: Callable[[tuple], str]) -> list[SafeString]:
+    """The HTML of rows that each show only their own values (`rows`: a tuple each, the columns
+    as read; nothing related, no clock, no viewer), as `render` writes a row from its tuple:
+    kept by those values themselves, so any change to one is a new row. One look in the cache
+    for them all; only the rows not kept are rendered. The patient list's rows."""
+    keys = [f"html:{kind}:{hashlib.sha256(repr(row).encode()).hexdigest()}" for row in rows]
+    cache = caches[CACHE]
+    kept = cache.get_many(keys) if keys else {}
+    if written := {
+        key: render(row) for key, row in zip(keys, rows, strict=True) if key not in kept
+    }:
+        cache.set_many(written)
+        kept |= written
+    return [mark_safe(kept[key]) for key in keys]  # noqa: S308 - the template's own output
 
 
 def _kept(key: str, render: Callable[[], str]) -> SafeString:

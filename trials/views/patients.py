@@ -3,7 +3,7 @@ patient's trials (the open one in the list; "Save and start a trial"), so the tr
 the patients here, not the other way round. The register's forms are patients/views.py;
 trials/patient_urls.py names all four."""
 
-from functools import cache, partial
+from functools import cache
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Window
@@ -23,7 +23,7 @@ from trials.models.trial import with_open_trial
 from trials.services import kept_rows
 
 PAGE_SIZE = 50
-ROW = "patients/_row.html"  # a patient's row, kept by its values (kept_rows.by_values)
+ROW = "patients/_row.html"  # a patient's row, kept by the values it shows (kept_rows.by_values)
 # A search lists at most this many patients (four pages), then asks for more of the name or the
 # MRN: a common name would otherwise match one patient in eighty of the whole register.
 SEARCH_LIMIT = 200
@@ -46,9 +46,8 @@ def patient_list(request):
     else:  # everyone, read in name order up to the page (patient_by_name)
         everyone = with_open_trial(Patient.objects.order_by(*BY_NAME))
         page = Paginator(everyone, PAGE_SIZE).get_page(number)
-    rows = [
-        kept_rows.by_values("patient", p, partial(render_to_string, ROW, {"p": p})) for p in page
-    ]
+    values = list(page) if query else [_values(patient) for patient in page]
+    rows = kept_rows.by_values("patient", values, _row_html)
     context = {"page": page, "rows": rows, "query": query, "search_limit": SEARCH_LIMIT}
     return render(request, "patients/list.html", context)
 
@@ -82,8 +81,9 @@ def _search_read(words: int) -> Baked:
 
 
 def _search_page(query: str, number) -> Page:
-    """The page `number` of what the search finds, as page_counted_in_passing reads it: sent
-    compiled when it can be (BAKED_WORDS, a page within SEARCH_LIMIT), else built as before."""
+    """The page `number` of what the search finds, as page_counted_in_passing reads it, each
+    patient as the values its row shows (_values): sent compiled when it can be (BAKED_WORDS, a
+    page within SEARCH_LIMIT), else built as before."""
     text = search_text(query)
     words = text.split()
     wanted = paging.page_number(number)
@@ -91,16 +91,32 @@ def _search_page(query: str, number) -> Page:
         offset = (wanted - 1) * PAGE_SIZE
         read = _search_read(len(words))
         rows = read.rows(None, offset, PAGE_SIZE, SEARCH_LIMIT, values=(text, *words))
-        if rows or wanted == 1:
-            return paging.page_of([_patient(row) for row in rows], wanted, PAGE_SIZE)
+        if rows or wanted == 1:  # the rows as read (patient_list renders those not kept)
+            found = rows[0][-1] if rows else 0
+            return paging.page_of([row[:-1] for row in rows], wanted, PAGE_SIZE, found)
     found = with_open_trial(Patient.objects.first_found(query, SEARCH_LIMIT))
-    return paging.page_counted_in_passing(found.order_by(*BY_NAME), number, PAGE_SIZE)
+    page = paging.page_counted_in_passing(found.order_by(*BY_NAME), number, PAGE_SIZE)
+    page.object_list = [_values(patient) for patient in page]
+    return page
 
 
-def _patient(row: tuple) -> Patient:
+# What a patient's row shows: the patient's columns and its open trial (ANNOTATIONS but FOUND).
+SHOWN = ANNOTATIONS[:-1]
+
+
+def _values(patient: Patient) -> tuple:
+    """A patient read as a model, as the search reads it: its columns, then SHOWN."""
+    return tuple(getattr(patient, name) for name in (*_columns(), *SHOWN))
+
+
+def _row_html(values: tuple) -> str:
+    return render_to_string(ROW, {"p": _patient(values)})
+
+
+def _patient(values: tuple) -> Patient:
     columns = _columns()
-    patient = Patient.from_db(Patient.objects.db, list(columns), row[: len(columns)])
-    for name, value in zip(ANNOTATIONS, row[len(columns) :], strict=True):
+    patient = Patient.from_db(Patient.objects.db, list(columns), values[: len(columns)])
+    for name, value in zip(SHOWN, values[len(columns) :], strict=True):
         setattr(patient, name, value)
     return patient
 
