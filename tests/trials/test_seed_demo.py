@@ -19,7 +19,13 @@ from audit.models import AuditEvent
 from patients.models import Patient
 from tests.module_data import check_deferred
 from trials import procedure
-from trials.demo.bulk import IN_OBSERVATION_TODAY, SyntheticData
+from trials.demo.bulk import (
+    IN_OBSERVATION_TODAY,
+    PATIENTS_PER_YEAR,
+    RECENT_YEARS,
+    YEAR,
+    SyntheticData,
+)
 from trials.models import (
     AdverseEvent,
     Assessment,
@@ -31,6 +37,7 @@ from trials.models import (
 )
 from trials.procedure import Phase
 from trials.services.snapshot import TrialSnapshot
+from trials.services.timing import EARLIEST
 
 HISTORY_PATIENTS = 600  # one year of referrals (about 12 a week)
 TIMES = {
@@ -76,6 +83,17 @@ def test_history_spreads_the_referrals_over_a_year_and_keeps_every_time_in_the_p
     assert not Patient.objects.filter(created_at__gt=history.now).exists()
     # The times are the clinical ones, not the moment of the insert.
     assert Trial.objects.filter(created_at__lt=history.now - timedelta(days=180)).count() > 200
+
+
+@pytest.mark.parametrize("count", [1_000, 12_000, 100_000])
+def test_a_larger_history_is_more_years_at_the_same_pace_today_not_a_busier_clinic(history, count):
+    referrals = history.referrals(count)
+    recent = [r for r in referrals if r > history.now - RECENT_YEARS * YEAR]
+
+    assert len(referrals) == count and referrals == sorted(referrals)
+    assert referrals[0] > EARLIEST and referrals[-1] <= history.now
+    # The last years at about ten referrals a week, whatever the history behind them.
+    assert len(recent) == pytest.approx(RECENT_YEARS * PATIENTS_PER_YEAR, rel=0.1)
 
 
 def test_history_leaves_a_clinics_open_caseload_open_and_the_rest_closed(history):

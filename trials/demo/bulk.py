@@ -9,10 +9,12 @@ rules, but no service checked them; each synthetic trial (and each synthetic pat
 trial) gets one AuditEvent row with action "seed" saying so.
 
 History (the default): the referrals are spread evenly over max(1, N / 500) years up to today,
-about ten a week (at most since 2001: the services refuse clinical times before 2000, so beyond
-12,500 patients the clinic is busier). Each trial runs its course, so what is open today is what
-a clinic of that size has open: tens of trials, a handful in observation (a few of today's doses
-are brought forward to today when none fell there by chance), and the rest closed. Now and then
+about ten a week. The services refuse clinical times before 2000, so the history goes back to
+2001 at most: beyond 12,500 patients, the last RECENT_YEARS keep that pace and the years before
+them hold the rest, so a larger N is more history, not a busier clinic today. Each trial runs
+its course, so what is open today is what a clinic of that size has open: tens of trials, a
+handful in observation (a few of today's doses are brought forward to today when none fell
+there by chance), and the rest closed. Now and then
 a discharge was never recorded (FORGOTTEN_SHARE of the trials): those trials stay in
 observation, as they would in a real clinic, for the board's "discharge not recorded" group.
 
@@ -55,6 +57,7 @@ BATCH_PATIENTS = 1000
 SYNTHETIC_MRN_PREFIX = "SYN"
 YEAR = timedelta(days=365)
 PATIENTS_PER_YEAR = 500
+RECENT_YEARS = 2  # at the usual pace whatever N: every trial still open today began in them
 UNTRIED_SHARE = 0.05  # referred, but no trial started
 EARLIER_TRIAL_SHARE = 0.06  # an earlier trial, cancelled months before this one
 FORGOTTEN_SHARE = 0.001  # a discharge never recorded
@@ -146,9 +149,17 @@ class SyntheticData:
         return int(last[len(SYNTHETIC_MRN_PREFIX) :]) if last else 0
 
     def referrals(self, count: int) -> list[datetime]:
-        """The referral moments in time order (for --all-phases-bulk: placed later, per trial)."""
-        span = history_years(count, self.now) * YEAR
-        return sorted(between(self.rng, self.now - span, self.now) for _ in range(count))
+        """The referral moments in time order (for --all-phases-bulk: placed later, per trial):
+        evenly over the history's years, or, where the years since 2001 cannot hold N at the
+        usual pace, the last RECENT_YEARS at that pace and the rest in the years before."""
+        start = self.now - history_years(count, self.now) * YEAR
+        recent = PATIENTS_PER_YEAR * RECENT_YEARS
+        if count <= history_years(count, self.now) * PATIENTS_PER_YEAR or count <= recent:
+            spans = [(start, self.now, count)]
+        else:
+            since = self.now - RECENT_YEARS * YEAR
+            spans = [(start, since, count - recent), (since, self.now, recent)]
+        return sorted(between(self.rng, first, last) for first, last, n in spans for _ in range(n))
 
     # People.
 
