@@ -7,6 +7,7 @@ one page with pyinstrument (requirements-dev.txt) over a number of requests.
 Run against a copy of a benchmark database (it ticks and unticks checklist items there):
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/itb_hot_1k .venv/bin/python bench/hot.py
     ... bench/hot.py --profile trial_observation [--runs 50]
+    ... bench/hot.py --cold tick      (no kept record: as the other worker before record steps)
 """
 
 import argparse
