@@ -73,15 +73,21 @@ def pytest_collection_finish(session):
 # put the files of fewest tests last, and the browser journey is a single test), so none of these
 # starts while the other worker is finishing and runs on alone. Longest first, as measured one
 # process at a time on PostgreSQL; every other file keeps its place after them.
+# The keyboard tests come third: xdist gives the first file to one worker and the second to the
+# other, then at once one more file to each worker with at most two tests pending, which is only
+# the journey's (a single test). So both browser files run in one process, one after the other,
+# and share its app server (live_app: a database copied, users created, a server started and
+# stopped once, not once per worker). The keyboard tests pass on the app's clock as the journey
+# left it, a day or two ahead of the real time their trials are made at.
 LONGEST_FIRST = [
     "tests/browser/test_trial_journey.py",  # ~105 s
     "tests/security/test_fuzz_forms.py",  # ~75 s
+    "tests/browser/test_keyboard.py",  # ~26 s with an app server of its own
     "tests/views/test_query_counts.py",  # ~53 s
     "tests/views/test_stored_extremes.py",  # ~51 s
     "tests/ops/test_sqlite_concurrency.py",  # ~38 s
     "tests/views/test_my_tasks.py",  # ~31 s
     "tests/ward/test_state_machine.py",  # ~27 s
-    "tests/browser/test_keyboard.py",  # ~26 s
     "tests/outcomes/test_summary.py",  # ~24 s
     "tests/trials/test_seed_demo.py",  # ~24 s
     "tests/trials/test_workflow.py",  # ~23 s

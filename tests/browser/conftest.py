@@ -266,15 +266,8 @@ def live_app(request, django_db_blocker):
     try:
         if not copied:
             _run(["migrate", "--no-input"], env, "migrate")
-        users = [
-            (u.username, u.role, u.first_name, u.last_name, u.totp_key)
-            for u in (NURSE, NEUROLOGIST, ADMIN)
-        ]
-        _run(
-            ["shell", "-c", CREATE_USERS.format(users=users, password=PASSWORD)],
-            env,
-            "creating the users",
-        )
+        # The server starts (seconds of imports and checks) while another process creates the
+        # users: no request reaches it before they exist (the test signs in after this).
         port = _free_port()
         log_file = log_path.open("w")
         proc = subprocess.Popen(
@@ -283,6 +276,15 @@ def live_app(request, django_db_blocker):
             env=env,
             stdout=log_file,
             stderr=subprocess.STDOUT,
+        )
+        users = [
+            (u.username, u.role, u.first_name, u.last_name, u.totp_key)
+            for u in (NURSE, NEUROLOGIST, ADMIN)
+        ]
+        _run(
+            ["shell", "-c", CREATE_USERS.format(users=users, password=PASSWORD)],
+            env,
+            "creating the users",
         )
         base_url = f"http://127.0.0.1:{port}"
         _wait_until_up(proc, base_url + "/login/", log_path)

@@ -90,9 +90,7 @@ def pg_site(static_root, django_db_setup, django_db_blocker):
             REDIS_URL=redis_url,
             DJANGO_CACHE_KEY_PREFIX=f"itb-test-{secrets.token_hex(4)}",
         )
-        if not copied:
-            live.manage(env, "migrate", "--no-input")
-        made = live.setup_data(env, nurses=1, states=STATES, patients=1)
+        made = live.setup_data(env, migrate=not copied, nurses=1, states=STATES, patients=1)
         yield Site(database_url, env, made["trial"], made["patient"])
     cache = redis.Redis.from_url(redis_url)
     for key in cache.scan_iter(match=env["DJANGO_CACHE_KEY_PREFIX"] + ":*"):

@@ -133,6 +133,13 @@ class QuickPBKDF2(PBKDF2PasswordHasher):
     iterations = 1000
 
 
+# The database of `env` migrated first when asked (in the same interpreter: one start of Django
+# fewer than `manage.py migrate` before it).
+MIGRATE = """
+from django.core.management import call_command
+call_command("migrate", interactive=False, verbosity=0)
+"""
+
 # Users and trials made through the service functions (tests/factories.py), in the database of
 # `env`. Prints one line "trial <id>" per trial.
 SETUP = """
@@ -187,12 +194,14 @@ def setup_data(
     states: list[str],
     patients: int = 0,
     sessions: bool = False,
+    migrate: bool = False,
 ) -> dict[str, list]:
     """Users nurse0…nurseN-1 and "neuro" (with an authenticator), a trial in each state and
     `patients` patients without one; with `sessions`, a signed-in session per nurse (as if she
-    had signed in: the sign-in page's password hashing is not what a test of writes measures).
+    had signed in: the sign-in page's password hashing is not what a test of writes measures);
+    with `migrate`, the database migrated first.
     Returns {"trial": [ids], "patient": [ids], "session": [keys, nurse by nurse]}."""
-    code = SETUP.format(
+    code = (MIGRATE if migrate else "") + SETUP.format(
         password=PASSWORD,
         nurses=nurses,
         totp_hex=TOTP_HEX,
@@ -201,7 +210,8 @@ def setup_data(
         sessions=sessions,
     )
     made: dict[str, list] = {"trial": [], "patient": [], "session": []}
-    for line in shell(env, code, "creating users and trials").splitlines():
+    what = "migrating, creating users and trials" if migrate else "creating users and trials"
+    for line in shell(env, code, what).splitlines():
         kind, _, value = line.partition(" ")
         if kind in made:
             made[kind].append(value if kind == "session" else int(value))

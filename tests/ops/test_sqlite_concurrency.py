@@ -35,8 +35,7 @@ def vitals_form() -> dict:
 def test_eight_concurrent_writers_on_sqlite_get_no_errors(tmp_path, static_root):
     db_file = tmp_path / "demo.sqlite3"
     env = live.app_env(f"sqlite:///{db_file}", static_root)
-    live.manage(env, "migrate", "--no-input")
-    made = live.setup_data(env, nurses=WRITERS, states=["observation"], sessions=True)
+    made = live.setup_data(env, migrate=True, nurses=WRITERS, states=["observation"], sessions=True)
     (trial,), sessions = made["trial"], made["session"]
     vitals_before = count_vitals(db_file)
 

@@ -1,9 +1,11 @@
 """Under production settings the pages link static files by hashed names, and the app serves
 them itself (whitenoise), compressed, with a year-long cache.
 
-A fresh interpreter with a production environment runs `collectstatic` into a temporary folder,
-then asks the app (through Django's WSGI handler, all middleware included) for the files the
-base template links.
+The files are those `collectstatic` wrote once for the run under production settings (DEBUG off:
+the storage that hashes and compresses; tests/ops/conftest.py, static_root), which every app
+server of the operations tests serves. A fresh interpreter with a production environment asks
+the app (through Django's WSGI handler, all middleware included) for the files the base template
+links.
 """
 
 import json
@@ -18,9 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = """
 import json
 import django
-from django.core.management import call_command
 django.setup()
-call_command("collectstatic", interactive=False, verbosity=0)
 from django.template import Context, Template
 from django.test import Client
 names = ["css/app.css", "vendor/htmx.min.js"]
@@ -41,7 +41,7 @@ print(json.dumps(out))
 """
 
 
-def test_static_files_are_served_under_hashed_names_with_production_settings(tmp_path):
+def test_static_files_are_served_under_hashed_names_with_production_settings(static_root):
     base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
     env = base | {
         "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -51,7 +51,7 @@ def test_static_files_are_served_under_hashed_names_with_production_settings(tmp
         "DJANGO_AUDIT_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "testserver",
         "DJANGO_SECURE_SSL_REDIRECT": "0",
-        "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
+        "DJANGO_STATIC_ROOT": str(static_root),
         # Never connected to: static files are answered before anything reads the database.
         "DATABASE_URL": "postgres://app@127.0.0.1:5432/itb",
     }
@@ -74,4 +74,4 @@ def test_static_files_are_served_under_hashed_names_with_production_settings(tmp
         assert served["status"] == 200, served
         assert served["encoding"] in {"gzip", "br"}, served
         assert "immutable" in served["cache"] and "max-age=315360000" in served["cache"], served
-    assert (tmp_path / "static" / "staticfiles.json").exists()
+    assert (static_root / "staticfiles.json").exists()
