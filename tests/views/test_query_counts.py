@@ -11,6 +11,7 @@ its tests read the counts (tests/module_data.py, rolled_back).
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.cache import caches
 from django.db import connection
 from django.test import Client
@@ -241,17 +242,24 @@ def test_trial_page_queries_do_not_grow_with_attempts_and_vital_signs(many_attem
 # Counted inside the test's transaction, where a service's transaction is a savepoint (SAVEPOINT
 # and RELEASE instead of BEGIN and COMMIT) and the audit row's `atomic(savepoint=False)` adds none.
 #
-# The trial page: the session and its user (2), whether this nurse has an authenticator (1), the
-# trial's revision (1), then the record read cold (10: the trial and its patient, attempts, vital
-# signs, adverse events, pain medication, amendments, checklist entries, assessments, scores,
-# signatures) or, from a copy kept for that revision, only the people it names (1); the timeline
-# (1), the page view's audit row (on PostgreSQL the audit chain's lock with the next id and the
-# last hash, two statements in one round trip, then the INSERT: 2; SQLite serialises writers
-# itself: 2). No site settings: the process keeps them. In production, with BEGIN and COMMIT:
-# 18 cold, 9 from the kept copy (was 20, then 19 and 10).
-PAGE_START, AUDIT_ROW = 2 + 1 + 1, 2
-TRIAL_PAGE_QUERIES = PAGE_START + 10 + 1 + AUDIT_ROW
+# The trial page: the session and its user (2), whether this nurse has an authenticator (1), then
+# - read cold: the trial's revision (1), the record (10: the trial and its patient, attempts,
+#   vital signs, adverse events, pain medication, amendments, checklist entries, assessments,
+#   scores, signatures);
+# - from the page's frame (trials/services/kept_page.py): the trial's revision and the people
+#   the record names, in one query (1);
+# - once the clock moved past the frame, from a copy of the record kept for its revision: the
+#   trial's revision (1), the people the record names (1) (the first view after a change
+#   reads the frame's revision and people first: one more);
+# then the timeline (1) and the page view's audit row (on PostgreSQL the audit chain's lock
+# with the next id and the last hash, two statements in one round trip, then the INSERT: 2;
+# SQLite serialises writers itself: 2). No site settings: the process keeps them. In
+# production, with BEGIN and COMMIT: 18 cold, 8 from the frame (was 20, then 19 cold and 10
+# from the kept record).
+PAGE_START, AUDIT_ROW = 2 + 1, 2
+TRIAL_PAGE_QUERIES = PAGE_START + 1 + 10 + 1 + AUDIT_ROW
 TRIAL_PAGE_KEPT_QUERIES = PAGE_START + 1 + 1 + AUDIT_ROW
+TRIAL_PAGE_RECORD_KEPT_QUERIES = PAGE_START + 1 + 1 + 1 + AUDIT_ROW
 
 # The tick: the session and its user (2), then one transaction (SAVEPOINT ... RELEASE here, 2): the
 # trial's revision read under its lock (1), the record kept for that revision (the trial page
@@ -283,6 +291,23 @@ def test_trial_page_reads_in_a_fixed_number_of_queries(trial_in, as_nurse, recor
     assert len(cold) == TRIAL_PAGE_QUERIES, "\n".join(cold)
     assert len(kept) == TRIAL_PAGE_KEPT_QUERIES, "\n".join(kept)
     assert not any("trials_sitesettings" in q for q in cold)  # kept by the process a few seconds
+
+
+def test_trial_page_past_its_frame_reads_the_kept_record_in_a_fixed_number_of_queries(
+    trial_in, as_nurse, long_idle_limit
+):
+    trial = trial_in("observation")
+    as_nurse.get(trial.get_absolute_url())  # the record and the page's frame kept
+    [frame] = [caches[PARTS].get(key.split(":", 2)[2]) for key in frames(trial)]
+    with time_machine.travel(frame.clock_until, tick=False):  # the next slot's change
+        as_nurse.get(reverse("trials:board"))  # a session due its refresh refreshes it here
+        past = captured_sql(as_nurse, "get", trial.get_absolute_url())
+
+    assert len(past) == TRIAL_PAGE_RECORD_KEPT_QUERIES, "\n".join(past)
+
+
+def frames(trial) -> list[str]:
+    return [key for key in caches[PARTS]._cache if f":trial-frame:{trial.pk}:" in key]
 
 
 def test_a_tick_is_one_short_transaction_of_a_few_queries(trial_in, as_neurologist):
