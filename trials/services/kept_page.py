@@ -97,11 +97,17 @@ def find(trial_id: int, user, site: SiteSettings) -> Page | None:
     return Page(trial, frame.record_key, frame.panel_key)
 
 
-def keep(trial: Trial, context: dict, user, site: SiteSettings, *, since: datetime) -> None:
+def keep(
+    trial: Trial,
+    context: dict,
+    user,
+    site: SiteSettings,
+    *,
+    clock: tuple[datetime, datetime | None],
+) -> None:
     """Keep the frame of a page just rendered from the record `trial` (a reader's: its keys are
-    not empty), its panel's key worked out at or after `since`."""
-    from trials.presenters import panel_clock_until  # presenters import the services
-
+    not empty). `clock`: from when (at or before its panel's key was worked out) until when
+    (presenters.panel_clock_until) that key holds."""
     if not context["record_key"] or not context["panel_key"]:
         return
     people = _people_named(trial)
@@ -113,8 +119,8 @@ def keep(trial: Trial, context: dict, user, site: SiteSettings, *, since: dateti
         ),
         record_key=context["record_key"],
         panel_key=context["panel_key"],
-        clock_from=since,
-        clock_until=panel_clock_until(context["snap"], since),
+        clock_from=clock[0],
+        clock_until=clock[1],
         status=trial.status,
         patient=tuple(getattr(trial.patient, f) for f in PATIENT_FIELDS),
     )

@@ -50,7 +50,8 @@ def trial_detail(request, pk: int):
     audit_view(request, trial=snap.trial, what=what)
     context = presenters.trial_context(snap, user)
     response = render(request, "trials/detail.html", context)
-    kept_page.keep(snap.trial, context, user, site, since=since)
+    clock = (since, presenters.panel_clock_until(snap, since))
+    kept_page.keep(snap.trial, context, user, site, clock=clock)
     return response
 
 
