@@ -22,8 +22,12 @@ from .models import AuditEvent
 
 # An arbitrary constant naming "the audit chain" among PostgreSQL advisory locks.
 CHAIN_LOCK_KEY = 0x17B_A0D1
-# The ids of the next rows and the last row's hash, in one round trip.
+# The chain's lock, then the ids of the next rows and the last row's hash: two statements sent
+# in one round trip (psycopg's client-side binding, Django's default, sends them as one simple
+# query). Each statement of a simple query reads the rows committed when it begins, so the
+# second one, which begins once the lock is held, reads the last row of the writer before.
 CHAIN_HEAD_SQL = (
+    "SELECT pg_advisory_xact_lock(%s); "
     "SELECT ARRAY(SELECT nextval(pg_get_serial_sequence('trials_auditevent', 'id')) "
     "FROM generate_series(1, %s)), "
     "(SELECT hash FROM trials_auditevent ORDER BY id DESC LIMIT 1)"
@@ -91,8 +95,8 @@ def _chain_head(count: int) -> tuple[list[int], str]:
         with connection.cursor() as cursor:
             # The lock in a statement of its own: a statement reads the rows committed when it
             # began, so the last hash is read by the next one, once the lock is held.
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
-            cursor.execute(CHAIN_HEAD_SQL, [count])
+            cursor.execute(CHAIN_HEAD_SQL, [CHAIN_LOCK_KEY, count])
+            cursor.nextset()  # the second statement's row
             ids, last = cursor.fetchone()
         return sorted(ids), last or GENESIS
     head = AuditEvent.objects.order_by("-pk").values_list("pk", "hash").first()

@@ -183,8 +183,9 @@ RECORDS_CACHE = {
     "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("RECORDS_CACHE_ENTRIES", "300"))},
 }
 # "parts": the parts of trial pages (HTML) kept by the record's revision and what else each shows
-# (trials/templatetags/kept.py), as private as the records and kept apart from them: a trial
-# viewed by two roles keeps a dozen small parts, which must not push the records out.
+# (trials/templatetags/kept.py) and the pages' frames (trials/services/kept_page.py), as private
+# as the records and kept apart from them: a trial viewed by two roles keeps a dozen small parts,
+# which must not push the records out.
 PARTS_CACHE = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "trial-parts",

@@ -2,6 +2,8 @@
 
 import hashlib
 from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Window
 from django.urls import reverse
@@ -15,9 +17,16 @@ from trials import procedure
 from trials.models import Assessment, ChecklistEntry, DoseAttempt
 from trials.outcomes import curves
 from trials.responder import Comparison
-from trials.schedule import Schedule, vitals_schedule
+from trials.schedule import (
+    Change,
+    Schedule,
+    assessment_changes,
+    vitals_changes,
+    vitals_schedule,
+)
 from trials.services.phase import decision_blockers, next_moves
 from trials.services.snapshot import TrialSnapshot
+from trials.services.timing import clinic_day
 
 
 @dataclass
@@ -255,6 +264,45 @@ def panel_key(
     return f"{key}:{hashlib.sha256(clock.encode()).hexdigest()[:24]}"
 
 
+def panel_clock_until(snap: TrialSnapshot, since: datetime) -> datetime | None:
+    """The first moment after `since` at which what the clock decides in the phase panel (the
+    clock's part of panel_key, worked out at `since` or a little after) may differ from what it
+    decided at `since`; None when nothing can (a closed trial). The clock reaches into the panel
+    at moments the record fixes: the slots of the latest dose's observation schedules (shown,
+    and what a discharge waits for) turn overdue and missed, and the patient's age, checked when
+    preparation is signed, moves at the clinic's midnight."""
+    if snap.trial.status in procedure.Phase.CLOSED:
+        return None
+    changes: list[Change] = []
+    if (midnight := _next_clinic_day(snap.site.time_zone, since)) is not None:
+        changes.append((midnight, True))
+    attempt = snap.attempt
+    if attempt is not None and attempt.given_at is not None:
+        site = snap.site
+        changes += vitals_changes(attempt.given_at, site.vitals_schedule)
+        changes += assessment_changes(
+            attempt.given_at, site.assessment_schedule, window=site.assessment_window_minutes
+        )
+    # A change just after `since` itself leaves `since` alone as it was decided.
+    just_after = since + timedelta(microseconds=1)
+    moments = [m for m, at in changes if m > since] + [
+        just_after for m, at in changes if m == since and not at
+    ]
+    return min(moments, default=None)
+
+
+def _next_clinic_day(zone_name: str, since: datetime) -> datetime | None:
+    """When the clinic's next calendar day begins (the earlier reading of a midnight that a
+    clock change makes twice or skips); None past the calendar's last day."""
+    zone = ZoneInfo(zone_name)
+    try:
+        day = clinic_day(zone_name, since) + timedelta(days=1)
+        starts = [datetime.combine(day, time(), tzinfo=zone).replace(fold=f) for f in (0, 1)]
+        return min(start.astimezone(UTC) for start in starts)
+    except OverflowError:
+        return None
+
+
 def trial_context(snap: TrialSnapshot, user) -> dict:
     """The whole trial page: the panel, the record of every attempt, the scores and curves.
     The record's parts are worked out only when rendered: a page kept for the record's revision
@@ -269,6 +317,19 @@ def trial_context(snap: TrialSnapshot, user) -> dict:
         "severe_events": [
             ae for a in snap.attempts for ae in a.adverse_events.all() if ae.is_severe
         ],
+    }
+
+
+def kept_page_context(page) -> dict:
+    """The trial page rendered from its kept parts alone (a kept_page.Page): what it shows
+    around them (the patient's name, the phase, the timeline) and their keys."""
+    return {
+        "trial": page.trial,
+        "patient": page.trial.patient,
+        "record_key": page.record_key,
+        "panel_key": page.panel_key,
+        "timeline": timeline(page.trial),
+        "kept_only": True,
     }
 
 

@@ -133,3 +133,26 @@ def attempt_assessment_schedule(attempt, assessments, site, now: datetime) -> Sc
         required=site.discharge_assessments,
         worn_off_at=attempt.effect_worn_off_at,
     )
+
+
+# A moment at which a schedule's slot may change state with the clock alone, and whether the
+# change happens at that moment itself (True: `now >= end`) or only just after it (False:
+# `now > due`).
+Change = tuple[datetime, bool]
+
+
+def vitals_changes(given_at: datetime, minutes: list[int]) -> list[Change]:
+    """When vitals_schedule's slots may change state with the clock alone: just after each
+    time (overdue), and at each window's end (missed)."""
+    dues = [later(given_at, timedelta(minutes=m)) for m in minutes]
+    ends = [end for _, end in _windows(given_at, minutes) if end is not None]
+    return [(due, False) for due in dues] + [(end, True) for end in ends]
+
+
+def assessment_changes(given_at: datetime, minutes: list[int], *, window: int) -> list[Change]:
+    """When assessment_schedule's slots may change state with the clock alone: just after each
+    time (overdue) and just after the end of its window (missed)."""
+    dues = [later(given_at, timedelta(minutes=m)) for m in minutes]
+    return [(due, False) for due in dues] + [
+        (later(due, timedelta(minutes=window)), False) for due in dues
+    ]

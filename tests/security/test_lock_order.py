@@ -68,3 +68,44 @@ def test_two_writers_of_one_trial_still_wait_for_each_other(real_transactions, t
     with locked_by_a_writer(trial), refused, transaction.atomic():
         _lock_timeout(1)
         lock_trial(trial.pk)
+
+
+def _waiting_for_the_chain() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+        return cursor.fetchone()[0] > 0
+
+
+def test_a_row_written_while_waiting_for_the_chain_follows_the_row_it_waited_for(
+    real_transactions, nurse
+):
+    """The chain's lock and the read of the last row go in one round trip: the row read is the
+    one committed while this writer waited, not the one before it."""
+    from audit.models import AuditEvent
+
+    audit_record(actor=nurse, action="change", summary="Before both")
+    holding, first = threading.Event(), {}
+
+    def first_writer():
+        try:
+            with transaction.atomic():
+                first["row"] = audit_record(actor=nurse, action="change", summary="First")
+                holding.set()
+                for _ in range(200):  # commit once the other writer waits for the lock
+                    if _waiting_for_the_chain():
+                        break
+                    threading.Event().wait(0.05)
+                else:
+                    first["never_waited"] = True
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=first_writer)
+    thread.start()
+    assert holding.wait(20)
+    second = audit_record(actor=nurse, action="change", summary="Second")
+    thread.join(20)
+
+    assert "never_waited" not in first
+    assert second.prev_hash == first["row"].hash
+    assert AuditEvent.objects.get(pk=second.pk).prev_hash == first["row"].hash

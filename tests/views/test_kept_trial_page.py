@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from tests.conftest import sign_in
 from tests.trials.test_record_cache import forget_everything_kept, page_without_tokens
 from tests.views.support import HTMX, html, section
@@ -230,6 +231,81 @@ def test_the_pages_parts_are_kept_apart_from_the_records(trial_in, as_nurse):
     records = [key for key in caches["records"]._cache if f":{trial.pk}:" in key]
     parts = [key for key in caches[PARTS]._cache if f":{trial.pk}:" in key]
     assert len(records) == 1 and "trial-record:" in records[0]
-    assert {key.split(":")[3] for key in parts} == {
+    assert {key.split(":")[3] for key in parts if ":kept:" in key} == {
         "trial-head", "phase-panel", "trial-record", "trial-details", "trial-signatures"
     }  # fmt: skip
+    # and the page's frame, beside its parts (trials/services/kept_page.py)
+    assert [key for key in parts if ":kept:" not in key] == [
+        key for key in parts if f":trial-frame:{trial.pk}:" in key
+    ]
+
+
+# --- The page's frame: the page from its kept parts alone, without the record -----------------
+# (trials/services/kept_page.py)
+
+
+def not_read(*args, **kwargs):
+    raise AssertionError("the record was read")
+
+
+def test_a_page_whose_parts_are_kept_is_shown_without_reading_the_record(
+    trial_in, as_nurse, clock_stands_still, monkeypatch
+):
+    trial = trial_in("observation")
+    first = page_without_tokens(as_nurse, trial.get_absolute_url())  # its parts and frame kept
+    monkeypatch.setattr("trials.views.pages.TrialSnapshot.load", not_read)
+
+    assert page_without_tokens(as_nurse, trial.get_absolute_url()) == first
+
+
+def test_a_page_view_from_the_frame_is_audited_as_one_from_the_record(
+    trial_in, as_nurse, nurse, clock_stands_still
+):
+    trial = trial_in("observation")
+    url = trial.get_absolute_url()
+    forget_everything_kept()
+    as_nurse.get(url)  # from the record
+    as_nurse.get(url)  # from the frame
+
+    views = AuditEvent.objects.filter(trial=trial, action="view").order_by("pk")
+    shown = ["actor", "actor_name", "patient", "object_type", "object_id", "summary", "new"]
+    from_record, from_frame = views.values(*shown)
+    assert from_frame == from_record
+    assert from_frame["actor"] == nurse.pk and from_frame["new"] == {"path": url}
+    assert str(trial.patient) in from_frame["summary"]
+
+
+def test_a_renamed_clinician_shows_at_once_on_a_kept_page(trial_in, as_nurse, team):
+    trial = trial_in("preparation")
+    checklist.checklist_tick(
+        trial_id=trial.pk, checklist_key="preparation", item_key="imaging", actor=team.neurologist
+    )
+    for _ in range(2):  # the second from the frame
+        assert team.neurologist.printed_name in html(as_nurse.get(trial.get_absolute_url()))
+
+    team.neurologist.last_name = "Renamed"  # not the trial's record: its revision stays
+    team.neurologist.save()
+
+    assert "Renamed" in html(as_nurse.get(trial.get_absolute_url()))
+
+
+@pytest.mark.parametrize(
+    "part", ["trial-head", "phase-panel", "trial-record", "trial-details", "trial-signatures"]
+)
+def test_a_part_no_longer_kept_is_made_from_the_record(
+    trial_in, as_nurse, clock_stands_still, part
+):
+    from django.core.cache import caches
+
+    from trials.templatetags.kept import CACHE as PARTS
+
+    trial = trial_in("observation")
+    url = trial.get_absolute_url()
+    forget_everything_kept()
+    cold = page_without_tokens(as_nurse, url)
+    parts = caches[PARTS]
+    [key] = [key for key in parts._cache if f":kept:{part}:{trial.pk}:" in key]
+    parts.delete(key.split(":", 2)[2])  # as the cache drops a part it holds too many of
+
+    assert page_without_tokens(as_nurse, url) == cold
+    assert AuditEvent.objects.filter(trial=trial, action="view").count() == 2  # one per view

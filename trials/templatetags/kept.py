@@ -7,6 +7,10 @@ and for a part that also shows the clock, what the clock decides in it (presente
 Without a key (a page rendered from a writer's read, inside its transaction) the part is rendered
 and not kept: a write that is rolled back must leave nothing behind.
 
+A page rendered from its kept parts alone (`kept_only` in its context: trials/services/
+kept_page.py) has not the record that a missing part would be rendered from: such a part raises
+PartMissing instead, and the page is made from the record.
+
 A kept part may hold forms: it is rendered with a stand-in for the CSRF token, and each request
 puts its own token in its place. The stand-in is drawn at random by each process, whose memory
 alone holds the parts, so no text entered by a user can contain it.
@@ -24,6 +28,10 @@ CSRF_STAND_IN = f"kept-csrf-{secrets.token_hex(16)}"
 _INPUT = f'<input type="hidden" name="csrfmiddlewaretoken" value="{CSRF_STAND_IN}">'
 
 
+class PartMissing(Exception):
+    """A page rendered from its kept parts alone found one of them no longer kept."""
+
+
 class KeptNode(template.Node):
     def __init__(self, nodelist, key, name):
         self.nodelist, self.key, self.name = nodelist, key, name
@@ -36,6 +44,8 @@ class KeptNode(template.Node):
         full_key = f"kept:{self.name.resolve(context)}:{key}"
         part = cache.get(full_key)
         if part is None:
+            if context.get("kept_only"):
+                raise PartMissing(full_key)
             with context.push(csrf_token=CSRF_STAND_IN):
                 part = self.nodelist.render(context)
             cache.set(full_key, part, TIMEOUT)

@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.roles import ANY_ROLE, roles_required
@@ -18,8 +19,9 @@ from trials import presenters, procedure
 from trials.forms import TrialEditForm, TrialForm
 from trials.models import Trial
 from trials.models.trial import counts_by_phase, heads_by_phase
-from trials.services import kept_rows, workflow
+from trials.services import kept_page, kept_rows, workflow
 from trials.services.snapshot import TrialSnapshot
+from trials.templatetags.kept import PartMissing
 
 from .access import get_trial
 from .helpers import action_page, submit
@@ -28,12 +30,29 @@ from .helpers import action_page, submit
 @require_GET
 @roles_required(*ANY_ROLE)
 def trial_detail(request, pk: int):
+    """The trial page: from its kept parts while this process's frame of it holds, else from
+    the record (trials/services/kept_page.py). Either way the view is audited before the page
+    is sent."""
+    user, site, what = request.user, request.site_settings, f"the trial page of trial #{pk}"
+    if (page := kept_page.find(pk, user, site)) is not None:
+        try:
+            response = render(request, "trials/detail.html", presenters.kept_page_context(page))
+        except PartMissing:
+            pass  # a part no longer kept: the page is made from the record
+        else:
+            audit_view(request, trial=page.trial, what=what)
+            return response
+    since = timezone.now()
     try:
-        snap = TrialSnapshot.load(pk, site=request.site_settings)
+        snap = TrialSnapshot.load(pk, site=site)
     except Trial.DoesNotExist as exc:
         raise Http404("No such trial.") from exc
-    audit_view(request, trial=snap.trial, what=f"the trial page of trial #{pk}")
-    return render(request, "trials/detail.html", presenters.trial_context(snap, request.user))
+    audit_view(request, trial=snap.trial, what=what)
+    context = presenters.trial_context(snap, user)
+    response = render(request, "trials/detail.html", context)
+    clock = (since, presenters.panel_clock_until(snap, since))
+    kept_page.keep(snap.trial, context, user, site, clock=clock)
+    return response
 
 
 TIMELINE_PAGE = 50
