@@ -7,7 +7,7 @@ one page with pyinstrument (requirements-dev.txt) over a number of requests.
 Run against a copy of a benchmark database (it ticks and unticks checklist items there):
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/itb_hot_1k .venv/bin/python bench/hot.py
     ... bench/hot.py --profile trial_observation [--runs 50]
-    ... bench/hot.py --cold tick      (no kept record: as the other worker before record steps)
+    ... bench/hot.py --cold tick      (nothing of the trial kept: as a process never shown it)
 """
 
 import argparse
@@ -70,7 +70,7 @@ def requests_for(key: str, runs: int):
     return [(client, method, paths[i % len(paths)]) for i in range(runs)]
 
 
-COLD = False  # --cold: each request finds no kept record, as the other worker after a write
+COLD = False  # --cold: each request finds nothing kept of the trial, as a process never shown it
 
 
 def once(client, method: str, path: str) -> tuple[int, float, float]:
@@ -78,8 +78,9 @@ def once(client, method: str, path: str) -> tuple[int, float, float]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    if COLD:
+    if COLD:  # nor a frame of the page or any part of it (trials/services/kept_page.py)
         caches["records"].clear()
+        caches["parts"].clear()
 
     headers = {"HTTP_HX_REQUEST": "true"} if method == "POST" else {}
     started, cpu = time.perf_counter(), time.process_time()
