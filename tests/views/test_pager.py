@@ -53,7 +53,8 @@ class PagedList:
         return response
 
     def rows(self, response) -> list[int]:
-        return [row.pk for row in response.context["page"]]
+        """The ids of the page's rows: models, or the patient list's values (the id first)."""
+        return [row[0] if isinstance(row, tuple) else row.pk for row in response.context["page"]]
 
 
 @dataclass(frozen=True)
