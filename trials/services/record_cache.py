@@ -79,6 +79,8 @@ def load_record(trial_id: int, *, lock: bool = False) -> Trial:
     """The trial with everything for_detail reads (without its audit trail). `lock`: the trial's
     row is locked for this transaction (FOR NO KEY UPDATE, as the writers lock it) by the read of
     its revision. Raises Trial.DoesNotExist."""
+    if not -(2**63) <= int(trial_id) < 2**63:  # no id is out of a 64-bit integer's range
+        raise Trial.DoesNotExist(f"No trial {trial_id}.")  # (SQLite would refuse to compare it)
     found = (LOCKED_REVISION if lock else REVISION).rows(None, values=(int(trial_id),))
     if not found:
         raise Trial.DoesNotExist(f"No trial {trial_id}.")
