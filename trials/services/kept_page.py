@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from patients.models import Patient
 from trials.models import SiteSettings, Trial
+from trials.services.record_cache import people_of
 from trials.templatetags.kept import CACHE
 
 # The user columns the record's people are compared by: what printed_name and the role read.
@@ -110,7 +111,7 @@ def keep(
     (presenters.panel_clock_until) that key holds."""
     if not context["record_key"] or not context["panel_key"]:
         return
-    people = _people_named(trial)
+    people = people_of(trial)
     frame = Frame(
         revision=trial.revision,
         people=tuple(sorted(people)),
@@ -125,30 +126,6 @@ def keep(
         patient=tuple(getattr(trial.patient, f) for f in PATIENT_FIELDS),
     )
     caches[CACHE].set(_frame_key(trial.pk, user, site), frame)
-
-
-def _people_named(trial: Trial) -> dict:
-    """{id: user} of every user the record as read holds (any row of it, joined or prefetched,
-    at any depth): at least the people record_key's digest names."""
-    user_model = get_user_model()
-    people: dict = {}
-    seen: set[int] = set()
-    stack: list = [trial]
-    while stack:
-        row = stack.pop()
-        if id(row) in seen:
-            continue
-        seen.add(id(row))
-        for field in row._meta.concrete_fields:
-            if field.is_relation and field.is_cached(row):
-                related = field.get_cached_value(row)
-                if isinstance(related, user_model):
-                    people[related.pk] = related
-                elif related is not None:
-                    stack.append(related)
-        for rows in getattr(row, "_prefetched_objects_cache", {}).values():
-            stack.extend(rows)
-    return people
 
 
 def _revision_and_people(trial_id: int, people: tuple[int, ...]) -> list[tuple]:

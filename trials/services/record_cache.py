@@ -271,6 +271,15 @@ def people_named(trial: Trial, links: list | None = None) -> str:
     return hashlib.sha256(repr(names).encode()).hexdigest()[:16]
 
 
+def people_of(trial: Trial) -> dict:
+    """{id: user} of the people the record names, as read (the ones people_named digests)."""
+    return {
+        user.pk: user
+        for row, field in _people_links(trial)
+        if (user := field.get_cached_value(row, None)) is not None
+    }
+
+
 PEOPLE_BAKED = 8  # a record names a handful of people; more are read by in_bulk
 
 
