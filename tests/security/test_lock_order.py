@@ -13,6 +13,8 @@ import pytest
 from django.db import OperationalError, connection, transaction
 
 from audit.services import audit_record
+from trials.models import RecordSteps, Trial
+from trials.services import checklist
 from trials.services.phase import lock_trial
 
 pytestmark = pytest.mark.skipif(
@@ -109,3 +111,62 @@ def test_a_row_written_while_waiting_for_the_chain_follows_the_row_it_waited_for
     assert "never_waited" not in first
     assert second.prev_hash == first["row"].hash
     assert AuditEvent.objects.get(pk=second.pk).prev_hash == first["row"].hash
+
+
+def _waiting_for_a_row() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype IN ('transactionid', "
+            "'tuple')"
+        )
+        return cursor.fetchone()[0] > 0
+
+
+def test_a_tick_that_waited_for_another_on_its_trial_continues_its_record_steps(
+    real_transactions, trial_in, team
+):
+    """Two nurses tick one trial at once: the second waits for the first's lock. PostgreSQL
+    then gives it the trial's row as the first left it, but reads a table joined to that row as
+    it was before; the record steps read with the lock must include the first tick's step, or
+    the second is read whole and every other process's copy with it (record_cache)."""
+    trial = trial_in("observation")
+    holding, first = threading.Event(), {}
+
+    def first_nurse():
+        try:
+            with transaction.atomic():
+                checklist.checklist_tick(
+                    trial_id=trial.pk, checklist_key="observation", item_key="rest_today",
+                    actor=team.nurse,
+                )  # fmt: skip
+                first["revision"] = Trial.objects.values_list("revision", flat=True).get(
+                    pk=trial.pk
+                )
+                holding.set()
+                for _ in range(200):  # commit once the second nurse's tick waits for the trial
+                    if _waiting_for_a_row():
+                        break
+                    threading.Event().wait(0.05)
+                else:
+                    first["never_waited"] = True
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=first_nurse)
+    thread.start()
+    assert holding.wait(20)
+    with transaction.atomic():
+        second = checklist.checklist_tick(
+            trial_id=trial.pk, checklist_key="observation", item_key="warning_signs",
+            actor=team.nurse,
+        )  # fmt: skip
+    thread.join(20)
+
+    assert "never_waited" not in first
+    assert set(second.snap.entries_for("observation", second.snap.attempt)) == {
+        "rest_today",
+        "warning_signs",
+    }
+    lines = [line.split(" ") for line in RecordSteps.objects.get(trial=trial).steps.splitlines()]
+    assert lines[0][1] == first["revision"]  # the second tick's step, from the first's revision
+    assert lines[1][0] == first["revision"]  # ... after the first tick's own: the chain unbroken

@@ -73,6 +73,31 @@ LOCKED_REVISION = Baked(
     ),
     values=(int,),
 )
+# A writer's read on PostgreSQL: the lock and the revision, then the record steps, in two
+# statements sent in one round trip (psycopg's client-side binding, Django's default, sends them
+# as one simple query, as audit/services.py's chain head). A writer that waited for the lock gets
+# the trial's row as the writer before it left it, but a table joined to that row is read as it
+# was when the statement began (PostgreSQL reads again only the row it locks): the steps joined
+# would lack the step of the writer waited for, and the record would be read whole and the chain
+# of steps begun again. The second statement begins once the lock is held, and reads them as
+# they are. (SQLite serialises writers from BEGIN: the joined read above is never stale there.)
+LOCKED_REVISION_SQL = (
+    f"SELECT revision FROM {Trial._meta.db_table} WHERE id = %s FOR NO KEY UPDATE; "  # noqa: S608
+    f"SELECT steps FROM {RecordSteps._meta.db_table} WHERE trial_id = %s"
+)
+
+
+def _locked_revision(trial_id: int) -> list[tuple[str, str | None]]:
+    """[(revision, record steps)] of the trial, its row locked for this transaction
+    (FOR NO KEY UPDATE); [] when there is no such trial."""
+    if connection.vendor != "postgresql":
+        return LOCKED_REVISION.rows(None, values=(trial_id,))
+    with connection.cursor() as cursor:
+        cursor.execute(LOCKED_REVISION_SQL, [trial_id, trial_id])
+        found = cursor.fetchall()
+        cursor.nextset()  # the second statement's row, if the trial has steps
+        steps = cursor.fetchone()
+    return [(found[0][0], steps[0] if steps else None)] if found else []
 
 
 def load_record(trial_id: int, *, lock: bool = False) -> Trial:
@@ -81,7 +106,8 @@ def load_record(trial_id: int, *, lock: bool = False) -> Trial:
     its revision. Raises Trial.DoesNotExist."""
     if not -(2**63) <= int(trial_id) < 2**63:  # no id is out of a 64-bit integer's range
         raise Trial.DoesNotExist(f"No trial {trial_id}.")  # (SQLite would refuse to compare it)
-    found = (LOCKED_REVISION if lock else REVISION).rows(None, values=(int(trial_id),))
+    trial_id = int(trial_id)
+    found = _locked_revision(trial_id) if lock else REVISION.rows(None, values=(trial_id,))
     if not found:
         raise Trial.DoesNotExist(f"No trial {trial_id}.")
     [(revision, steps)] = found
