@@ -291,14 +291,18 @@ def pick_targets() -> dict:
         .values_list("last_name", flat=True)[:1][0]
     )
     ticks = []
-    for trial in Trial.objects.in_phase("preparation").order_by("pk")[:40]:
-        for item in procedure.PREPARATION.items:
-            if procedure.NEUROLOGIST in item.roles and item.required:
+    trials = list(Trial.objects.in_phase("preparation").order_by("pk")[:40])
+    for item in procedure.PREPARATION.items:
+        if procedure.NEUROLOGIST in item.roles and item.required:
+            for trial in trials:
                 args = [trial.pk, "preparation", item.key]
                 ticks.append(
                     (reverse("trials:tick", args=args), reverse("trials:untick", args=args))
                 )
-    # Each pair ticked then unticked, the pairs far apart so no two connections race on one.
+    # Each pair ticked then unticked, the pairs far apart so no two connections race on one;
+    # the trials in turn (one item of each, then the next item), so that the connections tick
+    # different patients' checklists, as the users of a ward do, rather than all waiting for
+    # the one trial's lock.
     tick_paths = [p for p, _ in ticks] + [u for _, u in ticks]
     return {
         "trial_observation": ("GET", [observed.get_absolute_url()]),
