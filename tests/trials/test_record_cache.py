@@ -53,11 +53,11 @@ def test_a_second_read_of_an_unchanged_record_takes_the_kept_copy(observed):
         TrialSnapshot.load(observed.pk)
     with CaptureQueriesContext(connection) as kept:
         snap = TrialSnapshot.load(observed.pk)
-        shown = presenters.timeline(snap.trial).total
+        shown = presenters.timeline(snap.trial).latest
     # the revision, the people named on the record, the timeline
     assert len(kept) == 3
     assert snap.trial.pk == observed.pk and snap.attempts[-1].given_at is not None
-    assert shown > 0  # the changes that brought the trial to observation
+    assert shown  # the changes that brought the trial to observation
     assert len(fresh) <= 2  # the copy was already kept by the fixture
 
 
