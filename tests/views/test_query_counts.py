@@ -330,8 +330,13 @@ def test_a_tick_is_one_short_transaction_of_a_few_queries(trial_in, as_neurologi
     if connection.vendor == "postgresql":  # SQLite locks the whole database for a writer
         assert "FOR NO KEY UPDATE" in locked
     inserts = [q.split()[2] for q in sql if q.startswith("INSERT")]
-    # the tick, its audit row, its record step
-    assert inserts == ['"trials_checklistentry"', '"trials_auditevent"', "trials_recordsteps"]
+    # the tick, its record step, and last its audit row: the audit chain's lock, which every
+    # writer of every trial waits for, is held for that row and the commit alone
+    assert inserts == ['"trials_checklistentry"', "trials_recordsteps", '"trials_auditevent"']
+    if connection.vendor == "postgresql":
+        chain = next(i for i, q in enumerate(sql) if "pg_advisory_xact_lock" in q)
+        assert sql[chain + 1].startswith('INSERT INTO "trials_auditevent"')
+        assert not any(q.startswith(("INSERT", "UPDATE", "DELETE")) for q in sql[chain + 2 :])
 
 
 def test_the_next_tick_reads_the_record_the_last_one_left(

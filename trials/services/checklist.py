@@ -90,6 +90,10 @@ def checklist_tick(
         na_reason=na_reason.strip() if not_applicable else "",
         by=actor,
     )
+    # The entries read under the lock and the one just stored are the entries now: not read again.
+    # The record's step before the audit row: the audit chain's lock, which every writer and page
+    # view of every trial waits for, is then held for the audit row and the commit alone.
+    snap.written("entries", known={"entries": snap.entries_with(entry)})
     verb = "Marked not applicable" if not_applicable else "Ticked"
     audit_record(
         actor=actor,
@@ -101,8 +105,6 @@ def checklist_tick(
         new={"state": entry.state, "note": entry.note, "na_reason": entry.na_reason, "at": at},
         reason=" · ".join(r for r in (entry.na_reason, reason) if r),
     )
-    # The entries read under the lock and the one just stored are the entries now: not read again.
-    snap.written("entries", known={"entries": snap.entries_with(entry)})
     return ChecklistChange(entry, snap)
 
 
@@ -119,6 +121,9 @@ def checklist_untick(
     entry = snap.entries_for(checklist_key, attempt).get(item_key)
     if entry is None:
         return ChecklistChange(None, snap)
+    # As a tick: the entry and the record's step first, the audit row under the chain's lock last.
+    ChecklistEntry.objects.filter(pk=entry.pk).delete()  # `entry` keeps its id for the audit row
+    snap.written("entries", known={"entries": snap.entries_without(entry)})
     audit_record(
         actor=actor,
         action="untick",
@@ -129,7 +134,4 @@ def checklist_untick(
         new={"state": None},
         reason=reason,
     )
-    left = snap.entries_without(entry)
-    entry.delete()
-    snap.written("entries", known={"entries": left})
     return ChecklistChange(None, snap)
