@@ -52,7 +52,7 @@ from django.db import connection, models, transaction
 from django.db.models import Prefetch, prefetch_related_objects
 
 from core.baked import Baked
-from trials.models import RecordSteps, Trial
+from trials.models import ChecklistEntry, RecordSteps, Trial
 
 CACHE = "records"
 STEPS_KEPT = 8  # the changes of a record a copy may lag behind and still be brought up to date
@@ -163,10 +163,49 @@ def _steps(text: str):
 def _read_parts_again(trial: Trial, names) -> None:
     """Read these parts of the record (names of for_detail's prefetches) again, as for_detail
     reads them."""
+    names = set(names)
+    if "entries" in names:  # what a tick changes: read without building a query each time
+        names.discard("entries")
+        _set_part(trial, "entries", _entries(trial))
     for name in names:
         trial._prefetched_objects_cache.pop(name, None)  # type: ignore[attr-defined]
     if names:
         prefetch_related_objects([trial], *(_part_lookups()[name] for name in names))
+
+
+def _set_part(trial: Trial, name: str, rows: list) -> None:
+    """Set a part of the record to these rows, as prefetch_related_objects leaves it: a queryset
+    whose rows are already read."""
+    part = getattr(trial, name).all()
+    part._result_cache, part._prefetch_done = list(rows), True
+    trial._prefetched_objects_cache[name] = part  # type: ignore[attr-defined]
+
+
+@functools.cache
+def _entry_columns() -> list[str]:
+    return [f.attname for f in ChecklistEntry._meta.concrete_fields]
+
+
+# The checklist entries of a trial, read again by a process that did not serve the tick before
+# (_from_earlier_copy), on every such tick: compiled once per process (core/baked.py), the
+# trial's id put in. In for_detail's order; the people they name are put in with every copy's
+# (_read_people_again), so for_detail's join of them is not made here.
+ENTRIES = Baked(
+    lambda now, pk: ChecklistEntry.objects.filter(trial_id=pk).values_list(*_entry_columns()),
+    values=(int,),
+)
+
+
+def _entries(trial: Trial) -> list[ChecklistEntry]:
+    """The trial's checklist entries as for_detail's prefetch leaves them (each one's trial the
+    trial itself), but for the people they name."""
+    columns, db = _entry_columns(), ChecklistEntry.objects.db
+    entries = [
+        ChecklistEntry.from_db(db, columns, row) for row in ENTRIES.rows(None, values=(trial.pk,))
+    ]
+    for entry in entries:
+        ChecklistEntry.trial.field.set_cached_value(entry, trial)
+    return entries
 
 
 @functools.cache
@@ -186,10 +225,7 @@ def keep_after_write(trial: Trial, *changed: str, known: dict[str, list] | None 
     known = known or {}
     _read_parts_again(trial, [name for name in changed if name not in known])
     for name, rows in known.items():
-        # As prefetch_related_objects leaves a part: a queryset whose rows are already read.
-        part = getattr(trial, name).all()
-        part._result_cache, part._prefetch_done = list(rows), True
-        trial._prefetched_objects_cache[name] = part  # type: ignore[attr-defined]
+        _set_part(trial, name, rows)
     before = trial.revision
     steps = _write_step(trial, before, sorted(changed))
     trial.revision = steps.split(" ", 1)[0]
