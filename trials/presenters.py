@@ -48,6 +48,9 @@ class ChecklistView:
         return sum(1 for r in self.rows if r.entry)
 
 
+ITEM = "item-key"  # stands in for an item's key in its URLs while they are reversed
+
+
 def checklists(snap: TrialSnapshot, user) -> list[ChecklistView]:
     """The checklists of the current phase, with who ticked what."""
     views = []
@@ -55,14 +58,17 @@ def checklists(snap: TrialSnapshot, user) -> list[ChecklistView]:
         checklist = procedure.CHECKLISTS[key]
         attempt = snap.checklist_scope(key)
         entries = snap.entries_for(key, attempt)
+        # Each item's form posts to the same two URLs but for the item's key (procedure.py's
+        # own): each reversed once per checklist, not once per item.
+        urls = {
+            ticked: reverse(name, args=[snap.trial.pk, key, ITEM]).replace(ITEM, "{}")
+            for ticked, name in ((True, "trials:untick"), (False, "trials:tick"))
+        }
         rows = []
         for item in checklist.items:
             entry, can_tick = entries.get(item.key), user.role in item.roles
-            url = "trials:untick" if entry else "trials:tick"
-            args = [snap.trial.pk, key, item.key]
-            rows.append(
-                ChecklistRow(item, entry, can_tick, reverse(url, args=args) if can_tick else "")
-            )
+            url = urls[entry is not None].format(item.key) if can_tick else ""
+            rows.append(ChecklistRow(item, entry, can_tick, url))
         views.append(ChecklistView(checklist, attempt, rows, editable=True))
     return views
 

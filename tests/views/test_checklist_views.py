@@ -134,3 +134,13 @@ def test_the_panel_offers_a_tick_button_only_for_the_users_own_items(trial, as_n
     assert _url("tick", trial) in _row(page)  # nurse or neurologist
     assert _url("tick", trial, "pregnancy") in _row(page, "pregnancy")  # nurse
     assert _url("tick", trial, "consent") not in _row(page, "consent")  # neurologist only
+
+
+def test_every_item_the_user_may_tick_posts_to_its_own_url(trial, as_nurse):
+    from trials import procedure
+
+    page = html(as_nurse.get(trial.get_absolute_url()))
+
+    for item in procedure.PREPARATION.items:
+        row = _row(page, item.key)
+        assert (_url("tick", trial, item.key) in row) == (procedure.NURSE in item.roles)
