@@ -72,6 +72,21 @@ class Compiled:
     params: tuple
 
 
+@dataclass(frozen=True)
+class Statement:
+    """A baked read's SQL and parameters as sent, and the compiler that makes its rows."""
+
+    using: str
+    sql: str
+    params: list
+    compiler: SQLCompiler
+
+    def rows(self, fetched: list) -> list[tuple]:
+        """The rows of what the database returned for this statement, through the compiler's
+        own converters, as the QuerySet would return them."""
+        return [tuple(row) for row in self.compiler.results_iter(results=[fetched])]
+
+
 class BakeError(ValueError):
     pass
 
@@ -91,6 +106,16 @@ class Baked:
         """The rows at `now` (None: a read that does not move with the clock), built with the
         read's other `inputs` (a limit, say), which select its compiled form, and its `values`
         (as declared), put in as parameters."""
+        read = self.statement(now, *inputs, values=values)
+        with connections[read.using].cursor() as cursor:
+            cursor.execute(read.sql, read.params)
+            return read.rows(cursor.fetchall())
+
+    def statement(
+        self, now: datetime | None = None, *inputs: Hashable, values: Sequence = ()
+    ) -> "Statement":
+        """The read as `rows` would send it, to be sent with other statements in one round trip:
+        its SQL and parameters, and how its rows are made of what the database returned."""
         if len(values) != len(self.kinds) or not all(
             type(v) is kind for v, kind in zip(values, self.kinds, strict=False)
         ):
@@ -98,10 +123,7 @@ class Baked:
         compiled = self._compiled.get(inputs) or self._bake(inputs)
         connection = connections[compiled.using]
         params = [self._value(p, now, values, connection) for p in compiled.params]
-        with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, params)
-            fetched = cursor.fetchall()
-        return [tuple(row) for row in compiled.compiler.results_iter(results=[fetched])]
+        return Statement(compiled.using, compiled.sql, params, compiled.compiler)
 
     def _bake(self, inputs: tuple) -> Compiled:
         stand_ins = [stand_in(kind, i) for i, kind in enumerate(self.kinds)]

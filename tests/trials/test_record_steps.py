@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from tests import module_data
 from tests.trials.test_record_cache import (
+    PEOPLE_APART,
     forget_everything_kept,
     observation_tick,
     page_without_tokens,
@@ -22,7 +23,7 @@ from tests.trials.test_record_cache import (
 from tests.trials.test_records import vitals_data as vitals
 from trials.models import RecordSteps, Trial
 from trials.services import checklist, records
-from trials.services.record_cache import CACHE, STEPS_KEPT, _key
+from trials.services.record_cache import CACHE, PEOPLE_NAMED, STEPS_KEPT, _key
 from trials.services.snapshot import TrialSnapshot
 
 TRIAL_STATES = ["observation"]
@@ -36,18 +37,22 @@ def current_revision(trial) -> str:
     return Trial.objects.values_list("revision", flat=True).get(pk=trial.pk)
 
 
-def held_copy(trial) -> tuple[str, Trial]:
-    """The copy this process keeps of the trial's record as it stands (read to be kept)."""
+def held_copy(trial) -> tuple[str, Trial, object]:
+    """The copy this process keeps of the trial's record as it stands (read to be kept), and its
+    note of the people that copy names (record_cache.PEOPLE_NAMED)."""
     TrialSnapshot.load(trial.pk)
     revision = current_revision(trial)
-    return revision, caches[CACHE].get(_key(trial.pk, revision))
+    named = caches[CACHE].get(PEOPLE_NAMED.format(trial.pk))
+    return revision, caches[CACHE].get(_key(trial.pk, revision)), named
 
 
-def holding_only(trial, held: tuple[str, Trial]) -> None:
-    """This process keeps no copy of the trial's record but `held` (as the other process)."""
-    revision, copy = held
+def holding_only(trial, held: tuple[str, Trial, object]) -> None:
+    """This process keeps nothing of the trial's record but `held` (as the other process)."""
+    revision, copy, named = held
     caches[CACHE].clear()
     caches[CACHE].set(_key(trial.pk, revision), copy)
+    if named is not None:
+        caches[CACHE].set(PEOPLE_NAMED.format(trial.pk), named)
 
 
 def committed(change, *args, **kwargs) -> None:
@@ -83,8 +88,8 @@ def test_a_tick_served_elsewhere_is_read_as_the_entries_alone(observed, nurse):
     with CaptureQueriesContext(connection) as read:
         snap = TrialSnapshot.load(observed.pk)
 
-    # the revision with its steps, the checklist entries, the people named
-    assert len(read) == 3
+    # the revision with its steps (and the people named, on PostgreSQL), the checklist entries
+    assert len(read) == 2 + PEOPLE_APART
     assert "trials_checklistentry" in read.captured_queries[1]["sql"]
     assert "rest_today" in ticked(snap)
     assert snap.trial.revision == current_revision(observed)
@@ -100,7 +105,8 @@ def test_the_record_brought_up_to_date_is_kept_for_the_next_read(observed, nurse
     with CaptureQueriesContext(connection) as again:
         snap = TrialSnapshot.load(observed.pk)
 
-    assert len(again) == 2  # the revision, the people named: the copy of this revision
+    # the revision, the people named: the copy of this revision
+    assert len(again) == 1 + PEOPLE_APART
     assert "rest_today" in ticked(snap)
 
 
@@ -126,7 +132,7 @@ def test_ticks_and_unticks_served_elsewhere_up_to_the_steps_kept_are_read_as_ent
     with CaptureQueriesContext(connection) as read:
         snap = TrialSnapshot.load(observed.pk)
 
-    assert len(read) == 3
+    assert len(read) == 2 + PEOPLE_APART  # as a tick served elsewhere
     assert ticked(snap) == left
 
 
@@ -232,5 +238,25 @@ def test_two_ticks_in_one_transaction_leave_an_unbroken_chain(observed, nurse):
     with CaptureQueriesContext(connection) as read:
         snap = TrialSnapshot.load(observed.pk)
 
-    assert len(read) == 3
+    assert len(read) == 2 + PEOPLE_APART  # as a tick served elsewhere
     assert ticked(snap) == {"rest_today", "warning_signs"}
+
+
+def test_a_person_first_named_by_a_tick_served_elsewhere_is_read_and_named(observed, nurse):
+    from accounts.models import Role, User
+
+    held = held_copy(observed)  # its note of the people named: not the new nurse
+    newcomer = User.objects.create_user(
+        username="newcomer", password="x" * 12, role=Role.NURSE, first_name="Nell",
+        last_name="Newcomer",
+    )  # fmt: skip
+    committed(observation_tick, observed, newcomer, "rest_today")
+    holding_only(observed, held)
+
+    snap = TrialSnapshot.load(observed.pk)
+
+    entry = snap.entries_for("observation", snap.attempt)["rest_today"]
+    assert entry.by.printed_name == newcomer.printed_name
+    assert snap.trial.people_named == TrialSnapshot.load(observed.pk).trial.people_named
+    forget_everything_kept()
+    assert snap.trial.people_named == TrialSnapshot.load(observed.pk).trial.people_named

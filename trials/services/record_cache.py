@@ -16,8 +16,10 @@ Why this cannot show a stale record:
 - A copy may be newer than its key (a write committed between the revision's read and the
   record's), never older.
 What the copy does not keep: the people named on the record (a user's name may be corrected
-without touching any trial) are read again on every use, in one query, so the copy is kept
-without them; the timeline is read fresh by whoever shows it.
+without touching any trial) are read again on every use, so the copy is kept without them; on
+PostgreSQL in the same round trip as the revision (the people the last copy of the trial this
+process read named; one query more when the copy names someone else too). The timeline is read
+fresh by whoever shows it.
 
 A writer's read is never kept as it was read: its own write is about to give the trial a new
 revision. A writer that changed one part of the record only (a tick adds or removes one
@@ -87,17 +89,41 @@ LOCKED_REVISION_SQL = (
 )
 
 
-def _locked_revision(trial_id: int) -> list[tuple[str, str | None]]:
-    """[(revision, record steps)] of the trial, its row locked for this transaction
-    (FOR NO KEY UPDATE); [] when there is no such trial."""
+# Where a process notes the people the last copy of a trial it read named (their ids): the
+# next read of the trial reads them with its revision, in the same round trip (_revision_read).
+PEOPLE_NAMED = "trial-people:{}"
+
+
+def _revision_read(trial_id: int, lock: bool) -> tuple[list, dict | None]:
+    """[(revision, record steps)] of the trial ([] when there is no such trial), its row locked
+    for this transaction (FOR NO KEY UPDATE) for a writer; and on PostgreSQL, in the same round
+    trip, {id: user} of the people the last copy of the trial this process read named (None
+    when it read none, or elsewhere): most often the people the copy about to be taken names,
+    read as they are now (_read_people_again), without a query of their own."""
     if connection.vendor != "postgresql":
-        return LOCKED_REVISION.rows(None, values=(trial_id,))
+        return (LOCKED_REVISION if lock else REVISION).rows(None, values=(trial_id,)), None
+    guess = caches[CACHE].get(PEOPLE_NAMED.format(trial_id)) or ()
+    people = PEOPLE.statement(None, values=_people_values(guess)) if guess else None
+    if lock:
+        sql, params = LOCKED_REVISION_SQL, [trial_id, trial_id]
+    else:
+        revision = REVISION.statement(None, values=(trial_id,))
+        sql, params = revision.sql, list(revision.params)
+    if people is not None:
+        sql, params = f"{sql}; {people.sql}", [*params, *people.params]
     with connection.cursor() as cursor:
-        cursor.execute(LOCKED_REVISION_SQL, [trial_id, trial_id])
+        cursor.execute(sql, params)
         found = cursor.fetchall()
-        cursor.nextset()  # the second statement's row, if the trial has steps
-        steps = cursor.fetchone()
-    return [(found[0][0], steps[0] if steps else None)] if found else []
+        if lock:
+            cursor.nextset()  # the second statement's row, if the trial has steps
+            steps = cursor.fetchone()
+            found = [(found[0][0], steps[0] if steps else None)] if found else []
+        else:
+            found = revision.rows(found)
+        if people is not None:
+            cursor.nextset()
+            return found, _users(people.rows(cursor.fetchall()))
+    return found, None
 
 
 def load_record(trial_id: int, *, lock: bool = False) -> Trial:
@@ -107,7 +133,7 @@ def load_record(trial_id: int, *, lock: bool = False) -> Trial:
     if not -(2**63) <= int(trial_id) < 2**63:  # no id is out of a 64-bit integer's range
         raise Trial.DoesNotExist(f"No trial {trial_id}.")  # (SQLite would refuse to compare it)
     trial_id = int(trial_id)
-    found = _locked_revision(trial_id) if lock else REVISION.rows(None, values=(trial_id,))
+    found, people = _revision_read(trial_id, lock)
     if not found:
         raise Trial.DoesNotExist(f"No trial {trial_id}.")
     [(revision, steps)] = found
@@ -118,7 +144,7 @@ def load_record(trial_id: int, *, lock: bool = False) -> Trial:
         if kept is not None and not lock:
             _keep(key, kept)  # a writer's read is not kept (below)
     if kept is not None:
-        kept.people_named = people_named(kept, _read_people_again(kept))
+        kept.people_named = people_named(kept, _read_people_again(kept, people))
         kept.record_steps_read = steps or ""
         return kept
     trial = Trial.objects.for_detail().get(pk=trial_id)
@@ -127,6 +153,7 @@ def load_record(trial_id: int, *, lock: bool = False) -> Trial:
         # A writer's read is not kept: its own write is about to give the trial a new revision.
         _keep(key, trial)
     trial.people_named = people_named(trial)
+    _note_people(trial_id, people_of(trial).keys(), people)
     trial.record_steps_read = steps or ""
     return trial
 
@@ -357,22 +384,41 @@ PEOPLE = Baked(
 )
 
 
-def _people(ids: set[int]) -> dict:
-    """{id: user} of these users, as in_bulk reads them."""
-    model = get_user_model()
-    if len(ids) > PEOPLE_BAKED:
-        return model.objects.in_bulk(ids)
+def _people_values(ids) -> tuple[int, ...]:
+    """PEOPLE's values for these ids (at most PEOPLE_BAKED), the last repeated."""
     wanted = sorted(int(pk) for pk in ids)
-    rows = PEOPLE.rows(None, values=(*wanted, *[wanted[-1]] * (PEOPLE_BAKED - len(wanted))))
+    return (*wanted, *[wanted[-1]] * (PEOPLE_BAKED - len(wanted)))
+
+
+def _users(rows) -> dict:
+    """{id: user} of PEOPLE's rows."""
+    model = get_user_model()
     users = [model.from_db(model.objects.db, _user_columns(), row) for row in rows]
     return {user.pk: user for user in users}
 
 
-def _read_people_again(trial: Trial) -> list:
-    """Each user the copy names as stored now; the links, for people_named."""
+def _people(ids: set[int]) -> dict:
+    """{id: user} of these users, as in_bulk reads them."""
+    if len(ids) > PEOPLE_BAKED:
+        return get_user_model().objects.in_bulk(ids)
+    return _users(PEOPLE.rows(None, values=_people_values(ids)))
+
+
+def _note_people(trial_id: int, ids, read: dict | None) -> None:
+    """Note the people a copy of the trial names, for the next read of it (_revision_read), if
+    they are not those just read with its revision. More than PEOPLE_BAKED are not noted."""
+    ids = tuple(sorted(ids))
+    if len(ids) <= PEOPLE_BAKED and (read is None or ids != tuple(sorted(read))):
+        caches[CACHE].set(PEOPLE_NAMED.format(trial_id), ids)
+
+
+def _read_people_again(trial: Trial, read: dict | None = None) -> list:
+    """Each user the copy names as stored now; the links, for people_named. `read`: {id: user}
+    of users read as they are now (with the revision): taken when they are all the copy names."""
     links = _people_links(trial)
     ids = {getattr(row, field.attname) for row, field in links} - {None}
-    people = _people(ids) if ids else {}
+    _note_people(trial.pk, ids, read)
+    people = read if read is not None and ids <= read.keys() else _people(ids) if ids else {}
     for row, field in links:
         field.set_cached_value(row, people.get(getattr(row, field.attname)))
     return links
