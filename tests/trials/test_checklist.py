@@ -151,6 +151,21 @@ def test_untick_before_the_phase_is_signed_removes_the_tick_and_audits_it(
     assert row.actor == neurologist
 
 
+def test_a_tick_and_its_untick_name_the_stored_entry_in_the_audit(module_trial_in, neurologist):
+    trial = module_trial_in("preparation")
+    entry = _tick(trial, "preparation", "consent", neurologist)
+    stored = _entries(trial, "preparation", "consent").get()
+    assert (entry.pk, entry.at, entry.by_id) == (stored.pk, stored.at, stored.by_id)
+
+    _untick(trial, "preparation", "consent", neurologist)
+
+    rows = trial.audit.filter(action__in=["tick", "untick"]).order_by("pk")
+    assert [(r.action, r.object_type, r.object_id) for r in rows] == [
+        ("tick", "ChecklistEntry", str(stored.pk)),
+        ("untick", "ChecklistEntry", str(stored.pk)),
+    ]
+
+
 def test_item_can_be_ticked_again_after_an_untick(module_trial_in, neurologist):
     trial = module_trial_in("preparation")
     _tick(trial, "preparation", "consent", neurologist)

@@ -7,6 +7,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.roles import require_role
 from audit.services import audit_record
+from core import writes
 from core.errors import ProtocolError
 from trials import procedure
 from trials.models import ChecklistEntry
@@ -77,7 +78,7 @@ def checklist_tick(
     given = attempt.given_at if attempt is not None and checklist.phase == "observation" else None
     check_time(at, what="tick", after=[(given, "the dose was given")], now=now)
     reason = entry_late_reason(snap, at, late, "tick") if at != now else ""
-    entry = ChecklistEntry.objects.create(
+    entry = ChecklistEntry(
         at=at,
         entered_at=now,
         late_reason=reason,
@@ -90,10 +91,11 @@ def checklist_tick(
         na_reason=na_reason.strip() if not_applicable else "",
         by=actor,
     )
-    # The entries read under the lock and the one just stored are the entries now: not read again.
-    # The record's step before the audit row: the audit chain's lock, which every writer and page
-    # view of every trial waits for, is then held for the audit row and the commit alone.
-    snap.written("entries", known={"entries": snap.entries_with(entry)})
+    # The entries read under the lock and the one stored are the entries now: not read again. The
+    # entry stored with the record's step (one round trip on PostgreSQL: core/writes.py), before
+    # the audit row: the audit chain's lock, which every writer and page view of every trial
+    # waits for, is then held for the audit row and the commit alone.
+    snap.written("entries", known={"entries": snap.entries_with(entry)}, write=writes.insert(entry))
     verb = "Marked not applicable" if not_applicable else "Ticked"
     audit_record(
         actor=actor,
@@ -121,9 +123,10 @@ def checklist_untick(
     entry = snap.entries_for(checklist_key, attempt).get(item_key)
     if entry is None:
         return ChecklistChange(None, snap)
-    # As a tick: the entry and the record's step first, the audit row under the chain's lock last.
-    ChecklistEntry.objects.filter(pk=entry.pk).delete()  # `entry` keeps its id for the audit row
-    snap.written("entries", known={"entries": snap.entries_without(entry)})
+    # As a tick: the entry deleted with the record's step, the audit row (naming the entry by the
+    # id it kept) under the chain's lock last.
+    left = snap.entries_without(entry)
+    snap.written("entries", known={"entries": left}, write=writes.delete(entry))
     audit_record(
         actor=actor,
         action="untick",

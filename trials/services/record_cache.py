@@ -54,6 +54,7 @@ from django.db import connection, models, transaction
 from django.db.models import Prefetch, prefetch_related_objects
 
 from core.baked import Baked
+from core.writes import Write
 from trials.models import ChecklistEntry, RecordSteps, Trial
 
 CACHE = "records"
@@ -242,19 +243,25 @@ def _part_lookups() -> dict[str, Prefetch]:
     return {p.prefetch_to: p for p in reads}
 
 
-def keep_after_write(trial: Trial, *changed: str, known: dict[str, list] | None = None) -> None:
+def keep_after_write(
+    trial: Trial, *changed: str, known: dict[str, list] | None = None, write: Write | None = None
+) -> None:
     """After a write under the trial's lock that changed only the parts `changed` of the record
     (names of for_detail's prefetches, e.g. "entries"): read those parts again, as for_detail
     reads them, and the revision the write gave the trial; keep the record for that revision
     when the transaction commits. `known`: {part: its rows} for a part the writer holds as the
     database now has it, in for_detail's order and with its joins (a tick adds the entry it
-    created to those it read under the lock): set, not read again."""
+    created to those it read under the lock): set, not read again. `write`: the write itself,
+    not made yet, when it is all the change (core/writes.py): made here, in the round trip of the
+    step (every part it changes known)."""
     known = known or {}
+    if write is not None and not set(changed) <= known.keys():
+        raise ValueError("a write made with its step changes only parts known as it leaves them")
     _read_parts_again(trial, [name for name in changed if name not in known])
     for name, rows in known.items():
         _set_part(trial, name, rows)
     before = trial.revision
-    steps = _write_step(trial, before, sorted(changed))
+    steps = _write_step(trial, before, sorted(changed), write)
     trial.revision = steps.split(" ", 1)[0]
     trial.record_steps_read = steps  # type: ignore[attr-defined]  # as a read under the lock
     key = _key(trial.pk, trial.revision)
@@ -270,16 +277,25 @@ STEP_SQL = (
 )
 
 
-def _write_step(trial: Trial, before: str, parts: list[str]) -> str:
+def _write_step(trial: Trial, before: str, parts: list[str], write: Write | None = None) -> str:
     """Put the step from `before` (the revision read under the lock) to the trial's revision at
     the head of its record steps: on the chain read with the lock if that chain ended at
-    `before`, else as the start of a new chain. Returns the steps as written, the trial's
-    revision first."""
+    `before`, else as the start of a new chain; after `write`, if given, made first (on
+    PostgreSQL in the same round trip). Returns the steps as written, the trial's revision
+    first."""
     read = getattr(trial, "record_steps_read", "").splitlines()
     chain = read[: STEPS_KEPT - 1] if read and read[0].split(" ")[0] == before else []
     tail = "\n".join([f" {before} {','.join(parts)}", *chain])
+    together = write if connection.vendor == "postgresql" else None
+    if write is not None and together is None:
+        write.alone()
     with connection.cursor() as cursor:
-        cursor.execute(STEP_SQL, [tail, trial.pk])
+        if together is not None:
+            cursor.execute(f"{together.sql}; {STEP_SQL}", [*together.params, tail, trial.pk])
+            together.done(cursor.fetchall() if cursor.description else [])
+            cursor.nextset()  # the step's statement
+        else:
+            cursor.execute(STEP_SQL, [tail, trial.pk])
         [steps] = cursor.fetchone()
     return steps
 

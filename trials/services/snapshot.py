@@ -7,6 +7,7 @@ from functools import cached_property
 from django.utils import timezone
 
 from core.errors import ProtocolError
+from core.writes import Write
 from trials import procedure
 from trials.models import Assessment, ChecklistEntry, DoseAttempt, Signature, SiteSettings, Trial
 from trials.responder import Suggestion, suggest
@@ -49,12 +50,14 @@ class TrialSnapshot:
         snap.__dict__.update(attempts=rows["attempt_rows"], assessments=rows["assessment_rows"])
         return snap
 
-    def written(self, *changed: str, known: dict[str, list] | None = None) -> None:
+    def written(
+        self, *changed: str, known: dict[str, list] | None = None, write: Write | None = None
+    ) -> None:
         """This writer changed only those parts of the record (for_detail's prefetches): read
         them again (or take them from `known`, as the writer holds them), so the snapshot shows
         the record as the write left it, and keep that record for the revision the write gave
-        it (record_cache.keep_after_write)."""
-        keep_after_write(self.trial, *changed, known=known)
+        it (record_cache.keep_after_write; `write`: the write, made there with the step)."""
+        keep_after_write(self.trial, *changed, known=known, write=write)
         for name in changed:
             self.__dict__.pop(name, None)  # the cached_property of the same name
 
