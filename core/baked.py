@@ -86,6 +86,12 @@ class Statement:
         own converters, as the QuerySet would return them."""
         return [tuple(row) for row in self.compiler.results_iter(results=[fetched])]
 
+    def fetch(self) -> list[tuple]:
+        """The statement sent alone: its rows."""
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(self.sql, self.params)
+            return self.rows(cursor.fetchall())
+
 
 class BakeError(ValueError):
     pass
@@ -106,10 +112,7 @@ class Baked:
         """The rows at `now` (None: a read that does not move with the clock), built with the
         read's other `inputs` (a limit, say), which select its compiled form, and its `values`
         (as declared), put in as parameters."""
-        read = self.statement(now, *inputs, values=values)
-        with connections[read.using].cursor() as cursor:
-            cursor.execute(read.sql, read.params)
-            return read.rows(cursor.fetchall())
+        return self.statement(now, *inputs, values=values).fetch()
 
     def statement(
         self, now: datetime | None = None, *inputs: Hashable, values: Sequence = ()

@@ -9,8 +9,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
-from audit.models import AuditEvent
-from core.baked import Baked
 from trials import procedure
 from trials.models import Assessment, ChecklistEntry, DoseAttempt
 from trials.outcomes import curves
@@ -24,6 +22,8 @@ from trials.schedule import (
 )
 from trials.services.phase import decision_blockers, next_moves
 from trials.services.snapshot import TrialSnapshot
+from trials.services.timeline import Timeline
+from trials.services.timeline import latest as latest_changes
 from trials.services.timing import clinic_day
 
 
@@ -228,7 +228,7 @@ def panel_context(snap: TrialSnapshot, user) -> dict:
         "observation": shown,
         "suggestion": snap.suggestion(attempt) if attempt and attempt.is_given else None,
         # Evaluated only by templates that show it: changes, not page views or sign-ins.
-        "timeline": timeline(snap.trial),
+        "timeline": snap.timeline or timeline(snap.trial),
         "record_key": record_key(snap, user),
         "panel_key": panel_key(snap, user, moves, blockers, shown),
     }
@@ -337,50 +337,11 @@ def kept_page_context(page) -> dict:
     }
 
 
-# The changes the trial page shows; the trial's timeline page lists them all, in pages.
-TIMELINE_LATEST = 20
-TIMELINE_FIELDS = ("at", "actor_name", "summary", "reason")
-
-
-@dataclass
-class Timeline:
-    latest: list[AuditEvent]
-    more: bool  # older changes than the latest, listed on the timeline page
-
-
 def timeline(trial) -> Timeline:
-    """The trial's latest TIMELINE_LATEST changes, newest first, and whether there are older
-    ones: one query, run when rendered, that reads one row more than it shows through the index
-    of the trial's changes and stops there: the same cost however long the trial's history. (It
-    counted them all once, for "the latest 20 of 850": on a trial ticked for hours, most of the
-    database's time on every tick and view of its page.)"""
-    # Only what the timeline shows (templatetags/clinical.py, timeline_rows): not each row's
-    # old and new values, JSON the page would decode for nothing.
+    """The trial's latest changes, newest first, and whether there are older ones: read when
+    rendered (trials/services/timeline.py)."""
     pk = trial.pk
-
-    def read() -> Timeline:
-        rows = TIMELINE.rows(None, TIMELINE_LATEST + 1, values=(pk,))
-        columns = _timeline_columns()
-        latest = [AuditEvent.from_db(AuditEvent.objects.db, columns, r) for r in rows]
-        return Timeline(latest[:TIMELINE_LATEST], more=len(rows) > TIMELINE_LATEST)
-
-    return SimpleLazyObject(read)  # type: ignore[return-value]
-
-
-def _timeline_columns() -> list[str]:
-    """The id and TIMELINE_FIELDS, in the model's order (as AuditEvent.from_db takes them)."""
-    shown = {"id", *TIMELINE_FIELDS}
-    return [f.attname for f in AuditEvent._meta.concrete_fields if f.attname in shown]
-
-
-# The timeline's read (the latest changes) on every trial page and tick, compiled once per
-# process (core/baked.py), the trial's id put in.
-TIMELINE = Baked(
-    lambda now, limit, pk: AuditEvent.objects.timeline(pk).values_list(*_timeline_columns())[
-        :limit
-    ],
-    values=(int,),
-)
+    return SimpleLazyObject(lambda: latest_changes(pk))  # type: ignore[return-value]
 
 
 def stepper(status: str) -> list[dict]:

@@ -14,10 +14,10 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from audit.services import audit_record
 from tests import module_data
-from trials.presenters import TIMELINE_LATEST
+from trials.services.timeline import TIMELINE_FIELDS, TIMELINE_LATEST
 from trials.views.pages import TIMELINE_PAGE
 
-from .support import element, html
+from .support import HTMX, ITEM, LABEL, element, html
 
 # The completed trial is built once for the module (tests/module_data.py): the changes and views
 # a test adds to its history are rolled back after it. The named users of the module are the
@@ -205,7 +205,7 @@ def test_the_timeline_sent_compiled_reads_what_the_orm_reads(completed, nurse):
     from trials import presenters
 
     add_changes(completed, nurse, TIMELINE_LATEST + 3)
-    orm = AuditEvent.objects.timeline(completed.pk).only(*presenters.TIMELINE_FIELDS)
+    orm = AuditEvent.objects.timeline(completed.pk).only(*TIMELINE_FIELDS)
     latest = list(orm[:TIMELINE_LATEST])
 
     for _ in range(2):  # compiled, then sent as compiled
@@ -214,3 +214,54 @@ def test_the_timeline_sent_compiled_reads_what_the_orm_reads(completed, nurse):
             (e.pk, e.at, e.actor_name, e.summary, e.reason) for e in latest
         ]
         assert shown.more
+
+
+# --- The tick's reply: the timeline read with the trial's lock, the tick's own change added ----
+
+
+def tick_reply(client, trial, action: str = "tick", item: str = ITEM) -> str:
+    url = reverse(f"trials:{action}", args=[trial.pk, "preparation", item])
+    response = client.post(url, **HTMX)
+    assert response.status_code == 200
+    return html(response)
+
+
+@pytest.mark.parametrize("before", [TIMELINE_LATEST - 2, TIMELINE_LATEST - 1, TIMELINE_LATEST])
+def test_a_ticks_reply_shows_the_timeline_a_page_read_after_it_shows(
+    trial_in, nurse, client_for, before
+):
+    trial = trial_in("preparation")
+    added = before - changes_of(trial)
+    add_changes(trial, nurse, added)
+    client = client_for(nurse)
+
+    reply = tick_reply(client, trial)
+    page = html(client.get(trial.get_absolute_url()))
+
+    shown = timeline_of(reply)  # the tick first, over the last correction made before it
+    assert shown.index(f"Ticked: Preparation – {LABEL}") < shown.index(f"no. {added:04d}")
+    assert timeline_of(reply) == timeline_of(page)
+    more = before + 1 > TIMELINE_LATEST
+    assert ('id="timeline-more"' in reply) == more == ('id="timeline-more"' in page)
+
+
+def test_an_unticks_reply_shows_the_untick_over_the_tick(trial_in, nurse, client_for):
+    trial = trial_in("preparation")
+    client = client_for(nurse)
+    tick_reply(client, trial)
+
+    reply = timeline_of(tick_reply(client, trial, "untick"))
+
+    assert reply.index(f"Unticked: Preparation – {LABEL}") < reply.index("Ticked: Preparation")
+    assert reply == timeline_of(html(client.get(trial.get_absolute_url())))
+
+
+def test_a_second_tick_of_the_item_adds_nothing_to_the_timeline(trial_in, nurse, client_for):
+    trial = trial_in("preparation")
+    client = client_for(nurse)
+    first = timeline_of(tick_reply(client, trial))
+
+    again = timeline_of(tick_reply(client, trial))  # a double click: nothing written
+
+    assert again == first
+    assert again.count(f"Ticked: Preparation – {LABEL}") == 1

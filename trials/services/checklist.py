@@ -65,7 +65,7 @@ def checklist_tick(
     already ticked changes nothing. Observation items cannot predate the dose."""
     checklist, item = _item(checklist_key, item_key)
     require_role(actor, item.roles, f"tick “{item.label}”")
-    snap = lock_trial(trial_id)
+    snap = lock_trial(trial_id, with_timeline=True)  # the reply shows the timeline too
     _check_open(snap, checklist)
     if not_applicable and not na_reason.strip():
         raise ProtocolError("“Not applicable” needs a reason.")
@@ -97,7 +97,7 @@ def checklist_tick(
     # waits for, is then held for the audit row and the commit alone.
     snap.written("entries", known={"entries": snap.entries_with(entry)}, write=writes.insert(entry))
     verb = "Marked not applicable" if not_applicable else "Ticked"
-    audit_record(
+    event = audit_record(
         actor=actor,
         action="tick",
         trial=snap.trial,
@@ -107,6 +107,7 @@ def checklist_tick(
         new={"state": entry.state, "note": entry.note, "na_reason": entry.na_reason, "at": at},
         reason=" · ".join(r for r in (entry.na_reason, reason) if r),
     )
+    snap.audited(event)
     return ChecklistChange(entry, snap)
 
 
@@ -117,7 +118,7 @@ def checklist_untick(
     """Untick an item while its phase is still open (not signed). The audit keeps the old tick."""
     checklist, item = _item(checklist_key, item_key)
     require_role(actor, item.roles, f"untick “{item.label}”")
-    snap = lock_trial(trial_id)
+    snap = lock_trial(trial_id, with_timeline=True)  # the reply shows the timeline too
     _check_open(snap, checklist)
     attempt = snap.checklist_scope(checklist_key)
     entry = snap.entries_for(checklist_key, attempt).get(item_key)
@@ -127,7 +128,7 @@ def checklist_untick(
     # id it kept) under the chain's lock last.
     left = snap.entries_without(entry)
     snap.written("entries", known={"entries": left}, write=writes.delete(entry))
-    audit_record(
+    event = audit_record(
         actor=actor,
         action="untick",
         trial=snap.trial,
@@ -137,4 +138,5 @@ def checklist_untick(
         new={"state": None},
         reason=reason,
     )
+    snap.audited(event)
     return ChecklistChange(None, snap)

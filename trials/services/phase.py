@@ -182,10 +182,11 @@ def next_moves(snap: TrialSnapshot) -> list[tuple[procedure.Move, list[str]]]:
     ]
 
 
-def lock_trial(trial_id: int) -> TrialSnapshot:
+def lock_trial(trial_id: int, *, with_timeline: bool = False) -> TrialSnapshot:
     """Lock the trial row for this transaction and read it afresh (the lock and the trial's row
-    in one query: a row read with its lock is its latest version)."""
-    return TrialSnapshot.load(trial_id, lock=True)
+    in one query: a row read with its lock is its latest version); `with_timeline`: its latest
+    changes too, for a reply that shows them (TrialSnapshot.timeline)."""
+    return TrialSnapshot.load(trial_id, lock=True, with_timeline=with_timeline)
 
 
 @transaction.atomic

@@ -53,7 +53,7 @@ from django.core.cache import caches
 from django.db import connection, models, transaction
 from django.db.models import Prefetch, prefetch_related_objects
 
-from core.baked import Baked
+from core.baked import Baked, Statement
 from core.writes import Write
 from trials.models import ChecklistEntry, RecordSteps, Trial
 
@@ -95,14 +95,18 @@ LOCKED_REVISION_SQL = (
 PEOPLE_NAMED = "trial-people:{}"
 
 
-def _revision_read(trial_id: int, lock: bool) -> tuple[list, dict | None]:
+def _revision_read(
+    trial_id: int, lock: bool, also: Statement | None
+) -> tuple[list, dict | None, list | None]:
     """[(revision, record steps)] of the trial ([] when there is no such trial), its row locked
-    for this transaction (FOR NO KEY UPDATE) for a writer; and on PostgreSQL, in the same round
+    for this transaction (FOR NO KEY UPDATE) for a writer; on PostgreSQL, in the same round
     trip, {id: user} of the people the last copy of the trial this process read named (None
     when it read none, or elsewhere): most often the people the copy about to be taken names,
-    read as they are now (_read_people_again), without a query of their own."""
+    read as they are now (_read_people_again), without a query of their own; and the rows of
+    `also` (after the lock; in a query of its own elsewhere), or None."""
     if connection.vendor != "postgresql":
-        return (LOCKED_REVISION if lock else REVISION).rows(None, values=(trial_id,)), None
+        found = (LOCKED_REVISION if lock else REVISION).rows(None, values=(trial_id,))
+        return found, None, also.fetch() if also is not None and found else None
     guess = caches[CACHE].get(PEOPLE_NAMED.format(trial_id)) or ()
     people = PEOPLE.statement(None, values=_people_values(guess)) if guess else None
     if lock:
@@ -110,8 +114,9 @@ def _revision_read(trial_id: int, lock: bool) -> tuple[list, dict | None]:
     else:
         revision = REVISION.statement(None, values=(trial_id,))
         sql, params = revision.sql, list(revision.params)
-    if people is not None:
-        sql, params = f"{sql}; {people.sql}", [*params, *people.params]
+    for statement in (people, also):
+        if statement is not None:
+            sql, params = f"{sql}; {statement.sql}", [*params, *statement.params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchall()
@@ -121,22 +126,33 @@ def _revision_read(trial_id: int, lock: bool) -> tuple[list, dict | None]:
             found = [(found[0][0], steps[0] if steps else None)] if found else []
         else:
             found = revision.rows(found)
-        if people is not None:
-            cursor.nextset()
-            return found, _users(people.rows(cursor.fetchall()))
-    return found, None
+        read = []
+        for statement in (people, also):
+            if statement is not None:
+                cursor.nextset()
+                read.append(statement.rows(cursor.fetchall()))
+    users = _users(read.pop(0)) if people is not None else None
+    return found, users, read.pop(0) if also is not None else None
 
 
-def load_record(trial_id: int, *, lock: bool = False) -> Trial:
-    """The trial with everything for_detail reads (without its audit trail). `lock`: the trial's
-    row is locked for this transaction (FOR NO KEY UPDATE, as the writers lock it) by the read of
-    its revision. Raises Trial.DoesNotExist."""
+def load_record(
+    trial_id: int, *, lock: bool = False, also: Statement | None = None
+) -> tuple[Trial, list | None]:
+    """The trial with everything for_detail reads (without its audit trail), and the rows of
+    `also` (a read sent with the revision's, in the same round trip on PostgreSQL, after the
+    lock), or None without it. `lock`: the trial's row is locked for this transaction (FOR NO KEY
+    UPDATE, as the writers lock it) by the read of its revision. Raises Trial.DoesNotExist."""
     if not -(2**63) <= int(trial_id) < 2**63:  # no id is out of a 64-bit integer's range
         raise Trial.DoesNotExist(f"No trial {trial_id}.")  # (SQLite would refuse to compare it)
     trial_id = int(trial_id)
-    found, people = _revision_read(trial_id, lock)
+    found, people, also_rows = _revision_read(trial_id, lock, also)
     if not found:
         raise Trial.DoesNotExist(f"No trial {trial_id}.")
+    return _record(trial_id, lock, found, people), also_rows
+
+
+def _record(trial_id: int, lock: bool, found: list, people: dict | None) -> Trial:
+    """The record at the revision read (load_record)."""
     [(revision, steps)] = found
     key = _key(trial_id, revision)
     kept = caches[CACHE].get(key)  # a copy of its own (the cache keeps it pickled)

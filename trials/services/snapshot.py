@@ -6,6 +6,7 @@ from functools import cached_property
 
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from core.errors import ProtocolError
 from core.writes import Write
 from trials import procedure
@@ -13,6 +14,8 @@ from trials.models import Assessment, ChecklistEntry, DoseAttempt, Signature, Si
 from trials.responder import Suggestion, suggest
 from trials.schedule import Schedule, Slot, attempt_assessment_schedule
 from trials.services.record_cache import keep_after_write, load_record
+from trials.services.timeline import Timeline, of_rows
+from trials.services.timeline import statement as timeline_statement
 
 
 @dataclass
@@ -22,6 +25,10 @@ class TrialSnapshot:
     # Read by a writer, under the trial's lock: what is rendered from it is never kept.
     writer: bool = False
     _suggestions: dict[int, Suggestion] = field(default_factory=dict, init=False, repr=False)
+    # The trial's latest changes read with its lock (load's `with_timeline`), and the audit rows
+    # this writer wrote since (`audited`): the timeline as the write leaves it (`timeline`).
+    _timeline_rows: list[tuple] | None = field(default=None, init=False, repr=False)
+    _audited: list[AuditEvent] = field(default_factory=list, init=False, repr=False)
 
     @classmethod
     def load(
@@ -30,12 +37,16 @@ class TrialSnapshot:
         site: SiteSettings | None = None,
         *,
         lock: bool = False,
+        with_timeline: bool = False,
     ) -> "TrialSnapshot":
         """Read the trial and everything of it the protocol checks need (for_detail), from the
         copy of its current revision where this process has one (record_cache). `lock`: lock
-        the trial's row for this transaction first (the trial row only)."""
-        trial = load_record(trial_id, lock=lock)
+        the trial's row for this transaction first (the trial row only). `with_timeline`: also
+        read the trial's latest changes, with the revision (trials/services/timeline.py)."""
+        also = timeline_statement(int(trial_id)) if with_timeline else None
+        trial, rows = load_record(trial_id, lock=lock, also=also)
         snap = cls(trial, site or SiteSettings.current(), writer=lock)
+        snap._timeline_rows = rows
         # What with_severe_flag() annotates, from the adverse events just read.
         snap.trial.has_severe_ae = snap.has_severe_ae  # type: ignore[attr-defined]
         return snap
@@ -49,6 +60,18 @@ class TrialSnapshot:
         rows = trial.__dict__  # the lists with_worklist_row prefetched (to_attr)
         snap.__dict__.update(attempts=rows["attempt_rows"], assessments=rows["assessment_rows"])
         return snap
+
+    def audited(self, event: AuditEvent) -> None:
+        """This writer wrote this audit row about the trial (after its read of the timeline)."""
+        self._audited.append(event)
+
+    @property
+    def timeline(self) -> Timeline | None:
+        """The trial's latest changes as this writer's changes leave them, when they were read
+        with its lock (None otherwise: read them when shown, presenters.timeline)."""
+        if self._timeline_rows is None:
+            return None
+        return of_rows(self._timeline_rows, self._audited)
 
     def written(
         self, *changed: str, known: dict[str, list] | None = None, write: Write | None = None

@@ -1,0 +1,59 @@
+"""A trial's latest changes, as its page shows them beside the record (the timeline).
+
+Read when the page is rendered: one query that reads one row more than it shows, through the
+index of the trial's changes, and stops there: the same cost however long the trial's history.
+(It counted them all once, for "the latest 20 of 850": on a trial ticked for hours, most of the
+database's time on every tick and view of its page.) A tick reads them with the trial's lock
+instead (`statement`, in the lock's round trip on PostgreSQL) and adds the change it made
+(`of_rows`): its reply shows the timeline with no query after the write.
+"""
+
+import functools
+from dataclasses import dataclass
+
+from audit.models import AuditEvent
+from core.baked import Baked, Statement
+
+# The changes the trial page shows; the trial's timeline page lists them all, in pages.
+TIMELINE_LATEST = 20
+# Only what the timeline shows (templatetags/clinical.py, timeline_rows): not each row's old and
+# new values, JSON the page would decode for nothing.
+TIMELINE_FIELDS = ("at", "actor_name", "summary", "reason")
+
+
+@dataclass
+class Timeline:
+    latest: list[AuditEvent]
+    more: bool  # older changes than the latest, listed on the timeline page
+
+
+@functools.cache
+def _columns() -> list[str]:
+    """The id and TIMELINE_FIELDS, in the model's order (as AuditEvent.from_db takes them)."""
+    shown = {"id", *TIMELINE_FIELDS}
+    return [f.attname for f in AuditEvent._meta.concrete_fields if f.attname in shown]
+
+
+# The read of the latest changes on every trial page and tick, compiled once per process
+# (core/baked.py), the trial's id put in.
+LATEST = Baked(
+    lambda now, limit, pk: AuditEvent.objects.timeline(pk).values_list(*_columns())[:limit],
+    values=(int,),
+)
+
+
+def statement(trial_id: int) -> Statement:
+    """The read of the trial's latest changes (one more than shown), to send with others."""
+    return LATEST.statement(None, TIMELINE_LATEST + 1, values=(trial_id,))
+
+
+def latest(trial_id: int) -> Timeline:
+    return of_rows(LATEST.rows(None, TIMELINE_LATEST + 1, values=(trial_id,)))
+
+
+def of_rows(rows: list[tuple], made: list[AuditEvent] | tuple = ()) -> Timeline:
+    """The timeline of the rows `statement` read, and of the changes `made` since (in the order
+    made), as a read after them would find it."""
+    db = AuditEvent.objects.db
+    events = [*reversed(made), *(AuditEvent.from_db(db, _columns(), row) for row in rows)]
+    return Timeline(events[:TIMELINE_LATEST], more=len(events) > TIMELINE_LATEST)
