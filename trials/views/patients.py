@@ -3,10 +3,7 @@ patient's trials (the open one in the list; "Save and start a trial"), so the tr
 the patients here, not the other way round. The register's forms are patients/views.py;
 trials/patient_urls.py names all four."""
 
-from functools import cache
-
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Window
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -15,12 +12,11 @@ from django.views.decorators.http import require_GET
 from accounts.roles import ANY_ROLE, EDIT_PATIENT, roles_required
 from audit.web import audit_view
 from core import paging
-from core.baked import Baked
 from patients.models import Patient, search_text
 from patients.views import new_patient
 from trials import procedure
 from trials.models.trial import with_open_trial
-from trials.services import kept_rows
+from trials.services import kept_rows, patient_search
 
 PAGE_SIZE = 50
 ROW = "patients/_row.html"  # a patient's row, kept by the values it shows (kept_rows.by_values)
@@ -52,17 +48,6 @@ def patient_list(request):
     return render(request, "patients/list.html", context)
 
 
-def _found(text: str, words, offset: int, size: int, limit: int):
-    """A page of the patients the search finds (at most `limit`), by name, with their open
-    trial and how many were found in all: the columns a row shows (as Patient.from_db takes
-    them), then those."""
-    found = Patient.objects.first_matching(Patient.objects.matching(text, words), limit)
-    counted = (
-        with_open_trial(found).order_by(*BY_NAME).annotate(**{paging.FOUND: Window(Count("pk"))})
-    )
-    return counted.values_list(*_columns(), *ANNOTATIONS)[offset : offset + size]
-
-
 ANNOTATIONS = ("open_trial_id", "open_trial_status", paging.FOUND)
 
 
@@ -76,16 +61,6 @@ def _columns() -> tuple[str, ...]:
     return ROW_COLUMNS
 
 
-@cache
-def _search_read(words: int) -> Baked:
-    """_found for a search of `words` words, compiled once per process for each page (and page
-    size and limit)."""
-    return Baked(
-        lambda now, offset, size, limit, text, *words: _found(text, words, offset, size, limit),
-        values=(str,) * (words + 1),
-    )
-
-
 def _search_page(query: str, number) -> Page:
     """The page `number` of what the search finds, as page_counted_in_passing reads it, each
     patient as the values its row shows (_values): sent compiled when it can be (BAKED_WORDS, a
@@ -95,8 +70,9 @@ def _search_page(query: str, number) -> Page:
     wanted = paging.page_number(number)
     if text and len(words) <= BAKED_WORDS and (wanted - 1) * PAGE_SIZE < SEARCH_LIMIT:
         offset = (wanted - 1) * PAGE_SIZE
-        read = _search_read(len(words))
-        rows = read.rows(None, offset, PAGE_SIZE, SEARCH_LIMIT, values=(text, *words))
+        rows = patient_search.page(
+            text, words, _columns(), offset=offset, size=PAGE_SIZE, limit=SEARCH_LIMIT
+        )
         if rows or wanted == 1:  # the rows as read (patient_list renders those not kept)
             found = rows[0][-1] if rows else 0
             return paging.page_of([row[:-1] for row in rows], wanted, PAGE_SIZE, found)
