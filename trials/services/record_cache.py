@@ -437,8 +437,11 @@ def _people(ids: set[int]) -> dict:
 
 
 def _note_people(trial_id: int, ids, read: dict | None) -> None:
-    """Note the people a copy of the trial names, for the next read of it (_revision_read), if
-    they are not those just read with its revision. More than PEOPLE_BAKED are not noted."""
+    """Note the people a copy of the trial names, for the next read of it (_revision_read, on
+    PostgreSQL), if they are not those just read with its revision. More than PEOPLE_BAKED are
+    not noted."""
+    if connection.vendor != "postgresql":
+        return
     ids = tuple(sorted(ids))
     if len(ids) <= PEOPLE_BAKED and (read is None or ids != tuple(sorted(read))):
         caches[CACHE].set(PEOPLE_NAMED.format(trial_id), ids)
