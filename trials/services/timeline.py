@@ -3,7 +3,12 @@
 Read when the page is rendered: one query that reads one row more than it shows, through the
 index of the trial's changes, and stops there: the same cost however long the trial's history.
 (It counted them all once, for "the latest 20 of 850": on a trial ticked for hours, most of the
-database's time on every tick and view of its page.) A tick reads them with the trial's lock
+database's time on every tick and view of its page.) Its plan rests on PostgreSQL's estimate of
+the trial's share of the audit table, as the count's did: where one trial holds most of a small
+table (the benchmark's trial, viewed ten thousand times), the default `random_page_cost` (4)
+makes walking the table back in time (the `at` index) look cheaper than the trial's own index,
+and the read takes milliseconds; with 1.1 (SSD, as the README recommends) or on a real audit
+table it takes the trial's index. A tick reads them with the trial's lock
 instead (`statement`, in the lock's round trip on PostgreSQL) and adds the change it made
 (`of_rows`): its reply shows the timeline with no query after the write.
 """
