@@ -78,6 +78,37 @@ def _waiting_for_the_chain() -> bool:
         return cursor.fetchone()[0] > 0
 
 
+@contextmanager
+def written_until_the_other_waits(write, waiting):
+    """Another connection runs `write()` in a transaction and commits it only once this one
+    waits for it (`waiting()`), as two users acting at once: yields {"value": what write
+    returned} once written; on leaving, its commit has been made. "never_waited" in it: this
+    connection never waited."""
+    holding, first = threading.Event(), {}
+
+    def writer():
+        try:
+            with transaction.atomic():
+                first["value"] = write()
+                holding.set()
+                for _ in range(200):  # commit once the other waits
+                    if waiting():
+                        break
+                    threading.Event().wait(0.05)
+                else:
+                    first["never_waited"] = True
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert holding.wait(20)
+        yield first
+    finally:
+        thread.join(20)
+
+
 def test_a_row_written_while_waiting_for_the_chain_follows_the_row_it_waited_for(
     real_transactions, nurse
 ):
@@ -86,31 +117,16 @@ def test_a_row_written_while_waiting_for_the_chain_follows_the_row_it_waited_for
     from audit.models import AuditEvent
 
     audit_record(actor=nurse, action="change", summary="Before both")
-    holding, first = threading.Event(), {}
 
-    def first_writer():
-        try:
-            with transaction.atomic():
-                first["row"] = audit_record(actor=nurse, action="change", summary="First")
-                holding.set()
-                for _ in range(200):  # commit once the other writer waits for the lock
-                    if _waiting_for_the_chain():
-                        break
-                    threading.Event().wait(0.05)
-                else:
-                    first["never_waited"] = True
-        finally:
-            connection.close()
+    def first_row():
+        return audit_record(actor=nurse, action="change", summary="First")
 
-    thread = threading.Thread(target=first_writer)
-    thread.start()
-    assert holding.wait(20)
-    second = audit_record(actor=nurse, action="change", summary="Second")
-    thread.join(20)
+    with written_until_the_other_waits(first_row, _waiting_for_the_chain) as first:
+        second = audit_record(actor=nurse, action="change", summary="Second")
 
     assert "never_waited" not in first
-    assert second.prev_hash == first["row"].hash
-    assert AuditEvent.objects.get(pk=second.pk).prev_hash == first["row"].hash
+    assert second.prev_hash == first["value"].hash
+    assert AuditEvent.objects.get(pk=second.pk).prev_hash == first["value"].hash
 
 
 def _waiting_for_a_row() -> bool:
@@ -130,37 +146,20 @@ def test_a_tick_that_waited_for_another_on_its_trial_continues_its_record_steps(
     it was before; the record steps read with the lock must include the first tick's step, or
     the second is read whole and every other process's copy with it (record_cache)."""
     trial = trial_in("observation")
-    holding, first = threading.Event(), {}
 
-    def first_nurse():
-        try:
-            with transaction.atomic():
-                checklist.checklist_tick(
-                    trial_id=trial.pk, checklist_key="observation", item_key="rest_today",
-                    actor=team.nurse,
-                )  # fmt: skip
-                first["revision"] = Trial.objects.values_list("revision", flat=True).get(
-                    pk=trial.pk
-                )
-                holding.set()
-                for _ in range(200):  # commit once the second nurse's tick waits for the trial
-                    if _waiting_for_a_row():
-                        break
-                    threading.Event().wait(0.05)
-                else:
-                    first["never_waited"] = True
-        finally:
-            connection.close()
+    def first_tick():
+        checklist.checklist_tick(
+            trial_id=trial.pk, checklist_key="observation", item_key="rest_today",
+            actor=team.nurse,
+        )  # fmt: skip
+        return Trial.objects.values_list("revision", flat=True).get(pk=trial.pk)
 
-    thread = threading.Thread(target=first_nurse)
-    thread.start()
-    assert holding.wait(20)
-    with transaction.atomic():
+    waited = written_until_the_other_waits(first_tick, _waiting_for_a_row)
+    with waited as first, transaction.atomic():
         second = checklist.checklist_tick(
             trial_id=trial.pk, checklist_key="observation", item_key="warning_signs",
             actor=team.nurse,
         )  # fmt: skip
-    thread.join(20)
 
     assert "never_waited" not in first
     assert set(second.snap.entries_for("observation", second.snap.attempt)) == {
@@ -168,5 +167,5 @@ def test_a_tick_that_waited_for_another_on_its_trial_continues_its_record_steps(
         "warning_signs",
     }
     lines = [line.split(" ") for line in RecordSteps.objects.get(trial=trial).steps.splitlines()]
-    assert lines[0][1] == first["revision"]  # the second tick's step, from the first's revision
-    assert lines[1][0] == first["revision"]  # ... after the first tick's own: the chain unbroken
+    assert lines[0][1] == first["value"]  # the second tick's step, from the first's revision
+    assert lines[1][0] == first["value"]  # ... after the first tick's own: the chain unbroken
