@@ -57,10 +57,6 @@ ANNOTATIONS = ("open_trial_id", "open_trial_status", paging.FOUND)
 ROW_COLUMNS = ("id", "mrn", "first_name", "last_name", "date_of_birth", "diagnosis")
 
 
-def _columns() -> tuple[str, ...]:
-    return ROW_COLUMNS
-
-
 def _search_page(query: str, number) -> Page:
     """The page `number` of what the search finds, as page_counted_in_passing reads it, each
     patient as the values its row shows (_values): sent compiled when it can be (BAKED_WORDS, a
@@ -71,7 +67,7 @@ def _search_page(query: str, number) -> Page:
     if text and len(words) <= BAKED_WORDS and (wanted - 1) * PAGE_SIZE < SEARCH_LIMIT:
         offset = (wanted - 1) * PAGE_SIZE
         rows = patient_search.page(
-            text, words, _columns(), offset=offset, size=PAGE_SIZE, limit=SEARCH_LIMIT
+            text, words, ROW_COLUMNS, offset=offset, size=PAGE_SIZE, limit=SEARCH_LIMIT
         )
         if rows or wanted == 1:  # the rows as read (patient_list renders those not kept)
             found = rows[0][-1] if rows else 0
@@ -88,7 +84,7 @@ SHOWN = ANNOTATIONS[:-1]
 
 def _values(patient: Patient) -> tuple:
     """A patient read as a model, as the search reads it: its columns, then SHOWN."""
-    return tuple(getattr(patient, name) for name in (*_columns(), *SHOWN))
+    return tuple(getattr(patient, name) for name in (*ROW_COLUMNS, *SHOWN))
 
 
 def _row_html(values: tuple) -> str:
@@ -96,7 +92,7 @@ def _row_html(values: tuple) -> str:
 
 
 def _patient(values: tuple) -> Patient:
-    columns = _columns()
+    columns = ROW_COLUMNS
     patient = Patient.from_db(Patient.objects.db, list(columns), values[: len(columns)])
     for name, value in zip(SHOWN, values[len(columns) :], strict=True):
         setattr(patient, name, value)
