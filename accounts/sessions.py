@@ -57,19 +57,29 @@ def _columns() -> list[str]:
     return [f.attname for f in _session_model()._meta.concrete_fields]
 
 
+def _user_columns() -> list[str]:
+    from accounts.backends import user_fields
+
+    return ["user__" + name for name in user_fields()]
+
+
 # Every request's read of its session (Django's _get_session_from_db), compiled once per process
-# (core/baked.py): the session's key and the clock put in.
+# (core/baked.py): the session's key and the clock put in. With it, the row of the user whose
+# session it is (a LEFT JOIN on the session's `user` column; NULLs for a session nobody signed
+# in to), which accounts/backends.py uses instead of reading the user again.
 SESSION = Baked(
     lambda now, key: (
         _session_model()
         .objects.filter(session_key=key, expire_date__gt=now)
-        .values_list(*_columns())
+        .values_list(*_columns(), *_user_columns())
     ),
     values=(str,),
 )
 
 
 class SessionStore(DatabaseSessionStore):
+    user_row: tuple | None = None  # the user's row, read with the session (SESSION)
+
     @classmethod
     def get_model_class(cls):
         return _session_model()
@@ -82,7 +92,11 @@ class SessionStore(DatabaseSessionStore):
             self._session_key = None
             return None
         model = self.model
-        return model.from_db(model.objects.db, _columns(), rows[0])
+        columns = _columns()
+        session_row, user_row = rows[0][: len(columns)], rows[0][len(columns) :]
+        session = cast("UserSession", model.from_db(model.objects.db, columns, session_row))
+        self.user_row = user_row if session.user_id is not None else None
+        return session
 
     def create_model_instance(self, data):
         obj = cast("UserSession", super().create_model_instance(data))

@@ -101,7 +101,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, with the user read in the session's query (accounts/backends.py).
+    "accounts.backends.AuthenticationMiddleware",
     # Pages of a signed-in user may show patient data: no browser or proxy keeps them (ops/http.py).
     "ops.http.NoStoreMiddleware",
     # Who is acting, for the audit rows of user and authenticator changes (accounts/acting.py).

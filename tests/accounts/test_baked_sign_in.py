@@ -1,10 +1,13 @@
-"""Every request's reads of its session and of its user, compiled once per process.
+"""Every request's read of its session and its user, compiled once per process.
 
 The session store (accounts/sessions.py) and the user backend (accounts/backends.py) send
-Django's two per-request reads compiled once, the session's key, the user's id and the clock put
-in (core/baked.py). These tests hold them to what Django's own reads do: the same user with every
-field, nobody for an unknown, inactive or malformed id, the session's data while it lasts and
-nothing (and no key) once it has expired or for a key never issued.
+Django's per-request reads compiled once, the session's key, the user's id and the clock put
+in (core/baked.py); the session's read brings its user's row along (joined on the session's
+`user` column), so a signed-in request reads both in one query. These tests hold them to what
+Django's own reads do: the same user with every field, nobody for an unknown, inactive or
+malformed id, the session's data while it lasts and nothing (and no key) once it has expired or
+for a key never issued; and the joined row is used only for the user the session's own data
+names.
 """
 
 from datetime import timedelta
@@ -100,7 +103,50 @@ def test_a_signed_in_request_compiles_neither_read(client_for, nurse):
     ):
         assert client.get(reverse("trials:board")).status_code == 200
 
-    assert any(reads[0] in q["sql"] for q in sent) and any(reads[1] in q["sql"] for q in sent)
+    assert any(reads[0] in q["sql"] and reads[1] in q["sql"] for q in sent)
     assert not [
         sql for sql in compiled if f'FROM "{reads[0]}"' in sql or f'FROM "{reads[1]}"' in sql
     ]
+
+
+def user_reads(client, path: str = reverse("trials:board")) -> list[str]:
+    """The queries of one request that read the users table, and whether it was served."""
+    with CaptureQueriesContext(connection) as sent:
+        response = client.get(path)
+    return response, [q["sql"] for q in sent if f'"{User._meta.db_table}"' in q["sql"]]
+
+
+def test_a_signed_in_request_reads_its_user_with_its_session(client_for, nurse):
+    client = client_for(nurse)
+    client.get(reverse("trials:board"))
+
+    response, reads = user_reads(client)
+    assert response.status_code == 200 and response.wsgi_request.user == nurse
+    assert len(reads) == 1 and UserSession._meta.db_table in reads[0]
+
+
+def test_a_user_deactivated_without_ending_the_session_is_signed_out(client_for, nurse):
+    client = client_for(nurse)
+    User.objects.filter(pk=nurse.pk).update(is_active=False)  # no signal: the session stays
+
+    response, _ = user_reads(client)
+    assert response.status_code == 302 and not response.wsgi_request.user.is_authenticated
+
+
+def test_a_password_changed_elsewhere_ends_the_session(client_for, nurse):
+    client = client_for(nurse)
+    User.objects.filter(pk=nurse.pk).update(password="pbkdf2_sha256$1$salt$changed")
+
+    response, _ = user_reads(client)
+    assert response.status_code == 302 and not response.wsgi_request.user.is_authenticated
+
+
+def test_the_user_is_the_one_the_session_data_names_not_its_column(client_for, nurse, admin_user):
+    """The session's `user` column follows its data on every save; were they ever to differ, the
+    data decides, as in Django: the joined row of another user is not used."""
+    client = client_for(nurse)
+    UserSession.objects.filter(session_key=client.session.session_key).update(user_id=admin_user.pk)
+
+    response, reads = user_reads(client)
+    assert response.status_code == 200 and response.wsgi_request.user == nurse
+    assert len(reads) == 2  # the session with the admin's row, then the nurse by her id

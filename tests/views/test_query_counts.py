@@ -243,7 +243,8 @@ def test_trial_page_queries_do_not_grow_with_attempts_and_vital_signs(many_attem
 # Counted inside the test's transaction, where a service's transaction is a savepoint (SAVEPOINT
 # and RELEASE instead of BEGIN and COMMIT) and the audit row's `atomic(savepoint=False)` adds none.
 #
-# The trial page: the session and its user (2), whether this nurse has an authenticator (1), then
+# The trial page: the session with its user, in one read (1; accounts/backends.py), whether this
+# nurse has an authenticator (1), then
 # - read cold: the trial's revision (1), the record (10: the trial and its patient, attempts,
 #   vital signs, adverse events, pain medication, amendments, checklist entries, assessments,
 #   scores, signatures);
@@ -256,16 +257,16 @@ def test_trial_page_queries_do_not_grow_with_attempts_and_vital_signs(many_attem
 # then the timeline (1) and the page view's audit row (on PostgreSQL the audit chain's lock
 # with the next id and the last hash, two statements in one round trip, then the INSERT: 2;
 # SQLite serialises writers itself: 2). No site settings: the process keeps them. In
-# production, with BEGIN and COMMIT: 18 cold, 8 from the frame (was 20, then 19 cold and 10
-# from the kept record).
-PAGE_START, AUDIT_ROW = 2 + 1, 2
+# production, with BEGIN and COMMIT: 17 cold, 7 from the frame (was 20, then 19 cold and 10
+# from the kept record, then 18 and 8 with the user read apart from the session).
+PAGE_START, AUDIT_ROW = 1 + 1, 2
 TRIAL_PAGE_QUERIES = PAGE_START + 1 + 10 + 1 + AUDIT_ROW
 TRIAL_PAGE_KEPT_QUERIES = PAGE_START + 1 + 1 + AUDIT_ROW
 TRIAL_PAGE_RECORD_KEPT_QUERIES = (
     PAGE_START + 1 + int(connection.vendor != "postgresql") + 1 + AUDIT_ROW
 )
 
-# The tick: the session and its user (2), then one transaction (SAVEPOINT ... RELEASE here, 2): the
+# The tick: the session with its user (1), then one transaction (SAVEPOINT ... RELEASE here, 2): the
 # trial's revision read under its lock, with the trial's latest changes for the reply's timeline
 # (one round trip on PostgreSQL: 1; 2 elsewhere), the record kept for that revision (the trial
 # page was just read; it names no one yet, so no people are read), the entry's INSERT and the
@@ -273,9 +274,9 @@ TRIAL_PAGE_RECORD_KEPT_QUERIES = (
 # round trip on PostgreSQL: 1; 2 elsewhere; the entries are those read under the lock and the
 # one stored, not read again; the record as the tick left it, kept for the next read), its
 # audit row (2); then the panel rendered from it, the timeline with the tick's own change
-# added, read again by nothing. In production: 8 on PostgreSQL (was 12, then 11).
+# added, read again by nothing. In production: 7 on PostgreSQL (was 12, then 11, then 8).
 APART = int(connection.vendor != "postgresql")  # statements sent together on PostgreSQL
-TICK_QUERIES = 2 + 2 + 1 + APART + 1 + APART + AUDIT_ROW
+TICK_QUERIES = 1 + 2 + 1 + APART + 1 + APART + AUDIT_ROW
 
 
 def captured_sql(client, method: str, url: str, **headers) -> list[str]:
