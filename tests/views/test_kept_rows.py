@@ -9,7 +9,7 @@ changes with no change to the record), and as another role.
 """
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -23,7 +23,7 @@ from tests import factories
 from tests.views.conftest import adverse_event
 from tests.views.support import html, section
 from trials import scenarios
-from trials.models import Trial
+from trials.models import SiteSettings, Trial
 from trials.services import kept_rows
 from trials.views import board
 
@@ -269,3 +269,21 @@ def test_a_discharge_not_recorded_is_kept_too_and_a_correction_shows_at_once(inj
     assert 'id="board-stale"' in first and forgotten.get_absolute_url() in first
     assert rows_read(cold) == 1 and rows_read(warm) == 0
     assert "Corrected," in section(corrected, 'id="board-stale"', "</section>")
+
+
+def test_a_discharge_not_recorded_shows_its_dose_in_the_clinics_time_zone_once_changed(
+    injected, as_nurse
+):
+    with time_machine.travel(datetime(2026, 3, 2, 9, 30, tzinfo=UTC), tick=False):
+        forgotten = injected(timezone.now())
+    site = SiteSettings.current()
+    site.time_zone = "UTC"
+    site.save()
+    in_utc, _ = look(as_nurse, reverse("trials:board"))
+    site.time_zone = "Asia/Tokyo"  # UTC+9, no summer time
+    site.save()
+    in_tokyo, _ = look(as_nurse, reverse("trials:board"))
+
+    stale = section(in_utc, 'id="board-stale"', "</section>")
+    assert f'data-trial="{forgotten.pk}"' in stale and "dose given 2026-03-02 09:30" in stale
+    assert "dose given 2026-03-02 18:30" in section(in_tokyo, 'id="board-stale"', "</section>")

@@ -3,7 +3,10 @@
 It reads the open work only, whatever the history: the trials dosed in the last day (at most
 BOARD_LIMIT of them, then "N more") and, apart, the trials whose discharge was never recorded
 a day after their dose (the most recent STALE_LIMIT, then "N more") so that a forgotten
-discharge neither hides the patients being observed nor grows the board.
+discharge neither hides the patients being observed nor grows the board. A forgotten discharge
+shows only its record (no clock, no viewer), so its row is kept as HTML by its trial's revision
+and the clinic's time zone (kept_rows.rendered): its trial is read and its row written once per
+change, not on every poll of the board.
 """
 
 from dataclasses import dataclass
@@ -13,6 +16,7 @@ from functools import cached_property, partial
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
 
 from accounts.roles import ANY_ROLE, roles_required
@@ -58,7 +62,7 @@ class BoardRow:
 class Board:
     rows: list[BoardRow]
     more: int  # in observation, dosed today, beyond BOARD_LIMIT
-    stale: list[Trial]  # discharge not recorded
+    stale: list[SafeString]  # discharge not recorded: the rows as shown (stale_rows)
     stale_more: int
     observed_hours: int = OBSERVED_HOURS
 
@@ -100,8 +104,24 @@ def ward_board(now, site) -> Board:
     heads, more = heads_of(OBSERVED_NOW.rows(now, BOARD_LIMIT))
     shown = kept_rows.rows("board", heads, Trial.objects.with_board_row, slim)
     stale_heads, stale_more = heads_of(NOT_RECORDED.rows(now, STALE_LIMIT))
-    stale = kept_rows.rows("stale", stale_heads, Trial.objects.with_stale_row)
-    return Board(rows=board_rows(now, site, shown), more=more, stale=stale, stale_more=stale_more)
+    return Board(
+        rows=board_rows(now, site, shown),
+        more=more,
+        stale=stale_rows(stale_heads),
+        stale_more=stale_more,
+    )
+
+
+def stale_row(trial: Trial) -> str:
+    return render_to_string("trials/_stale_row.html", {"trial": trial})
+
+
+def stale_rows(heads) -> list[SafeString]:
+    """The rows of the discharges not recorded, in the order of `heads`: each kept as HTML by
+    its trial's revision and the clinic's time zone (the time of the dose it shows)."""
+    zone = timezone.get_current_timezone_name()
+    rows = kept_rows.rendered(f"stale:{zone}", heads, Trial.objects.with_stale_row, stale_row)
+    return [rows[pk] for pk, _ in heads if pk in rows]
 
 
 def row_html(row: BoardRow, may_record: bool) -> str:
