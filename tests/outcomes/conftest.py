@@ -150,8 +150,8 @@ def add_trials(team, db):
 
 
 @pytest.fixture(scope="module")
-def two_then_thirty(module_people, module_team, django_db_blocker):
-    """two_then_thirty(count) -> (count(client) with two trials, count(client) with thirty).
+def two_then_ten(module_people, module_team, django_db_blocker):
+    """two_then_ten(count) -> (count(client) with two trials, count(client) with ten).
 
     For the fixed-query-count tests: the trials are built once for every case of a module, with
     no time passing on the server's clock (as clock_stands_still), for a client signed in as the
@@ -165,8 +165,8 @@ def two_then_thirty(module_people, module_team, django_db_blocker):
             for state in ("completed", "follow_up_decided_nonresponder"):
                 factories.build_trial(state, team, factories.make_patient())
             with_two = count(client)
-            add_trials_for(team, 28)
-            with_thirty = count(client)
-        return with_two, with_thirty
+            add_trials_for(team, 8)  # each branch of add_trials_for, every diagnosis
+            with_ten = count(client)
+        return with_two, with_ten
 
     return measure
