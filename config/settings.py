@@ -151,6 +151,10 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, its health check without a round trip when the connection's socket shows
+    # nothing happened to it (core/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "core.postgresql"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded database of the demo and of development, held under concurrent writers:
     # WAL lets readers go on while one writer writes; a transaction takes the write lock when it
