@@ -47,8 +47,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def _quiet_since_checked(self, conn) -> bool:
         if self.checked_at is None or time.monotonic() - self.checked_at >= RECHECK_SECONDS:
             return False
+        poll = select.poll()  # not select.select: no limit on the descriptor's number
         try:
-            readable, _, _ = select.select([conn.fileno()], [], [], 0)
+            poll.register(conn.fileno(), select.POLLIN)
+            return not poll.poll(0)
         except (OSError, ValueError):
             return False
-        return not readable
