@@ -9,8 +9,9 @@ then:
 1. in a child process (bench/settings.py: the production settings, DEBUG off), signs in the
    demo nurse, neurologist and admin (second factor passed, as the tests do), picks the pages
    (a trial in observation, the completed trial with the most scores, the homes, a patient
-   search, a checklist tick, a PDF summary, the outcomes dashboard, Django admin's trial
-   changelist, the CSV export of all trials) and measures each with Django's test Client:
+   search by part of a name and one by MRN prefix (NAME_SEARCH, MRN_SEARCH), a checklist
+   tick, a PDF summary, the outcomes dashboard, Django admin's trial changelist, the CSV
+   export of all trials) and measures each with Django's test Client:
    queries, SQL time and wall time of a single request (median of BENCH_SINGLE_RUNS after one
    warm-up; the dashboard with its cache cleared each time; the CSV export once);
 2. starts gunicorn (BENCH_WORKERS=2 sync workers) on that database and, for BENCH_ROUNDS
@@ -58,7 +59,7 @@ import urllib.error
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "1000,10000,100000").split(",") if n]
@@ -70,6 +71,16 @@ THREADS, CONNECTIONS = 2, 16
 KEEP = os.environ.get("BENCH_KEEP") == "1"
 ALL_PHASES = os.environ.get("BENCH_ALL_PHASES") == "1"
 PREFIX = os.environ.get("BENCH_DB_PREFIX", "itb_bench_")
+# The two searches, each filling the list's first page (50 rows) at every size, so that the
+# sizes compare the same page: what grows with history is only what the search reads to find
+# it. "son" is part of seven of the synthetic surnames (Wilson, Johnson, Robinson, Thompson,
+# Jackson, Morrison, Ellison; trials/demo/vocabulary.py), typed as a nurse types part of a
+# name; at 1,000 one whole surname finds about 14 patients (1,000 over 70 surnames), under a
+# third of a page. "SYN00001" is the prefix of 100 synthetic MRNs (SYN0000100 to SYN0000199)
+# at every size. The table says how many each found at each size and the reply's size.
+NAME_SEARCH = "son"
+MRN_SEARCH = "SYN00001"
+SEARCHES = {"search_name": NAME_SEARCH, "search_mrn": MRN_SEARCH}
 # 0: a free port for each server (another worktree's bench may be running on the same machine).
 PORT = int(os.environ.get("BENCH_PORT", "0"))
 WRITE_RESULTS = os.environ.get("BENCH_RESULTS", "1") != "0"
@@ -243,6 +254,10 @@ def prepare_here() -> None:
             "wall_ms": statistics.median(r[2] for r in runs),
             "bytes": runs[-1][3],
         }
+    from patients.models import Patient
+
+    for key, text in SEARCHES.items():
+        single[key]["found"] = Patient.objects.search(text).count()
     print(json.dumps({"targets": targets, "cookies": cookies, "csrf": csrf, "single": single}))
 
 
@@ -267,7 +282,6 @@ def pick_targets() -> dict:
     from django.urls import reverse
     from django.utils import timezone
 
-    from patients.models import Patient
     from trials import procedure
     from trials.models import Trial
 
@@ -284,11 +298,6 @@ def pick_targets() -> dict:
         .annotate(n=Count("assessments"))
         .order_by("-n", "pk")
         .first()
-    )
-    name = (
-        Patient.objects.filter(mrn__startswith="SYN")
-        .order_by("mrn")
-        .values_list("last_name", flat=True)[:1][0]
     )
     ticks = []
     trials = list(Trial.objects.in_phase("preparation").order_by("pk")[:40])
@@ -310,8 +319,8 @@ def pick_targets() -> dict:
         "board": ("GET", [reverse("trials:board")]),
         "worklist": ("GET", [reverse("trials:worklist")]),
         "list": ("GET", [reverse("trials:list")]),
-        "search_name": ("GET", [f"{reverse('patients:list')}?q={name}"]),
-        "search_mrn": ("GET", [f"{reverse('patients:list')}?q=SYN00001"]),
+        "search_name": ("GET", [f"{reverse('patients:list')}?{urlencode({'q': NAME_SEARCH})}"]),
+        "search_mrn": ("GET", [f"{reverse('patients:list')}?{urlencode({'q': MRN_SEARCH})}"]),
         "tick": ("POST", tick_paths),
         "pdf": ("GET", [reverse("trials:summary_pdf", args=[completed.pk])]),
         "dashboard": ("GET", [reverse("trials:outcomes")]),
@@ -686,6 +695,14 @@ def table(results: dict) -> str:
     if any(s is not None for s in seeded):
         cells = [f"{s:.0f} s" if s is not None else "kept" for s in seeded]
         lines.append("| seed_demo --patients N | " + " | ".join(cells) + " |")
+    lines += ["", "What each search found (the list shows the first 50, reading at most 200):", ""]
+    lines += [head.replace("| page |", "| search |", 1) + " |", rule]
+    for key, text in SEARCHES.items():
+        cells = []
+        for n in sizes:
+            s = results[n]["single"][key]
+            cells.append(f"{s['found']:,} found, {megabytes(s['bytes'])}")
+        lines.append(f'| "{text}" | ' + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
