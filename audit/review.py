@@ -89,7 +89,7 @@ class AuditFilterForm(forms.Form):
         data = self.cleaned_data
         rows = AuditEvent.objects.select_related("patient").order_by("-pk")
         if data.get("mrn", "").strip():
-            rows = rows.filter(patient__mrn__iexact=data["mrn"].strip())
+            rows = rows.filter(patient__search_mrn__upper_exact=data["mrn"].strip())
         if data.get("user"):
             user = data["user"]
             tried = Q(action="login_failed", new__username=user.get_username())

@@ -2,9 +2,11 @@ from datetime import date
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Concat, Upper
 
 from core.links import record_url
+from core.upper_text import UpperText
 
 
 class Sex(models.TextChoices):
@@ -32,9 +34,9 @@ class PatientQuerySet(models.QuerySet):
     def matching(self, text: str, words: "list[str] | tuple[str, ...]") -> "PatientQuerySet":
         """search() of a text already cleaned (search_text) and of its words."""
         named = Q()
-        for word in words:
-            named &= Q(last_name__icontains=word) | Q(first_name__icontains=word)
-        return self.filter(Q(mrn__istartswith=text) | named)
+        for word in words:  # a word has no space: it cannot match across the two names
+            named &= Q(search_names__upper_contains=word)
+        return self.filter(Q(search_mrn__upper_startswith=text) | named)
 
     def first_found(self, text: str, limit: int) -> "PatientQuerySet":
         """At most `limit` of the patients the search finds, to order and page: the search
@@ -74,13 +76,24 @@ class Patient(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # What the search compares (PatientQuerySet.matching), kept upper-cased by the database so
+    # that a search upper-cases only its own text, not three columns of every row it reads.
+    search_mrn = models.GeneratedField(
+        expression=Upper("mrn"), output_field=UpperText(), db_persist=True
+    )
+    search_names = models.GeneratedField(
+        expression=Upper(Concat("last_name", Value(" "), "first_name")),
+        output_field=UpperText(),
+        db_persist=True,
+    )
+
     objects = PatientQuerySet.as_manager()
 
     class Meta:
         ordering = ["last_name", "first_name"]
         # The search (PatientQuerySet.search) also has PostgreSQL-only indexes, made by migration
-        # 0002: trigram (pg_trgm) indexes on the upper-cased names for "contains", and one on the
-        # upper-cased MRN with text_pattern_ops for "starts with" (an exact MRN starts with itself).
+        # 0003: a trigram (pg_trgm) index on search_names for "contains", and one on search_mrn
+        # with text_pattern_ops for "starts with" and "equals" (an exact MRN starts with itself).
         indexes = [models.Index(fields=["last_name", "first_name"], name="patient_by_name")]
         constraints = [
             models.CheckConstraint(

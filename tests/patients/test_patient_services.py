@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 
 from audit.models import AuditEvent
 from core.errors import ProtocolError
@@ -106,10 +107,33 @@ def _found(text) -> set[str]:
         ("k-0042", {"Okoye"}),
         ("H-55", {"Holloway", "Hollis"}),
         ("nobody", set()),
+        ("waymaren", set()),  # a word matches within one name, not across the two
+        ("5521", set()),  # an MRN is found by its start only
+        ("%", set()),  # LIKE's wildcards are searched as typed
+        ("_", set()),
     ],
 )
 def test_search_finds_patients_by_name_or_mrn(ward, text, expected):
     assert _found(text) == expected
+
+
+def test_search_follows_a_corrected_name_and_mrn_at_once(ward):
+    patient = ward["okoye"]
+    patient.last_name, patient.mrn = "Okonkwo", "K-0099"
+    patient.save()
+    Patient.objects.filter(pk=ward["hollis"].pk).update(first_name="Bartholomew")
+
+    assert _found("okoye") == set() and _found("K-0042") == set()
+    assert _found("okonkwo") == {"Okonkwo"} and _found("k-0099") == {"Okonkwo"}
+    assert _found("bartholomew") == {"Hollis"}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite upper-cases ASCII only")
+def test_search_is_case_blind_beyond_ascii(make_patient):
+    make_patient(first_name="Sigríður", last_name="Ólafsdóttir")
+
+    assert _found("ólafsdóttir") == _found("ÓLAFSDÓTTIR") == {"Ólafsdóttir"}
+    assert _found("SIGRÍÐ") == {"Ólafsdóttir"}
 
 
 @pytest.mark.parametrize("text", ["", "   ", None])

@@ -1,9 +1,10 @@
 """On PostgreSQL the patient search is served by indexes, not by reading every patient.
 
 With sequential scans priced out (enable_seqscan off), the plan of each search must use the
-search indexes of migration patients/0002: the trigram indexes for the names, the MRN index for
-"equals" and "starts with". On a table of a few rows the planner would rightly scan; what is
-checked here is that an index that serves the search exists and is usable.
+search indexes of migration patients/0003, on the columns the database keeps upper-cased: the
+trigram index for the names, the MRN index for "equals" and "starts with". On a table of a few
+rows the planner would rightly scan; what is checked here is that an index that serves the
+search exists and is usable.
 """
 
 import pytest
@@ -31,8 +32,8 @@ def test_name_search_uses_the_trigram_and_mrn_indexes(plan, make_patient):
 
     text = plan(Patient.objects.search("holl").order_by())
 
-    assert "patient_last_name_trgm" in text and "patient_first_name_trgm" in text
-    assert "patient_mrn_upper_prefix" in text
+    assert "patient_search_names_trgm" in text
+    assert "patient_search_mrn_prefix" in text
     assert "Seq Scan" not in text
 
 
@@ -40,7 +41,7 @@ def test_two_word_search_uses_the_trigram_indexes(plan):
     text = plan(Patient.objects.search("maren holloway").order_by())
 
     # Every word must match: the planner may read one word's indexes and check the other's.
-    assert "patient_last_name_trgm" in text
+    assert "patient_search_names_trgm" in text
     assert "Seq Scan" not in text
 
 
@@ -55,6 +56,14 @@ def test_a_search_reads_a_bounded_number_of_matches(plan):
 
     # The matches are read from the search indexes and LIMIT-ed before they are sorted by name,
     # never by walking every patient in name order (patient_by_name) to filter them.
-    assert "patient_last_name_trgm" in text and "Limit" in text
+    assert "patient_search_names_trgm" in text and "Limit" in text
     assert "patient_by_name" not in text
+    assert "Seq Scan" not in text
+
+
+def test_an_exact_mrn_is_found_through_the_mrn_index(plan):
+    # The audit review's MRN filter (audit/review.py): equal, whatever the case typed.
+    text = plan(Patient.objects.filter(search_mrn__upper_exact="h-100"))
+
+    assert "patient_search_mrn_prefix" in text
     assert "Seq Scan" not in text
