@@ -35,6 +35,13 @@ _mrn = itertools.count(1001)
 
 
 def make_patient(**overrides) -> Patient:
+    patient = unsaved_patient(**overrides)
+    patient.save()
+    return patient
+
+
+def unsaved_patient(**overrides) -> Patient:
+    """A patient with the defaults below, not saved yet (for bulk_create)."""
     n = next(_mrn)
     fields = {
         "mrn": f"MRN{n}",
@@ -45,7 +52,7 @@ def make_patient(**overrides) -> Patient:
         "weight_kg": Decimal("68.0"),
         "diagnosis": Diagnosis.MULTIPLE_SCLEROSIS,
     } | overrides
-    return Patient.objects.create(**fields)
+    return Patient(**fields)
 
 
 def clinic_today() -> date:

@@ -12,8 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from audit.services import audit_record
-from tests import module_data
+from audit.services import audit_bulk_append, audit_record
+from patients.models import Patient
+from tests import factories, module_data
+from trials.models import Trial
 from trials.services.timeline import TIMELINE_FIELDS, TIMELINE_LATEST
 from trials.views.pages import TIMELINE_PAGE
 
@@ -199,6 +201,39 @@ def test_the_latest_changes_are_read_through_their_index_not_the_trials_page_vie
     # views (rows of the same trial) are not in it to be read and thrown away.
     assert "audit_trial_changes" in plan
     assert "Sort" not in plan
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's query plan")
+def test_a_trial_whose_page_views_fill_the_audit_table_still_reads_its_changes_by_its_index(
+    completed, nurse
+):
+    # The one trial a clinic watches all day while 300 others are worked on: its page views are
+    # half of the audit table, the others' changes the rest, in turn. At the server's default
+    # costs the planner must still read the trial's few changes through their index, not walk
+    # the table back in time past its views and the others' changes (the `at` index).
+    patients = Patient.objects.bulk_create(
+        factories.unsaved_patient(mrn=f"MANY{n}") for n in range(300)
+    )
+    others = Trial.objects.bulk_create(
+        Trial(patient=p, created_by=nurse, referred_on=completed.referred_on) for p in patients
+    )
+
+    def row(action: str, trial) -> AuditEvent:
+        return AuditEvent(actor=nurse, actor_name="N", action=action, trial=trial, summary="-")
+
+    audit_bulk_append(
+        row(*pair)
+        for n in range(3000)
+        for pair in [("view", completed), ("change", others[n % 300])]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE trials_auditevent")
+        cursor.execute("SET LOCAL random_page_cost = 4")
+
+    plan = AuditEvent.objects.timeline(completed.pk)[:TIMELINE_LATEST].explain()
+
+    assert "audit_trial_changes" in plan
+    assert "Filter" not in plan  # no row read and thrown away
 
 
 def test_the_timeline_sent_compiled_reads_what_the_orm_reads(completed, nurse):
