@@ -1,3 +1,5 @@
+import importlib
+
 import django.db.models.functions.text
 from django.db import migrations, models
 
@@ -19,6 +21,18 @@ NEW_INDEXES = {
 }
 
 
+def restore_sqlite_trigger(apps, schema_editor):
+    """SQLite cannot add a stored generated column: Django remakes the table, and its triggers go
+    with it. The one on patients_patient (trials migration 0016: a patient's change gives each of
+    their trials a new revision, so kept pages show a corrected name at once) is made again."""
+    if schema_editor.connection.vendor != "sqlite":
+        return
+    revision = importlib.import_module("trials.migrations.0016_trial_revision")
+    [touch] = [sql for sql in revision.SQLITE_FORWARD if "ON patients_patient" in sql]
+    schema_editor.execute("DROP TRIGGER IF EXISTS patients_patient_touch_trials")
+    schema_editor.execute(touch, params=None)
+
+
 def _swap(dropped: dict, created: dict):
     def run(apps, schema_editor):
         if schema_editor.connection.vendor != "postgresql":
@@ -34,9 +48,12 @@ def _swap(dropped: dict, created: dict):
 class Migration(migrations.Migration):
     dependencies = [
         ("patients", "0002_perf_search_indexes"),
+        ("trials", "0016_trial_revision"),  # the trigger restore_sqlite_trigger makes again
     ]
 
     operations = [
+        # Backwards, removing the columns remakes the table again: the trigger is made last.
+        migrations.RunPython(migrations.RunPython.noop, restore_sqlite_trigger, elidable=False),
         migrations.AddField(
             model_name="patient",
             name="search_mrn",
@@ -59,6 +76,7 @@ class Migration(migrations.Migration):
                 output_field=core.upper_text.UpperText(),
             ),
         ),
+        migrations.RunPython(restore_sqlite_trigger, migrations.RunPython.noop, elidable=False),
         migrations.RunPython(
             _swap(OLD_INDEXES, NEW_INDEXES), _swap(NEW_INDEXES, OLD_INDEXES), elidable=False
         ),
