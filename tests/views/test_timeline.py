@@ -236,6 +236,37 @@ def test_a_trial_whose_page_views_fill_the_audit_table_still_reads_its_changes_b
     assert "Filter" not in plan  # no row read and thrown away
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's query plan")
+def test_a_trial_ticked_for_hours_since_the_statistics_reads_only_its_latest_changes(
+    completed, nurse
+):
+    # When the statistics are taken, 300 trials have a change or two each; then one trial is
+    # ticked and unticked for hours (1,500 changes) before they are taken again. Planning for a
+    # trial's usual share, the planner must still read the latest changes in order from their
+    # index, not read all 1,500 by the trial and sort them (each tick's reply reads them).
+    patients = Patient.objects.bulk_create(
+        factories.unsaved_patient(mrn=f"TICKED{n}") for n in range(300)
+    )
+    others = Trial.objects.bulk_create(
+        Trial(patient=p, created_by=nurse, referred_on=completed.referred_on) for p in patients
+    )
+
+    def change(trial) -> AuditEvent:
+        return AuditEvent(actor=nurse, actor_name="N", action="tick", trial=trial, summary="-")
+
+    audit_bulk_append(change(others[n % 300]) for n in range(600))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE trials_auditevent")
+    audit_bulk_append(change(completed) for _ in range(1500))
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL random_page_cost = 4")
+
+    plan = AuditEvent.objects.timeline(completed.pk)[: TIMELINE_LATEST + 1].explain()
+
+    assert "audit_trial_changes" in plan
+    assert "Sort" not in plan
+
+
 def test_the_timeline_sent_compiled_reads_what_the_orm_reads(completed, nurse):
     from trials import presenters
 

@@ -7,7 +7,9 @@ database's time on every tick and view of its page.) The trial is named as a one
 (AuditEventQuerySet.timeline), so the plan rests on a trial's usual share of the audit table,
 not on this trial's: a trial viewed ten thousand times, its views half of the table, made the
 default `random_page_cost` (4) walk the whole table back in time (the `at` index), 11 ms a read
-instead of 0.04. A tick reads them with the trial's lock
+instead of 0.04. Nor is there an index of the trial alone for the planner to prefer: on a trial
+ticked for hours since the statistics were taken, it read every change by that smaller index
+and sorted them (audit migration 0003). A tick reads them with the trial's lock
 instead (`statement`, in the lock's round trip on PostgreSQL) and adds the change it made
 (`of_rows`): its reply shows the timeline with no query after the write.
 """
