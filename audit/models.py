@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models.expressions import RawSQL
@@ -10,6 +12,12 @@ from core.append_only import AppendOnlyQuerySet
 ACCESS_ACTIONS = (
     "view", "deny", "login", "login_failed", "logout", "sign_refused", "sign_locked",
 )  # fmt: skip
+
+
+def _one_row(pk: int) -> RawSQL:
+    """An id as a one-row subquery, `(SELECT id)`: the planner estimates its rows as any id's
+    share of the table, not as this one's (AuditEventQuerySet.timeline)."""
+    return RawSQL("SELECT %s", [pk], output_field=models.BigIntegerField())
 
 
 class AuditEventQuerySet(AppendOnlyQuerySet):
@@ -33,8 +41,27 @@ class AuditEventQuerySet(AppendOnlyQuerySet):
         watches all day) would otherwise make walking the whole table back in time (the `at`
         index, filtered) look cheaper than the trial's own index of changes: 11 ms against
         0.04 ms a read, on every view of its page (bench/RESULTS.md)."""
-        the_trial = RawSQL("SELECT %s", [trial_id], output_field=models.BigIntegerField())
-        return self.changes().filter(trial_id=the_trial).order_by("-at", "-id")
+        return self.changes().filter(trial_id=_one_row(trial_id)).order_by("-at", "-id")
+
+    def last_record_change(self, *, trial_id: int, patient_id: int) -> "datetime | None":
+        """When one trial's record last changed (record_changes of of_trial_record): the later
+        of its two latest_record_changes."""
+        reads = self.latest_record_changes(trial_id=trial_id, patient_id=patient_id)
+        latest = [rows.values_list("at", flat=True).first() for rows in reads]
+        return max((at for at in latest if at is not None), default=None)
+
+    def latest_record_changes(
+        self, *, trial_id: int, patient_id: int
+    ) -> "tuple[AuditEventQuerySet, AuditEventQuerySet]":
+        """The trial's changes, and its patient's that belong to no trial, newest first: each
+        read from its partial index (Meta), whose first row is the latest however many
+        downloads and views came after it. The ids are named as one-row subqueries (as in
+        timeline), so that the plans do not rest on this trial's or patient's rows."""
+        changes = self.record_changes().order_by("-at")
+        return (
+            changes.filter(trial_id=_one_row(trial_id)),
+            changes.filter(patient_id=_one_row(patient_id), trial_id__isnull=True),
+        )
 
     def of_trial_record(self, *, trial_id: int, patient_id: int) -> "AuditEventQuerySet":
         """The rows about one trial's record: the trial's own, and its patient's that belong to
@@ -101,6 +128,21 @@ class AuditEvent(models.Model):
                 name="audit_trial_changes",
             ),
             models.Index(fields=["trial", "-at", "-id"], name="audit_trial_all"),
+            # When a trial's record last changed ("record as of", trials/outcomes/summary.py):
+            # its latest change that is not an export, and its patient's latest change that
+            # belongs to no trial, each the first row of its index, however many downloads and
+            # views came after.
+            models.Index(
+                fields=["trial", "-at"],
+                condition=~models.Q(action__in=(*ACCESS_ACTIONS, "export")),
+                name="audit_trial_record_changes",
+            ),
+            models.Index(
+                fields=["patient", "-at"],
+                condition=models.Q(trial__isnull=True)
+                & ~models.Q(action__in=(*ACCESS_ACTIONS, "export")),
+                name="audit_patient_record_changes",
+            ),
         ]
 
     def __str__(self) -> str:

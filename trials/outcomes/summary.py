@@ -13,8 +13,6 @@ document for every reader, and the PDF of it can be cached (summary_pdf.py).
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Max
-
 from audit.models import AuditEvent
 from core import moments
 from trials import presenters, procedure
@@ -366,10 +364,7 @@ def last_change(trial: Trial) -> datetime | None:
     """When the trial's record last changed: its newest audit row recording a change (every
     change writes one in its own transaction), the patient's details included. Not a view or
     an export: reading the record changes nothing."""
-    rows = AuditEvent.objects.record_changes().of_trial_record(
-        trial_id=trial.pk, patient_id=trial.patient_id
-    )
-    return rows.aggregate(at=Max("at"))["at"]
+    return AuditEvent.objects.last_record_change(trial_id=trial.pk, patient_id=trial.patient_id)
 
 
 def load(trial: Trial, site: SiteSettings | None = None) -> Summary:
