@@ -203,6 +203,20 @@ def test_the_latest_changes_are_read_through_their_index_not_the_trials_page_vie
     assert "Sort" not in plan
 
 
+def other_trials(beside, by, count: int = 300) -> list[Trial]:
+    """`count` more trials, each of its own patient, for the audit table to hold their rows."""
+    patients = Patient.objects.bulk_create(
+        factories.unsaved_patient(mrn=f"OTHER{n}") for n in range(count)
+    )
+    return Trial.objects.bulk_create(
+        Trial(patient=p, created_by=by, referred_on=beside.referred_on) for p in patients
+    )
+
+
+def audit_row(action: str, trial, by) -> AuditEvent:
+    return AuditEvent(actor=by, actor_name="N", action=action, trial=trial, summary="-")
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's query plan")
 def test_a_trial_whose_page_views_fill_the_audit_table_still_reads_its_changes_by_its_index(
     completed, nurse
@@ -211,20 +225,11 @@ def test_a_trial_whose_page_views_fill_the_audit_table_still_reads_its_changes_b
     # half of the audit table, the others' changes the rest, in turn. At the server's default
     # costs the planner must still read the trial's few changes through their index, not walk
     # the table back in time past its views and the others' changes (the `at` index).
-    patients = Patient.objects.bulk_create(
-        factories.unsaved_patient(mrn=f"MANY{n}") for n in range(300)
-    )
-    others = Trial.objects.bulk_create(
-        Trial(patient=p, created_by=nurse, referred_on=completed.referred_on) for p in patients
-    )
-
-    def row(action: str, trial) -> AuditEvent:
-        return AuditEvent(actor=nurse, actor_name="N", action=action, trial=trial, summary="-")
-
+    others = other_trials(completed, nurse)
     audit_bulk_append(
-        row(*pair)
+        audit_row(action, trial, nurse)
         for n in range(3000)
-        for pair in [("view", completed), ("change", others[n % 300])]
+        for action, trial in [("view", completed), ("change", others[n % 300])]
     )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE trials_auditevent")
@@ -244,20 +249,11 @@ def test_a_trial_ticked_for_hours_since_the_statistics_reads_only_its_latest_cha
     # ticked and unticked for hours (1,500 changes) before they are taken again. Planning for a
     # trial's usual share, the planner must still read the latest changes in order from their
     # index, not read all 1,500 by the trial and sort them (each tick's reply reads them).
-    patients = Patient.objects.bulk_create(
-        factories.unsaved_patient(mrn=f"TICKED{n}") for n in range(300)
-    )
-    others = Trial.objects.bulk_create(
-        Trial(patient=p, created_by=nurse, referred_on=completed.referred_on) for p in patients
-    )
-
-    def change(trial) -> AuditEvent:
-        return AuditEvent(actor=nurse, actor_name="N", action="tick", trial=trial, summary="-")
-
-    audit_bulk_append(change(others[n % 300]) for n in range(600))
+    others = other_trials(completed, nurse)
+    audit_bulk_append(audit_row("tick", others[n % 300], nurse) for n in range(600))
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE trials_auditevent")
-    audit_bulk_append(change(completed) for _ in range(1500))
+    audit_bulk_append(audit_row("tick", completed, nurse) for _ in range(1500))
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL random_page_cost = 4")
 
